@@ -1,0 +1,203 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"time"
+	"unicode"
+)
+
+// MaxEntrySize bounds the bytes of one encoded entry. Entries hold digests and
+// small JSON; payload bytes belong in the content store.
+const MaxEntrySize = 64 << 10
+
+// TimeFormat is the layout of an entry's "time" field: RFC 3339 in UTC with
+// nanoseconds, as produced by the injected clock.
+const TimeFormat = time.RFC3339Nano
+
+// ErrInvalidEntry reports an entry that cannot be appended as given: a bad
+// type name, actor or tenant, or a body that is not a JSON object.
+var ErrInvalidEntry = errors.New("invalid entry")
+
+// reserved are the envelope fields; a body may not set them.
+var reserved = map[string]bool{"v": true, "index": true, "type": true, "time": true, "actor": true, "tenant": true}
+
+var typePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
+
+// Entry is a request to append: the envelope fields the caller chooses and the
+// type-specific fields as one JSON object. The log assigns index and time.
+type Entry struct {
+	Type   string          // dotted lower-case name, e.g. "package.created"
+	Actor  string          // who caused the change (token name, "system", ...)
+	Tenant string          // tenant the entry belongs to; empty for global entries
+	Body   json.RawMessage // JSON object of type fields; nil for none
+}
+
+// Record is an entry as it stands in the log, with its encoded bytes (the
+// Merkle leaf) and the parsed envelope.
+type Record struct {
+	Index  uint64
+	Type   string
+	Time   time.Time
+	Actor  string
+	Tenant string
+	Body   json.RawMessage // the type fields as a JSON object ("{}" for none)
+	Bytes  []byte          // the exact leaf bytes
+}
+
+// prepared is an Entry checked and half-encoded on the caller's goroutine so
+// that the sequencer only splices in index and time.
+type prepared struct {
+	typ, actor, tenant string
+	head               []byte // `,"type":"…"`
+	tail               []byte // `,"actor":…,"tenant":…` + rest of body + `}`
+	body               json.RawMessage
+}
+
+func prepare(e Entry) (*prepared, error) {
+	if !typePattern.MatchString(e.Type) || len(e.Type) > 64 {
+		return nil, fmt.Errorf("%w: type %q is not a dotted lower-case name", ErrInvalidEntry, e.Type)
+	}
+	if err := checkName("actor", e.Actor); err != nil {
+		return nil, err
+	}
+	if err := checkName("tenant", e.Tenant); err != nil {
+		return nil, err
+	}
+	body, err := compactObject(e.Body)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{typ: e.Type, actor: e.Actor, tenant: e.Tenant, body: body}
+	p.head = append([]byte(`,"type":`), quote(e.Type)...)
+	p.tail = append([]byte(`,"actor":`), quote(e.Actor)...)
+	p.tail = append(p.tail, `,"tenant":`...)
+	p.tail = append(p.tail, quote(e.Tenant)...)
+	if len(body) > 2 {
+		p.tail = append(p.tail, ',')
+		p.tail = append(p.tail, body[1:]...)
+	} else {
+		p.tail = append(p.tail, '}')
+	}
+	if len(p.head)+len(p.tail)+80 > MaxEntrySize {
+		return nil, fmt.Errorf("%w: encoded entry over %d bytes", ErrInvalidEntry, MaxEntrySize)
+	}
+	return p, nil
+}
+
+// encode writes the entry's leaf bytes for the given index and time.
+func (p *prepared) encode(index uint64, t string) []byte {
+	b := make([]byte, 0, len(p.head)+len(p.tail)+len(t)+40)
+	b = append(b, `{"v":1,"index":`...)
+	b = strconv.AppendUint(b, index, 10)
+	b = append(b, p.head...)
+	b = append(b, `,"time":"`...)
+	b = append(b, t...)
+	b = append(b, '"')
+	return append(b, p.tail...)
+}
+
+func checkName(field, s string) error {
+	if len(s) > 256 {
+		return fmt.Errorf("%w: %s is %d bytes, limit 256", ErrInvalidEntry, field, len(s))
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fmt.Errorf("%w: %s %q has a control or invalid character", ErrInvalidEntry, field, s)
+		}
+	}
+	return nil
+}
+
+// compactObject checks that body is one JSON object with unique keys, none of
+// them an envelope field, and returns it compacted ("{}" for an empty body).
+func compactObject(body json.RawMessage) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return json.RawMessage("{}"), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: body is not a JSON object", ErrInvalidEntry)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
+		}
+		key, _ := tok.(string)
+		if reserved[key] || seen[key] {
+			return nil, fmt.Errorf("%w: body key %q is reserved or repeated", ErrInvalidEntry, key)
+		}
+		seen[key] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%w: body value of %q: %w", ErrInvalidEntry, key, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data after the body object", ErrInvalidEntry)
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, body); err != nil {
+		return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
+	}
+	return out.Bytes(), nil
+}
+
+// quote encodes s as a JSON string without HTML escaping, so that "<", ">"
+// and "&" stand in entries as themselves.
+func quote(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a Go string always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// ParseRecord parses leaf bytes into a Record. It is what replay and audits
+// use to read an entry back; it checks the envelope but not the type fields.
+func ParseRecord(data []byte) (*Record, error) {
+	var env struct {
+		V      *int    `json:"v"`
+		Index  *uint64 `json:"index"`
+		Type   string  `json:"type"`
+		Time   string  `json:"time"`
+		Actor  *string `json:"actor"`
+		Tenant *string `json:"tenant"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
+	}
+	if env.V == nil || *env.V != 1 || env.Index == nil || env.Actor == nil || env.Tenant == nil {
+		return nil, fmt.Errorf("%w: envelope needs v=1, index, type, time, actor and tenant", ErrInvalidEntry)
+	}
+	t, err := time.Parse(TimeFormat, env.Time)
+	if err != nil || t.Location() != time.UTC {
+		return nil, fmt.Errorf("%w: time %q is not RFC 3339 UTC", ErrInvalidEntry, env.Time)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
+	}
+	for k := range reserved {
+		delete(fields, k)
+	}
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // keep field values byte-identical to the leaf
+	if err := enc.Encode(fields); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
+	}
+	b := bytes.TrimSuffix(body.Bytes(), []byte("\n"))
+	return &Record{Index: *env.Index, Type: env.Type, Time: t, Actor: *env.Actor, Tenant: *env.Tenant, Body: b, Bytes: data}, nil
+}

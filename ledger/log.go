@@ -1,0 +1,317 @@
+package ledger
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/transparency-dev/merkle/compact"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/assay-ledger/assay/verifier"
+)
+
+// Sentinel errors of the read and append paths; the HTTP layer maps each to
+// its problem+json type.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrBeyondTree   = errors.New("beyond the current tree")
+	ErrInvalidRange = errors.New("invalid range")
+	ErrClosed       = errors.New("ledger closed")
+	ErrCommit       = errors.New("ledger commit failed")
+)
+
+// Config opens a Log. Dir, Origin and Signer are required.
+type Config struct {
+	Dir      string                // Badger directory; created if missing
+	Origin   string                // checkpoint origin line, e.g. "assay.example/log"
+	Signer   note.Signer           // signs every checkpoint
+	Now      func() time.Time      // injected clock; time.Now when nil
+	Appliers map[string]Applier    // state-machine step per entry type
+	MaxBatch int                   // entries per group commit; 1024 when zero
+	Logger   *slog.Logger          // slog.Default when nil
+	Badger   func(*badger.Options) // optional tuning of Badger options
+}
+
+// Log is the append-only Merkle log with its projections, stored in Badger.
+// It is safe for concurrent use. Appends go through one sequencer goroutine
+// that commits each batch, with its signed checkpoint, in one durable Badger
+// transaction before any of its callers is answered.
+type Log struct {
+	db       *badger.DB
+	cfg      Config
+	reqs     chan *request
+	quit     chan struct{}
+	stopped  chan struct{}
+	reads    readCounter
+	fact     *compact.RangeFactory
+	closeMu  sync.Once
+	mu       sync.RWMutex // guards the published state below
+	size     uint64
+	root     []byte
+	rng      *compact.Range
+	latestCP []byte
+}
+
+// Open opens (or creates) the log in cfg.Dir, resumes from the last durable
+// batch, signs a checkpoint of that tree and starts the sequencer.
+func Open(cfg Config) (*Log, error) {
+	if cfg.Dir == "" || cfg.Origin == "" || cfg.Signer == nil {
+		return nil, errors.New("ledger: Dir, Origin and Signer are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1024
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	appliers := map[string]Applier{PolicyType: applyPolicy}
+	for t, fn := range cfg.Appliers {
+		appliers[t] = fn
+	}
+	cfg.Appliers = appliers
+	opts := badger.DefaultOptions(cfg.Dir).
+		WithSyncWrites(true).
+		WithDetectConflicts(false).
+		WithLogger(badgerLogger{cfg.Logger})
+	if cfg.Badger != nil {
+		cfg.Badger(&opts)
+	}
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open badger in %s: %w", cfg.Dir, err)
+	}
+	l := &Log{db: db, cfg: cfg, reqs: make(chan *request), quit: make(chan struct{}),
+		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}}
+	if err := l.recover(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+// recover loads the durable tree head and makes sure a checkpoint signed by
+// the current signer exists for it.
+func (l *Log) recover() error {
+	h := head{root: verifier.EmptyRoot()}
+	err := l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(headKey)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		h, err = unmarshalHead(b)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read tree head: %w", err)
+	}
+	rng, err := l.fact.NewRange(0, h.size, h.hashes)
+	if err != nil {
+		return fmt.Errorf("tree head of size %d: %w", h.size, err)
+	}
+	cp, err := l.sign(h.size, h.root)
+	if err != nil {
+		return err
+	}
+	err = l.db.Update(func(txn *badger.Txn) error { return txn.Set(checkpointKey(h.size), cp) })
+	if err != nil {
+		return fmt.Errorf("store checkpoint: %w", err)
+	}
+	l.size, l.root, l.rng, l.latestCP = h.size, h.root, rng, cp
+	l.cfg.Logger.Info("ledger opened", "dir", l.cfg.Dir, "size", h.size)
+	return nil
+}
+
+func (l *Log) sign(size uint64, root []byte) ([]byte, error) {
+	text := verifier.Checkpoint{Origin: l.cfg.Origin, Size: size, Root: root}.Text()
+	cp, err := note.Sign(&note.Note{Text: text}, l.cfg.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("sign checkpoint: %w", err)
+	}
+	return cp, nil
+}
+
+// Close stops the sequencer, fails appends not yet taken, and closes Badger.
+func (l *Log) Close() error {
+	var err error
+	l.closeMu.Do(func() {
+		close(l.quit)
+		<-l.stopped
+		err = l.db.Close()
+	})
+	return err
+}
+
+// Origin returns the checkpoint origin line of this log.
+func (l *Log) Origin() string { return l.cfg.Origin }
+
+// Head returns the size and root hash of the published tree.
+func (l *Log) Head() (uint64, []byte) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.size, l.root
+}
+
+// Checkpoint returns the signed checkpoint note of the published tree.
+func (l *Log) Checkpoint() []byte {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.latestCP
+}
+
+// CheckpointAt returns the signed checkpoint of the tree of the given size,
+// if one was published at that size.
+func (l *Log) CheckpointAt(size uint64) ([]byte, error) {
+	if err := l.checkSize(size); err != nil {
+		return nil, err
+	}
+	v, err := l.get(checkpointKey(size))
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: no checkpoint was published at size %d", ErrNotFound, size)
+	}
+	return v, err
+}
+
+// Stats reports counters for operators: Reads is the number of Badger point
+// reads made by proofs, entry lookups and projection reads.
+type Stats struct{ Reads uint64 }
+
+// Stats returns the current counters.
+func (l *Log) Stats() Stats { return Stats{Reads: l.reads.n.Load()} }
+
+func (l *Log) checkSize(size uint64) error {
+	if cur, _ := l.Head(); size > cur {
+		return fmt.Errorf("%w: tree size %d beyond current size %d", ErrBeyondTree, size, cur)
+	}
+	return nil
+}
+
+func (l *Log) get(key []byte) ([]byte, error) {
+	var v []byte
+	l.reads.add(1)
+	err := l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("badger get: %w", err)
+	}
+	return v, nil
+}
+
+// Entry returns the leaf bytes of the entry at index.
+func (l *Log) Entry(index uint64) ([]byte, error) {
+	if size, _ := l.Head(); index >= size {
+		return nil, fmt.Errorf("%w: index %d, log size %d", ErrNotFound, index, size)
+	}
+	return l.get(entryKey(index))
+}
+
+// Entries returns the leaf bytes of entries [start, end), which must lie
+// within the published tree.
+func (l *Log) Entries(start, end uint64) ([][]byte, error) {
+	if start > end {
+		return nil, fmt.Errorf("%w: start %d after end %d", ErrInvalidRange, start, end)
+	}
+	if err := l.checkSize(end); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, 0, end-start)
+	err := l.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte{nsEntry}})
+		defer it.Close()
+		for it.Seek(entryKey(start)); it.Valid() && uint64(len(out)) < end-start; it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read entries [%d, %d): %w", start, end, err)
+	}
+	if uint64(len(out)) != end-start {
+		return nil, fmt.Errorf("read entries [%d, %d): %d missing", start, end, end-start-uint64(len(out)))
+	}
+	return out, nil
+}
+
+// LeafIndex returns the index of the entry with the given leaf hash.
+func (l *Log) LeafIndex(leafHash []byte) (uint64, error) {
+	v, err := l.get(leafKey(leafHash))
+	if errors.Is(err, ErrNotFound) {
+		return 0, fmt.Errorf("%w: no entry has leaf hash %x", ErrNotFound, leafHash)
+	}
+	if err != nil {
+		return 0, err
+	}
+	i := binary.BigEndian.Uint64(v)
+	if size, _ := l.Head(); i >= size {
+		return 0, fmt.Errorf("%w: no entry has leaf hash %x", ErrNotFound, leafHash)
+	}
+	return i, nil
+}
+
+// Projection returns the committed value of a projection key, or
+// ErrKeyNotFound.
+func (l *Log) Projection(key []byte) ([]byte, error) {
+	v, err := l.get(projKey(key))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrKeyNotFound
+	}
+	return v, err
+}
+
+// ScanProjections calls fn for each committed projection key with the given
+// prefix, in key order, starting after the key `after` (from the beginning
+// when nil), until fn returns false or an error.
+func (l *Log) ScanProjections(ctx context.Context, prefix, after []byte, fn func(key, value []byte) (bool, error)) error {
+	return l.db.View(func(txn *badger.Txn) error {
+		p := projKey(prefix)
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: p})
+		defer it.Close()
+		it.Seek(p)
+		if after != nil {
+			it.Seek(append(projKey(after), 0))
+		}
+		for ; it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			more, err := fn(it.Item().KeyCopy(nil)[1:], v)
+			if err != nil || !more {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,87 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// PolicyType is the entry type that records the policy in force.
+const PolicyType = "policy.applied"
+
+var policyKey = []byte("policy/current")
+
+// ErrPolicyUnchanged rejects a policy.applied entry whose policy equals the
+// one already in force, so a restart with the same configuration adds nothing.
+var ErrPolicyUnchanged = errors.New("policy unchanged")
+
+// policyBody is the type-specific part of a policy.applied entry.
+type policyBody struct {
+	Digest string          `json:"policy_digest"`
+	Policy json.RawMessage `json:"policy"`
+}
+
+// applyPolicy is the Applier of policy.applied: it records the digest and
+// index of the policy now in force and refuses a repeat of the current one.
+func applyPolicy(tx *Tx, rec *Record) error {
+	var b policyBody
+	if err := json.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("%w: policy.applied body: %w", ErrInvalidEntry, err)
+	}
+	sum := sha256.Sum256(b.Policy)
+	if b.Digest != "sha256:"+hex.EncodeToString(sum[:]) {
+		return fmt.Errorf("%w: policy_digest %s does not match the policy", ErrInvalidEntry, b.Digest)
+	}
+	cur, err := tx.Get(policyKey)
+	if err == nil && bytes.HasPrefix(cur, []byte(b.Digest+" ")) {
+		return ErrPolicyUnchanged
+	}
+	if err != nil && !errors.Is(err, ErrKeyNotFound) {
+		return err
+	}
+	tx.Set(policyKey, fmt.Appendf(nil, "%s %d", b.Digest, rec.Index))
+	return nil
+}
+
+// ApplyPolicy appends a policy.applied entry carrying policy (any JSON value:
+// public keys, retention classes, tiers, never secrets) unless that exact
+// policy is already the one in force. It returns whether an entry was added.
+// Decision entries name the index of the policy entry they were made under.
+func (l *Log) ApplyPolicy(ctx context.Context, actor string, policy any) (bool, error) {
+	raw, err := json.Marshal(policy)
+	if err != nil {
+		return false, fmt.Errorf("encode policy: %w", err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return false, err
+	}
+	sum := sha256.Sum256(compact.Bytes())
+	body, err := json.Marshal(policyBody{Digest: "sha256:" + hex.EncodeToString(sum[:]), Policy: compact.Bytes()})
+	if err != nil {
+		return false, err
+	}
+	_, err = l.Append(ctx, Entry{Type: PolicyType, Actor: actor, Body: body})
+	if errors.Is(err, ErrPolicyUnchanged) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// PolicyIndex returns the log index of the policy.applied entry in force.
+func (l *Log) PolicyIndex() (uint64, error) {
+	v, err := l.Projection(policyKey)
+	if err != nil {
+		return 0, err
+	}
+	var digest string
+	var idx uint64
+	if _, err := fmt.Sscanf(string(v), "%s %d", &digest, &idx); err != nil {
+		return 0, fmt.Errorf("policy projection %q: %w", v, err)
+	}
+	return idx, nil
+}

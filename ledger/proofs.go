@@ -1,0 +1,101 @@
+package ledger
+
+import (
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+
+	"github.com/assay-ledger/assay/verifier"
+)
+
+// InclusionProof returns the RFC 6962 audit path of the entry at index in the
+// tree of the given size, leaf to root. It reads O(log size) stored nodes.
+func (l *Log) InclusionProof(index, size uint64) ([][]byte, error) {
+	if err := l.checkSize(size); err != nil {
+		return nil, err
+	}
+	if index >= size {
+		return nil, fmt.Errorf("%w: index %d not below tree size %d", ErrInvalidRange, index, size)
+	}
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRange, err)
+	}
+	return l.rehash(nodes)
+}
+
+// ConsistencyProof returns the RFC 6962 proof that the tree of size first is
+// a prefix of the tree of size second. It is empty when first is 0 or equals
+// second. It reads O(log second) stored nodes.
+func (l *Log) ConsistencyProof(first, second uint64) ([][]byte, error) {
+	if first > second {
+		return nil, fmt.Errorf("%w: first %d is greater than second %d", ErrInvalidRange, first, second)
+	}
+	if err := l.checkSize(second); err != nil {
+		return nil, err
+	}
+	if first == 0 || first == second {
+		return [][]byte{}, nil
+	}
+	nodes, err := proof.Consistency(first, second)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRange, err)
+	}
+	return l.rehash(nodes)
+}
+
+// RootAt returns the root hash of the tree of the given size, folded from the
+// O(log size) perfect subtrees that cover it.
+func (l *Log) RootAt(size uint64) ([]byte, error) {
+	if err := l.checkSize(size); err != nil {
+		return nil, err
+	}
+	if cur, root := l.Head(); size == cur {
+		return root, nil
+	}
+	if size == 0 {
+		return verifier.EmptyRoot(), nil
+	}
+	hashes, err := l.readNodes(compact.RangeNodes(0, size, nil))
+	if err != nil {
+		return nil, err
+	}
+	root := hashes[len(hashes)-1]
+	for i := len(hashes) - 2; i >= 0; i-- {
+		root = verifier.NodeHash(hashes[i], root)
+	}
+	return root, nil
+}
+
+func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
+	hashes, err := l.readNodes(nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return nodes.Rehash(hashes, verifier.NodeHash)
+}
+
+// readNodes reads the stored hashes of the given perfect subtrees in one
+// read transaction: one point read each.
+func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	l.reads.add(len(ids))
+	err := l.db.View(func(txn *badger.Txn) error {
+		for i, id := range ids {
+			item, err := txn.Get(nodeKey(id))
+			if err != nil {
+				return fmt.Errorf("node (level %d, index %d): %w", id.Level, id.Index, err)
+			}
+			if out[i], err = item.ValueCopy(nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read tree nodes: %w", err)
+	}
+	return out, nil
+}
