@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"time"
@@ -120,43 +119,89 @@ func compactObject(body json.RawMessage) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return json.RawMessage("{}"), nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("%w: body is not a JSON object", ErrInvalidEntry)
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
-		}
-		key, _ := tok.(string)
-		if reserved[key] || seen[key] {
-			return nil, fmt.Errorf("%w: body key %q is reserved or repeated", ErrInvalidEntry, key)
-		}
-		seen[key] = true
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("%w: body value of %q: %w", ErrInvalidEntry, key, err)
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after the body object", ErrInvalidEntry)
-	}
 	var out bytes.Buffer
+	out.Grow(len(body))
 	if err := json.Compact(&out, body); err != nil {
 		return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
 	}
-	return out.Bytes(), nil
+	c := out.Bytes()
+	if c[0] != '{' {
+		return nil, fmt.Errorf("%w: body is not a JSON object", ErrInvalidEntry)
+	}
+	keys, err := topLevelKeys(c)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if reserved[k] || seen[k] {
+			return nil, fmt.Errorf("%w: body key %q is reserved or repeated", ErrInvalidEntry, k)
+		}
+		seen[k] = true
+	}
+	return c, nil
+}
+
+// topLevelKeys returns the member names of a valid, compact JSON object: one
+// pass that skips every value, decoding a name only when it has escapes.
+func topLevelKeys(obj []byte) ([]string, error) {
+	var keys []string
+	depth, inString, keyStart := 0, false, -1
+	for i := 0; i < len(obj); i++ {
+		c := obj[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+				if keyStart >= 0 {
+					k, err := jsonName(obj[keyStart : i+1])
+					if err != nil {
+						return nil, err
+					}
+					keys = append(keys, k)
+					keyStart = -1
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+			if depth == 1 && (obj[i-1] == '{' || obj[i-1] == ',') {
+				keyStart = i
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+	}
+	return keys, nil
+}
+
+func jsonName(quoted []byte) (string, error) {
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return string(quoted[1 : len(quoted)-1]), nil
+	}
+	var k string
+	if err := json.Unmarshal(quoted, &k); err != nil {
+		return "", fmt.Errorf("%w: body key %s: %w", ErrInvalidEntry, quoted, err)
+	}
+	return k, nil
 }
 
 // quote encodes s as a JSON string without HTML escaping, so that "<", ">"
 // and "&" stand in entries as themselves.
 func quote(s string) []byte {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\'
+	}
+	if plain {
+		return append(append(append(make([]byte, 0, len(s)+2), '"'), s...), '"')
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

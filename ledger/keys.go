@@ -11,9 +11,10 @@ import (
 // Badger key layout. Every key starts with a one-byte namespace so that
 // prefixes never overlap:
 //
-//	e <index:8>          entry bytes (the Merkle leaf)
+//	e <index:8>          leaf hash:32 then the entry bytes (the Merkle leaf);
+//	                     the leaf hash doubles as the tree node (0, index)
 //	h <leaf hash:32>     index:8 of the leaf with that hash
-//	n <level:1><index:8> hash of the perfect subtree at (level, index)
+//	n <level:1><index:8> hash of the perfect subtree at (level >= 1, index)
 //	c <size:8>           signed checkpoint note of the tree of that size
 //	m head               tree head: size:8, root:32, compact range hashes
 //	p <key...>           projection keys written by Appliers

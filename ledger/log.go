@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -51,7 +53,9 @@ type Log struct {
 	reads    readCounter
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
-	mu       sync.RWMutex // guards the published state below
+	readTs   atomic.Uint64 // Badger version of the published state; see snapshot
+	mu       sync.RWMutex  // guards the published state below
+	failed   bool          // a commit failed: the sequencer restarts from the published tree
 	size     uint64
 	root     []byte
 	rng      *compact.Range
@@ -85,7 +89,7 @@ func Open(cfg Config) (*Log, error) {
 	if cfg.Badger != nil {
 		cfg.Badger(&opts)
 	}
-	db, err := badger.Open(opts)
+	db, err := badger.OpenManaged(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open badger in %s: %w", cfg.Dir, err)
 	}
@@ -103,7 +107,7 @@ func Open(cfg Config) (*Log, error) {
 // the current signer exists for it.
 func (l *Log) recover() error {
 	h := head{root: verifier.EmptyRoot()}
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.viewAt(math.MaxUint64, func(txn *badger.Txn) error {
 		item, err := txn.Get(headKey)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -129,11 +133,16 @@ func (l *Log) recover() error {
 	if err != nil {
 		return err
 	}
-	err = l.db.Update(func(txn *badger.Txn) error { return txn.Set(checkpointKey(h.size), cp) })
-	if err != nil {
+	txn := l.db.NewTransactionAt(math.MaxUint64, true)
+	defer txn.Discard()
+	if err := txn.Set(checkpointKey(h.size), cp); err != nil {
+		return fmt.Errorf("store checkpoint: %w", err)
+	}
+	if err := txn.CommitAt(openTs(h.size), nil); err != nil {
 		return fmt.Errorf("store checkpoint: %w", err)
 	}
 	l.size, l.root, l.rng, l.latestCP = h.size, h.root, rng, cp
+	l.publishTs(openTs(h.size))
 	l.cfg.Logger.Info("ledger opened", "dir", l.cfg.Dir, "size", h.size)
 	return nil
 }
@@ -205,7 +214,7 @@ func (l *Log) checkSize(size uint64) error {
 func (l *Log) get(key []byte) ([]byte, error) {
 	var v []byte
 	l.reads.add(1)
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
 		if err != nil {
 			return err
@@ -227,7 +236,11 @@ func (l *Log) Entry(index uint64) ([]byte, error) {
 	if size, _ := l.Head(); index >= size {
 		return nil, fmt.Errorf("%w: index %d, log size %d", ErrNotFound, index, size)
 	}
-	return l.get(entryKey(index))
+	v, err := l.get(entryKey(index))
+	if err != nil {
+		return nil, err
+	}
+	return v[verifier.HashSize:], nil
 }
 
 // Entries returns the leaf bytes of entries [start, end), which must lie
@@ -240,7 +253,7 @@ func (l *Log) Entries(start, end uint64) ([][]byte, error) {
 		return nil, err
 	}
 	out := make([][]byte, 0, end-start)
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte{nsEntry}})
 		defer it.Close()
 		for it.Seek(entryKey(start)); it.Valid() && uint64(len(out)) < end-start; it.Next() {
@@ -248,7 +261,7 @@ func (l *Log) Entries(start, end uint64) ([][]byte, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, v)
+			out = append(out, v[verifier.HashSize:])
 		}
 		return nil
 	})
@@ -291,7 +304,7 @@ func (l *Log) Projection(key []byte) ([]byte, error) {
 // prefix, in key order, starting after the key `after` (from the beginning
 // when nil), until fn returns false or an error.
 func (l *Log) ScanProjections(ctx context.Context, prefix, after []byte, fn func(key, value []byte) (bool, error)) error {
-	return l.db.View(func(txn *badger.Txn) error {
+	return l.view(func(txn *badger.Txn) error {
 		p := projKey(prefix)
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: p})
 		defer it.Close()

@@ -78,17 +78,26 @@ func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
 }
 
 // readNodes reads the stored hashes of the given perfect subtrees in one
-// read transaction: one point read each.
+// read transaction: one point read each. Leaves (level 0) are read from the
+// head of their entry value.
 func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	l.reads.add(len(ids))
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		for i, id := range ids {
-			item, err := txn.Get(nodeKey(id))
+			key := nodeKey(id)
+			if id.Level == 0 {
+				key = entryKey(id.Index)
+			}
+			item, err := txn.Get(key)
 			if err != nil {
 				return fmt.Errorf("node (level %d, index %d): %w", id.Level, id.Index, err)
 			}
-			if out[i], err = item.ValueCopy(nil); err != nil {
+			err = item.Value(func(v []byte) error {
+				out[i] = append([]byte(nil), v[:verifier.HashSize]...)
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}

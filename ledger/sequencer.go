@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -14,6 +15,9 @@ import (
 // maxBatchBytes caps the encoded entries of one batch, well below Badger's
 // transaction size limit with the default 64 MiB memtable.
 const maxBatchBytes = 4 << 20
+
+// errEarlierBatch fails a batch staged on top of a batch whose commit failed.
+var errEarlierBatch = errors.New("an earlier batch failed to commit")
 
 // Appended is the answer to a successful Append: where the entry stands and
 // the signed checkpoint of the batch that committed it. Returned only once
@@ -33,6 +37,29 @@ type request struct {
 type result struct {
 	a   Appended
 	err error
+}
+
+// staged is a batch applied and written into its Badger transaction, waiting
+// for the committer.
+type staged struct {
+	batch    []*request
+	results  []result
+	accepted []int
+	txn      *badger.Txn
+	werr     error             // first staging error; fails the batch
+	base     uint64            // tree size the batch was staged on
+	head     head              // tree after the batch
+	rng      *compact.Range    // compact range after the batch
+	cp       []byte            // signed checkpoint of head
+	overlay  map[string][]byte // the batch's projection writes
+}
+
+// pipeline is the sequencer's working state: the published tree plus the
+// batches staged but not yet committed.
+type pipeline struct {
+	size     uint64
+	rng      *compact.Range
+	inflight []*staged
 }
 
 // Append adds one entry. It returns after the entry's batch, its projection
@@ -58,10 +85,25 @@ func (l *Log) Append(ctx context.Context, e Entry) (Appended, error) {
 }
 
 // run is the sequencer: it takes every request waiting at that moment (up to
-// the batch limits) and commits them together, so that concurrent callers
-// share one fsync.
+// the batch limits) and stages them as one batch, so that concurrent callers
+// share one fsync. Staging the next batch overlaps the commit of the last.
 func (l *Log) run() {
-	defer close(l.stopped)
+	commits := make(chan *staged, 1)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for st := range commits {
+			l.commit(st)
+		}
+	}()
+	defer func() {
+		close(commits)
+		<-committed
+		close(l.stopped)
+	}()
+	l.mu.RLock()
+	w := &pipeline{size: l.size, rng: l.rng}
+	l.mu.RUnlock()
 	for {
 		var first *request
 		select {
@@ -81,114 +123,131 @@ func (l *Log) run() {
 				break fill
 			}
 		}
-		l.commit(batch)
+		commits <- l.stage(w, batch)
 	}
 }
 
-// commit applies, writes and durably commits one batch, publishes the new
-// tree head and only then answers the callers.
-func (l *Log) commit(batch []*request) {
-	results := make([]result, len(batch))
-	defer func() {
-		for i, r := range batch {
-			r.done <- results[i]
-		}
-	}()
-	l.mu.RLock()
-	size0 := l.size
-	rng, err := l.fact.NewRange(0, size0, append([][]byte(nil), l.rng.Hashes()...))
-	l.mu.RUnlock()
-	if err != nil {
-		failAll(results, fmt.Errorf("%w: %w", ErrCommit, err))
-		return
+// stage applies a batch on top of the published tree and the batches still
+// in flight, and writes it into a new Badger transaction with the tree nodes,
+// the new head and its signed checkpoint.
+func (l *Log) stage(w *pipeline, batch []*request) *staged {
+	l.mu.Lock()
+	published, failed := l.size, l.failed
+	if failed {
+		w.size, w.rng, w.inflight, l.failed = l.size, l.rng, nil, false
 	}
-	txn := l.db.NewTransaction(true)
-	defer txn.Discard()
-	w := &batchWriter{txn: txn}
-	size, accepted := l.applyBatch(batch, results, txn, rng, w, size0)
-	if size == size0 {
-		return // every entry was rejected: nothing to commit
+	l.mu.Unlock()
+	for len(w.inflight) > 0 && w.inflight[0].head.size <= published {
+		w.inflight = w.inflight[1:]
+	}
+	st := &staged{batch: batch, results: make([]result, len(batch)), base: w.size, txn: l.db.NewTransactionAt(l.readTs.Load(), true)}
+	rng, err := l.fact.NewRange(0, w.size, append([][]byte(nil), w.rng.Hashes()...))
+	if err != nil {
+		st.werr = err
+		return st
+	}
+	overlays := make([]map[string][]byte, len(w.inflight))
+	for i, p := range w.inflight {
+		overlays[len(overlays)-1-i] = p.overlay // newest first
+	}
+	size := l.applyBatch(st, rng, overlays)
+	if size == w.size {
+		return st // every entry was rejected: nothing to write
 	}
 	root, err := rng.GetRootHash(nil)
-	if err != nil {
-		w.fail(err)
-	}
-	cp, err := l.sign(size, root)
-	if err != nil {
-		w.fail(err)
-	}
-	w.set(checkpointKey(size), cp)
-	w.set(headKey, head{size: size, root: root, hashes: rng.Hashes()}.marshal())
-	if w.err == nil {
-		w.err = txn.Commit()
-	}
-	if w.err != nil {
-		l.cfg.Logger.Error("ledger batch commit failed", "entries", len(accepted), "err", w.err)
-		for _, i := range accepted {
-			results[i] = result{err: fmt.Errorf("%w: %w", ErrCommit, w.err)}
-		}
-		return
-	}
-	l.mu.Lock()
-	l.size, l.root, l.rng, l.latestCP = size, root, rng, cp
-	l.mu.Unlock()
-	for _, i := range accepted {
-		results[i].a.TreeSize, results[i].a.Checkpoint = size, cp
-	}
+	st.fail(err)
+	st.head = head{size: size, root: root, hashes: rng.Hashes()}
+	st.cp, err = l.sign(size, root)
+	st.fail(err)
+	st.set(checkpointKey(size), st.cp)
+	st.set(headKey, st.head.marshal())
+	st.rng = rng
+	w.size, w.rng = size, rng
+	w.inflight = append(w.inflight, st)
+	return st
 }
 
 // applyBatch runs each request through its Applier and stages the accepted
-// entries, their leaf index and tree nodes. It returns the new size and the
-// positions of the accepted requests.
-func (l *Log) applyBatch(batch []*request, results []result, txn *badger.Txn, rng *compact.Range, w *batchWriter, size uint64) (uint64, []int) {
+// entries, their leaf index and tree nodes. It returns the new tree size.
+func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][]byte) uint64 {
 	now := l.cfg.Now().UTC()
 	ts := now.Format(TimeFormat)
-	tx := &Tx{txn: txn, batch: map[string][]byte{}, reads: &l.reads}
-	visit := func(id compact.NodeID, h []byte) { w.set(nodeKey(id), h) }
-	var accepted []int
-	for i, r := range batch {
+	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, pending: overlays, reads: &l.reads}
+	visit := func(id compact.NodeID, h []byte) {
+		if id.Level > 0 { // level 0 is stored with the entry
+			st.set(nodeKey(id), h)
+		}
+	}
+	size := st.base
+	for i, r := range st.batch {
 		data := r.p.encode(size, ts)
 		rec := &Record{Index: size, Type: r.p.typ, Time: now, Actor: r.p.actor, Tenant: r.p.tenant, Body: r.p.body, Bytes: data}
 		if err := tx.apply(l.cfg.Appliers[r.p.typ], rec); err != nil {
-			results[i].err = err
+			st.results[i].err = err
 			continue
 		}
 		lh := verifier.LeafHash(data)
-		w.set(entryKey(size), data)
-		w.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, size))
-		if err := rng.Append(lh, visit); err != nil {
-			w.fail(err)
-		}
-		results[i].a = Appended{Record: rec, LeafHash: lh}
-		accepted = append(accepted, i)
+		st.set(entryKey(size), append(lh[:len(lh):len(lh)], data...))
+		st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, size))
+		st.fail(rng.Append(lh, visit))
+		st.results[i].a = Appended{Record: rec, LeafHash: lh}
+		st.accepted = append(st.accepted, i)
 		size++
 	}
 	for k, v := range tx.batch {
 		if v == nil {
-			w.fail(txn.Delete(projKey([]byte(k))))
+			st.fail(st.txn.Delete(projKey([]byte(k))))
 		} else {
-			w.set(projKey([]byte(k)), v)
+			st.set(projKey([]byte(k)), v)
 		}
 	}
-	return size, accepted
+	st.overlay = tx.batch
+	return size
 }
 
-// batchWriter stages Badger writes and keeps the first error.
-type batchWriter struct {
-	txn *badger.Txn
-	err error
-}
-
-func (w *batchWriter) set(k, v []byte) { w.fail(w.txn.Set(k, v)) }
-
-func (w *batchWriter) fail(err error) {
-	if w.err == nil && err != nil {
-		w.err = err
+// commit makes a staged batch durable, publishes its tree head and answers
+// its callers. A batch staged on a tree other than the published one (an
+// earlier batch failed) is failed whole, so the log never has a gap.
+func (l *Log) commit(st *staged) {
+	defer st.txn.Discard()
+	l.mu.RLock()
+	published := l.size
+	l.mu.RUnlock()
+	err := st.werr
+	switch {
+	case st.base != published:
+		err = errEarlierBatch
+	case err == nil && len(st.accepted) > 0:
+		err = st.txn.CommitAt(commitTs(st.head.size), nil)
+		if err != nil {
+			l.cfg.Logger.Error("ledger batch commit failed", "entries", len(st.accepted), "err", err)
+		}
+	}
+	if err != nil {
+		l.mu.Lock()
+		l.failed = true
+		l.mu.Unlock()
+		for i := range st.results {
+			st.results[i] = result{err: fmt.Errorf("%w: %w", ErrCommit, err)}
+		}
+	} else if len(st.accepted) > 0 {
+		l.mu.Lock()
+		l.size, l.root, l.rng, l.latestCP = st.head.size, st.head.root, st.rng, st.cp
+		l.mu.Unlock()
+		l.publishTs(commitTs(st.head.size))
+		for _, i := range st.accepted {
+			st.results[i].a.TreeSize, st.results[i].a.Checkpoint = st.head.size, st.cp
+		}
+	}
+	for i, r := range st.batch {
+		r.done <- st.results[i]
 	}
 }
 
-func failAll(rs []result, err error) {
-	for i := range rs {
-		rs[i].err = err
+func (st *staged) set(k, v []byte) { st.fail(st.txn.Set(k, v)) }
+
+func (st *staged) fail(err error) {
+	if st.werr == nil && err != nil {
+		st.werr = err
 	}
 }

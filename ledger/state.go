@@ -24,10 +24,11 @@ var ErrKeyNotFound = errors.New("projection key not found")
 // batch's accepted writes, then this entry's own writes. Keys live in their
 // own namespace, apart from the log's internal keys.
 type Tx struct {
-	txn   *badger.Txn
-	batch map[string][]byte // accepted writes of earlier entries in the batch; nil value = deleted
-	own   map[string][]byte // this entry's writes
-	reads *readCounter
+	txn     *badger.Txn
+	batch   map[string][]byte   // accepted writes of earlier entries in the batch; nil value = deleted
+	pending []map[string][]byte // writes of earlier batches not yet committed, newest first
+	own     map[string][]byte   // this entry's writes
+	reads   *readCounter
 }
 
 // Get returns the value of a projection key, or ErrKeyNotFound.
@@ -37,6 +38,11 @@ func (tx *Tx) Get(key []byte) ([]byte, error) {
 	}
 	if v, ok := tx.batch[string(key)]; ok {
 		return orNotFound(v)
+	}
+	for _, p := range tx.pending {
+		if v, ok := p[string(key)]; ok {
+			return orNotFound(v)
+		}
 	}
 	tx.reads.add(1)
 	item, err := tx.txn.Get(projKey(key))

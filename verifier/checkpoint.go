@@ -62,7 +62,7 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 	if err != nil || strconv.FormatUint(size, 10) != lines[1] {
 		return Checkpoint{}, fmt.Errorf("%w: size %q is not a canonical decimal", ErrCheckpoint, lines[1])
 	}
-	root, err := base64.StdEncoding.DecodeString(lines[2])
+	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
 	if err != nil || len(root) != HashSize {
 		return Checkpoint{}, fmt.Errorf("%w: root %q is not 32 bytes of base64", ErrCheckpoint, lines[2])
 	}

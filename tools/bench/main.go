@@ -1,0 +1,182 @@
+// Command bench prints Assay's throughput figures, each beside a baseline
+// measured in the same run on the same machine, since absolute numbers on
+// shared machines mean little. Run it with `make bench`.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/assay-ledger/assay/ledger"
+)
+
+func main() {
+	appends := flag.Int("appends", 300_000, "entries appended by the append benchmark")
+	proofLog := flag.Int("proof-log", 1_000_000, "log size for the proof benchmarks")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "assay-bench-")
+	check(err)
+	defer os.RemoveAll(dir)
+
+	fmt.Printf("assay bench (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
+	fsyncs := fsyncBaseline(filepath.Join(dir, "fsync"), 64*512)
+	rate, p50, p99 := appendBench(filepath.Join(dir, "append"), *appends, 64, 512)
+	fmt.Printf("durable appends, 64 appenders x 512 B: %9.0f /s  p50 %v  p99 %v\n", rate, p50, p99)
+	fmt.Printf("  baseline: write 32 KiB + fdatasync:  %9.0f /s  -> 64 x that = %.0f appends/s ceiling; ratio %.2f\n",
+		fsyncs, 64*fsyncs, rate/(64*fsyncs))
+
+	l := openLog(filepath.Join(dir, "proofs"))
+	defer l.Close()
+	t0 := time.Now()
+	fill(l, *proofLog, 512, 64)
+	fmt.Printf("\nbuilt a %d-entry log in %v (512 appenders)\n", *proofLog, time.Since(t0).Round(time.Millisecond))
+	reads := pointReadRate(l)
+	incl, inclReads := proofRate(l, func(i, n uint64) error { _, err := l.InclusionProof(i%n, n); return err })
+	cons, consReads := proofRate(l, func(i, n uint64) error { _, err := l.ConsistencyProof(1+i%(n-1), n); return err })
+	fmt.Printf("inclusion proofs on %d entries:   %9.0f /s  (%.1f node reads each)\n", *proofLog, incl, inclReads)
+	fmt.Printf("consistency proofs on %d entries: %9.0f /s  (%.1f node reads each)\n", *proofLog, cons, consReads)
+	fmt.Printf("  baseline: Badger point reads:       %9.0f /s  -> proof ceiling incl %.0f/s (ratio %.2f), cons %.0f/s (ratio %.2f)\n",
+		reads, reads/inclReads, incl/(reads/inclReads), reads/consReads, cons/(reads/consReads))
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func openLog(dir string) *ledger.Log {
+	skey, _, err := note.GenerateKey(rand.Reader, "bench")
+	check(err)
+	s, err := note.NewSigner(skey)
+	check(err)
+	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	check(err)
+	return l
+}
+
+// fsyncBaseline measures how many times a second the disk takes a write of
+// batch bytes followed by fdatasync: the floor cost of one group commit.
+func fsyncBaseline(path string, batch int) float64 {
+	f, err := os.Create(path)
+	check(err)
+	defer f.Close()
+	buf := make([]byte, batch)
+	n, start := 0, time.Now()
+	for time.Since(start) < 2*time.Second {
+		_, err := f.Write(buf)
+		check(err)
+		check(f.Sync())
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+func body(size, i int) []byte {
+	pad := size - 60
+	return fmt.Appendf(nil, `{"seq":%d,"pad":"%0*d"}`, i, pad, 0)
+}
+
+// appendBench appends n entries of about size bytes from the given number of
+// goroutines, each waiting for its append to be durable, and returns the rate
+// and latency percentiles.
+func appendBench(dir string, n, workers, size int) (float64, time.Duration, time.Duration) {
+	l := openLog(dir)
+	defer l.Close()
+	lat := make([][]time.Duration, workers)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				t := time.Now()
+				_, err := l.Append(context.Background(), ledger.Entry{Type: "bench.entry", Actor: "bench", Body: body(size, i)})
+				check(err)
+				lat[w] = append(lat[w], time.Since(t))
+			}
+		}()
+	}
+	wg.Wait()
+	rate := float64(n) / time.Since(start).Seconds()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return rate, all[len(all)/2].Round(time.Microsecond), all[len(all)*99/100].Round(time.Microsecond)
+}
+
+func fill(l *ledger.Log, n, workers, size int) {
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				_, err := l.Append(context.Background(), ledger.Entry{Type: "bench.entry", Actor: "bench", Body: body(size, i)})
+				check(err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// parallel runs fn from two goroutines per core for d and returns calls/s.
+func parallel(d time.Duration, fn func(i uint64)) float64 {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	start := time.Now()
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			i := uint64(g) * 7919
+			c := 0
+			for ; time.Since(start) < d; c++ {
+				i = i*6364136223846793005 + 1442695040888963407
+				fn(i >> 11)
+			}
+			mu.Lock()
+			total += c
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return float64(total) / time.Since(start).Seconds()
+}
+
+func pointReadRate(l *ledger.Log) float64 {
+	n, _ := l.Head()
+	return parallel(2*time.Second, func(i uint64) {
+		_, err := l.Entry(i % n)
+		check(err)
+	})
+}
+
+// proofRate returns proofs/s and the average node reads per proof.
+func proofRate(l *ledger.Log, fn func(i, n uint64) error) (float64, float64) {
+	n, _ := l.Head()
+	before := l.Stats().Reads
+	var calls uint64
+	var mu sync.Mutex
+	rate := parallel(2*time.Second, func(i uint64) {
+		check(fn(i, n))
+		mu.Lock()
+		calls++
+		mu.Unlock()
+	})
+	return rate, float64(l.Stats().Reads-before) / float64(calls)
+}
