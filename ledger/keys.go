@@ -6,22 +6,21 @@ import (
 	"sync/atomic"
 
 	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/assay-ledger/assay/verifier"
 )
 
 // Badger key layout. Every key starts with a one-byte namespace so that
 // prefixes never overlap:
 //
-//	e <index:8>          leaf hash:32 then the entry bytes (the Merkle leaf);
-//	                     the leaf hash doubles as the tree node (0, index)
+//	e <index:8>          count:1, count tree node hashes, entry bytes (the leaf)
 //	h <leaf hash:32>     index:8 of the leaf with that hash
-//	n <level:1><index:8> hash of the perfect subtree at (level >= 1, index)
 //	c <size:8>           signed checkpoint note of the tree of that size
 //	m head               tree head: size:8, root:32, compact range hashes
 //	p <key...>           projection keys written by Appliers
 const (
 	nsEntry      = 'e'
 	nsLeaf       = 'h'
-	nsNode       = 'n'
 	nsCheckpoint = 'c'
 	nsMeta       = 'm'
 	nsProjection = 'p'
@@ -41,12 +40,41 @@ func checkpointKey(n uint64) []byte { return u64Key(nsCheckpoint, n) }
 
 func leafKey(h []byte) []byte { return append([]byte{nsLeaf}, h...) }
 
-func nodeKey(id compact.NodeID) []byte {
-	k := make([]byte, 10)
-	k[0] = nsNode
-	k[1] = byte(id.Level)
-	binary.BigEndian.PutUint64(k[2:], id.Index)
-	return k
+// Tree nodes live in entry values. Appending leaf i completes the perfect
+// subtrees (levels 0..t) whose right-most leaf is i, so entry i stores their
+// hashes, level 0 (its leaf hash) first: one Badger key per entry instead of
+// one per node, and node (level k, index j) is hash k of entry (j+1)*2^k - 1.
+
+// entryValue lays out the value of an entry key.
+func entryValue(nodes [][]byte, data []byte) []byte {
+	v := make([]byte, 1, 1+len(nodes)*verifier.HashSize+len(data))
+	v[0] = byte(len(nodes))
+	for _, h := range nodes {
+		v = append(v, h...)
+	}
+	return append(v, data...)
+}
+
+// entryData returns the entry bytes of an entry value.
+func entryData(v []byte) ([]byte, error) {
+	if len(v) == 0 || len(v) < 1+int(v[0])*verifier.HashSize {
+		return nil, fmt.Errorf("entry record of %d bytes is corrupt", len(v))
+	}
+	return v[1+int(v[0])*verifier.HashSize:], nil
+}
+
+// nodeLocation returns the entry that stores a node and the node's position
+// in that entry's hashes.
+func nodeLocation(id compact.NodeID) (uint64, int) {
+	return (id.Index+1)<<id.Level - 1, int(id.Level)
+}
+
+// entryNode returns hash k of an entry value.
+func entryNode(v []byte, k int) ([]byte, error) {
+	if len(v) == 0 || int(v[0]) <= k || len(v) < 1+int(v[0])*verifier.HashSize {
+		return nil, fmt.Errorf("entry record holds no tree node at level %d", k)
+	}
+	return v[1+k*verifier.HashSize : 1+(k+1)*verifier.HashSize], nil
 }
 
 func projKey(k []byte) []byte { return append([]byte{nsProjection}, k...) }

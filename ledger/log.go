@@ -240,7 +240,7 @@ func (l *Log) Entry(index uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v[verifier.HashSize:], nil
+	return entryData(v)
 }
 
 // Entries returns the leaf bytes of entries [start, end), which must lie
@@ -261,7 +261,11 @@ func (l *Log) Entries(start, end uint64) ([][]byte, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, v[verifier.HashSize:])
+			data, err := entryData(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, data)
 		}
 		return nil
 	})

@@ -78,24 +78,21 @@ func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
 }
 
 // readNodes reads the stored hashes of the given perfect subtrees in one
-// read transaction: one point read each. Leaves (level 0) are read from the
-// head of their entry value.
+// read transaction: one point read each, of the entry that stores the node.
 func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	l.reads.add(len(ids))
 	err := l.view(func(txn *badger.Txn) error {
 		for i, id := range ids {
-			key := nodeKey(id)
-			if id.Level == 0 {
-				key = entryKey(id.Index)
-			}
-			item, err := txn.Get(key)
+			index, k := nodeLocation(id)
+			item, err := txn.Get(entryKey(index))
 			if err != nil {
 				return fmt.Errorf("node (level %d, index %d): %w", id.Level, id.Index, err)
 			}
 			err = item.Value(func(v []byte) error {
-				out[i] = append([]byte(nil), v[:verifier.HashSize]...)
-				return nil
+				h, err := entryNode(v, k)
+				out[i] = append([]byte(nil), h...)
+				return err
 			})
 			if err != nil {
 				return err

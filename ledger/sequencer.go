@@ -173,11 +173,8 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 	now := l.cfg.Now().UTC()
 	ts := now.Format(TimeFormat)
 	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, pending: overlays, reads: &l.reads}
-	visit := func(id compact.NodeID, h []byte) {
-		if id.Level > 0 { // level 0 is stored with the entry
-			st.set(nodeKey(id), h)
-		}
-	}
+	var nodes [][]byte // the subtrees each leaf completes, level 0 first
+	visit := func(_ compact.NodeID, h []byte) { nodes = append(nodes, h) }
 	size := st.base
 	for i, r := range st.batch {
 		data := r.p.encode(size, ts)
@@ -187,9 +184,10 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 			continue
 		}
 		lh := verifier.LeafHash(data)
-		st.set(entryKey(size), append(lh[:len(lh):len(lh)], data...))
-		st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, size))
+		nodes = nodes[:0]
 		st.fail(rng.Append(lh, visit))
+		st.set(entryKey(size), entryValue(nodes, data))
+		st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, size))
 		st.results[i].a = Appended{Record: rec, LeafHash: lh}
 		st.accepted = append(st.accepted, i)
 		size++

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -31,8 +32,10 @@ func main() {
 
 	fmt.Printf("assay bench (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
 	fsyncs := fsyncBaseline(filepath.Join(dir, "fsync"), 64*512)
+	cpu0 := cpuTime()
 	rate, p50, p99 := appendBench(filepath.Join(dir, "append"), *appends, 64, 512)
-	fmt.Printf("durable appends, 64 appenders x 512 B: %9.0f /s  p50 %v  p99 %v\n", rate, p50, p99)
+	perAppend := (cpuTime() - cpu0) / time.Duration(*appends)
+	fmt.Printf("durable appends, 64 appenders x 512 B: %9.0f /s  p50 %v  p99 %v  cpu %v/append\n", rate, p50, p99, perAppend)
 	fmt.Printf("  baseline: write 32 KiB + fdatasync:  %9.0f /s  -> 64 x that = %.0f appends/s ceiling; ratio %.2f\n",
 		fsyncs, 64*fsyncs, rate/(64*fsyncs))
 
@@ -55,6 +58,13 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// cpuTime is the user+system CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func openLog(dir string) *ledger.Log {
