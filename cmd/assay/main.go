@@ -1,0 +1,47 @@
+// Command assay is the Assay server and its command-line client.
+//
+// Flags take their defaults from the environment: ASSAY_DATA (--data),
+// ASSAY_ADDR (--addr), ASSAY_ORIGIN (--origin), ASSAY_SERVER (--server) and
+// ASSAY_TOKEN (--token).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "assay:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCmd builds the whole command tree; tests run it in-process.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "assay",
+		Short:         "Append-only verifiable evidence ledger: server and client",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd())
+	return root
+}
+
+// envOr returns the environment variable name, or def when it is unset or
+// empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/ledger"
+)
+
+// devOrigin is the checkpoint origin of a --dev server started without one.
+const devOrigin = "assay.local/dev"
+
+// devTokenName names the all-scopes token --dev creates on first start.
+const devTokenName = "dev"
+
+// shutdownGrace bounds how long in-flight requests may run after a signal.
+const shutdownGrace = 10 * time.Second
+
+// dataDir is the server's data directory:
+//
+//	DIR/ledger/                Badger: the log and its projections
+//	DIR/keys/checkpoint.key    checkpoint signer key (0600)
+//	DIR/keys/checkpoint.vkey   its verifier key
+//	DIR/tokens.json            token hashes, names, tenants, scopes (0600)
+type dataDir string
+
+func (d dataDir) ledger() string { return filepath.Join(string(d), "ledger") }
+func (d dataDir) keys() string   { return filepath.Join(string(d), "keys") }
+func (d dataDir) tokens() string { return filepath.Join(string(d), httpapi.TokenFile) }
+
+type serveOptions struct {
+	data, addr, origin string
+	dev, metricsPublic bool
+}
+
+func newServeCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Assay server",
+		Long: `Run the Assay server on the ledger in --data. It signs checkpoints with
+DATA/keys/checkpoint.key, records its policy (origin and verifier key) in the log,
+and stops gracefully on SIGINT or SIGTERM.
+
+With --dev, the first start creates the key and an all-scopes token named "dev",
+and prints the token with a curl example.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.data, "data", envOr("ASSAY_DATA", "./var"), "data directory [ASSAY_DATA]")
+	f.StringVar(&o.addr, "addr", envOr("ASSAY_ADDR", "127.0.0.1:8080"), "listen address [ASSAY_ADDR]")
+	f.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "checkpoint origin line, e.g. assay.example/log; required without --dev [ASSAY_ORIGIN]")
+	f.BoolVar(&o.dev, "dev", false, "development mode: create the key and a dev token on first start")
+	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
+	return cmd
+}
+
+func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err error) {
+	logger := slog.New(slog.NewTextHandler(errOut, nil))
+	if o.origin == "" && !o.dev {
+		return errors.New("no --origin (or ASSAY_ORIGIN): name the log, e.g. --origin assay.example/log")
+	}
+	if o.origin == "" {
+		o.origin = devOrigin
+	}
+	d := dataDir(o.data)
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return err
+	}
+	signer, vkey, err := checkpointKey(d, o.origin, o.dev)
+	if err != nil {
+		return err
+	}
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, lg.Close()) }()
+	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}}
+	if _, err := lg.ApplyPolicy(ctx, "system", policy); err != nil {
+		return fmt.Errorf("record policy: %w", err)
+	}
+	devToken, err := ensureDevToken(d, o.dev)
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(d.tokens()), Logger: logger, MetricsPublic: o.metricsPublic})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	printBanner(out, "http://"+ln.Addr().String(), o, vkey, devToken)
+	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	return serveUntilDone(ctx, hs, ln, logger)
+}
+
+// checkpointKey loads the checkpoint key pair, creating it in dev mode.
+func checkpointKey(d dataDir, origin string, dev bool) (note.Signer, string, error) {
+	signer, vkey, err := loadKeyPair(d.keys(), "checkpoint")
+	if errors.Is(err, fs.ErrNotExist) && dev {
+		if _, err := writeKeyPair(d.keys(), "checkpoint", origin); err != nil {
+			return nil, "", err
+		}
+		return loadKeyPair(d.keys(), "checkpoint")
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("no checkpoint key in %s: run `assay keys generate --name checkpoint --out %s --key-name %s` (or start with --dev)",
+			d.keys(), d.keys(), origin)
+	}
+	return signer, vkey, err
+}
+
+// ensureDevToken creates the dev token if dev is set and none exists, and
+// returns it; "" when it existed already or dev is unset.
+func ensureDevToken(d dataDir, dev bool) (string, error) {
+	if !dev {
+		return "", nil
+	}
+	recs, err := httpapi.ReadTokenFile(d.tokens())
+	if err != nil {
+		return "", err
+	}
+	if slices.ContainsFunc(recs, func(r httpapi.TokenRecord) bool { return r.Name == devTokenName }) {
+		return "", nil
+	}
+	return httpapi.CreateToken(d.tokens(), httpapi.Identity{Name: devTokenName, Tenant: "dev", Scopes: []string{httpapi.AllScopes}}, time.Now())
+}
+
+func printBanner(w io.Writer, url string, o serveOptions, vkey, devToken string) {
+	fmt.Fprintf(w, "Assay serving %s (origin %s, data %s)\n", url, o.origin, o.data)
+	fmt.Fprintf(w, "Checkpoint verifier key: %s\n", vkey)
+	tok := "$ASSAY_TOKEN"
+	switch {
+	case devToken != "":
+		tok = devToken
+		fmt.Fprintf(w, "Dev token (all scopes; shown only now): %s\n", devToken)
+	case o.dev:
+		fmt.Fprintf(w, "Dev token: printed on first start (only its hash is kept); make another with\n"+
+			"  assay token create --data %s --name NAME --tenant dev --scope '*'\n", o.data)
+	}
+	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' %s/v1/log/checkpoint\n", tok, url)
+}
+
+// serveUntilDone serves on ln until ctx ends, then shuts down gracefully.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, logger *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.InfoContext(ctx, "shutting down", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/assay-ledger/assay/verifier"
+)
+
+// banner is what `assay serve` printed before serving.
+type banner struct {
+	url, vkey, token string
+	lines            []string
+}
+
+// serving is a running `assay serve`, in-process.
+type serving struct {
+	banner
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startServe runs `assay serve args...` on a free loopback port and returns
+// once its banner is printed, i.e. once it is listening.
+func startServe(t *testing.T, args ...string) *serving {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	s := &serving{cancel: cancel, done: make(chan error, 1)}
+	root := newRootCmd()
+	root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
+	root.SetOut(pw)
+	root.SetErr(testWriter{t})
+	go func() {
+		err := root.ExecuteContext(ctx)
+		pw.CloseWithError(io.EOF)
+		s.done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		s.lines = append(s.lines, line)
+		if v, ok := strings.CutPrefix(line, "Assay serving "); ok {
+			s.url, _, _ = strings.Cut(v, " ")
+		}
+		if v, ok := strings.CutPrefix(line, "Checkpoint verifier key: "); ok {
+			s.vkey = v
+		}
+		if _, v, ok := strings.Cut(line, "shown only now): "); ok {
+			s.token = v
+		}
+		if strings.Contains(line, "curl ") {
+			go io.Copy(io.Discard, pr)
+			return s
+		}
+	}
+	cancel()
+	t.Fatalf("serve %v stopped before its banner: %v", args, <-s.done)
+	return nil
+}
+
+// stop signals the server and expects a clean shutdown.
+func (s *serving) stop(t *testing.T) {
+	t.Helper()
+	s.cancel()
+	if err := <-s.done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+// checkpoint fetches and verifies the served checkpoint with vkey.
+func (s *serving) checkpoint(t *testing.T, token, vkey, origin string) verifier.Checkpoint {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/v1/log/checkpoint", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := note.Open(body, note.VerifierList(v)); err != nil {
+		t.Fatalf("checkpoint %d %q does not open with %s: %v", resp.StatusCode, body, vkey, err)
+	}
+	cp, err := verifier.OpenCheckpoint(body, vkey, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
+
+func TestServeDev(t *testing.T) {
+	data := t.TempDir()
+	first := startServe(t, "--dev", "--data", data)
+	if first.token == "" || first.vkey == "" || !strings.HasPrefix(first.url, "http://127.0.0.1:") {
+		t.Fatalf("first dev start banner lacks URL, key or token:\n%s", strings.Join(first.lines, "\n"))
+	}
+	if last := first.lines[len(first.lines)-1]; !strings.Contains(last, "curl -H 'Authorization: Bearer "+first.token+"' "+first.url+"/v1/log/checkpoint") {
+		t.Fatalf("curl example %q", last)
+	}
+	if cp := first.checkpoint(t, first.token, first.vkey, devOrigin); cp.Size != 1 {
+		t.Fatalf("size %d after first start, want 1 (the policy entry)", cp.Size)
+	}
+	out, err := run(t.Context(), "log", "verify", "--server", first.url, "--token", first.token, "--key", first.vkey, "--index", "0")
+	if err != nil {
+		t.Fatalf("log verify against the dev server: %v\n%s", err, out)
+	}
+	first.stop(t)
+
+	again := startServe(t, "--dev", "--data", data)
+	if again.token != "" || again.vkey != first.vkey {
+		t.Fatalf("second dev start made a new token or key:\n%s", strings.Join(again.lines, "\n"))
+	}
+	if cp := again.checkpoint(t, first.token, first.vkey, devOrigin); cp.Size != 1 {
+		t.Fatalf("size %d after a restart with the same policy, want 1", cp.Size)
+	}
+	again.stop(t)
+
+	moved := startServe(t, "--data", data, "--origin", "assay.test/moved")
+	if cp := moved.checkpoint(t, first.token, first.vkey, "assay.test/moved"); cp.Size != 2 {
+		t.Fatalf("size %d after a policy change, want 2", cp.Size)
+	}
+	moved.stop(t)
+}
+
+func TestServeWithGeneratedKeyAndToken(t *testing.T) {
+	data := t.TempDir()
+	keys := filepath.Join(data, "keys")
+	vkey, err := run(t.Context(), "keys", "generate", "--name", "checkpoint", "--out", keys, "--key-name", testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey = strings.TrimSpace(vkey)
+	tok, err := run(t.Context(), "token", "create", "--data", data, "--name", "ops", "--tenant", "acme", "--scope", "log:read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, "--data", data, "--origin", testOrigin)
+	if s.vkey != vkey || s.token != "" {
+		t.Fatalf("banner key %q (want %q), token %q (want none)", s.vkey, vkey, s.token)
+	}
+	if cp := s.checkpoint(t, strings.TrimSpace(tok), vkey, testOrigin); cp.Size != 1 {
+		t.Fatalf("size %d, want 1", cp.Size)
+	}
+	s.stop(t)
+}
+
+func TestServeRefuses(t *testing.T) {
+	mismatched := t.TempDir()
+	if _, err := writeKeyPair(filepath.Join(mismatched, "keys"), "checkpoint", "a"); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if _, err := writeKeyPair(other, "checkpoint", "a"); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join(other, "checkpoint.vkey"), filepath.Join(mismatched, "keys", "checkpoint.vkey"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no key", []string{"serve", "--data", t.TempDir(), "--origin", testOrigin}, "run `assay keys generate --name checkpoint"},
+		{"no origin", []string{"serve", "--data", t.TempDir(), "--origin", ""}, "no --origin"},
+		{"halves of two keys", []string{"serve", "--data", mismatched, "--origin", testOrigin}, "not one key pair"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := run(t.Context(), tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one holding %q", err, tc.want)
+			}
+		})
+	}
+}

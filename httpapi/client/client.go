@@ -1,0 +1,169 @@
+// Package client calls Assay's HTTP API and verifies what it returns against
+// a trusted checkpoint key, trusting nothing else the server says.
+//
+// Client makes the calls; Auditor checks checkpoints, entries and proofs
+// with the verifier package. Command-line tools and tests share both.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/verifier"
+)
+
+// maxResponse bounds the bytes read from one response: a full page of
+// maximal entries fits.
+const maxResponse = 128 << 20
+
+// Client calls one Assay server with one bearer token. It is safe for
+// concurrent use.
+type Client struct {
+	base  *url.URL
+	token string
+	hc    *http.Client
+}
+
+// New returns a client of the server at base (an http or https URL) that
+// authenticates with token, using hc (http.DefaultClient when nil).
+func New(base, token string, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server %q is not an http(s) URL such as http://127.0.0.1:8080", base)
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return &Client{base: u, token: token, hc: hc}, nil
+}
+
+// get fetches path with query q and returns the body of a 200 answer, at
+// most limit bytes. An error answer is returned as its *httpapi.Problem.
+func (c *Client) get(ctx context.Context, path string, q url.Values, limit int64) ([]byte, error) {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: read response: %w", path, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("GET %s: response over %d bytes", path, limit)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %w", path, problemOf(resp, body))
+	}
+	return body, nil
+}
+
+// problemOf decodes an error answer, or describes it when it is not a
+// problem document.
+func problemOf(resp *http.Response, body []byte) *httpapi.Problem {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	var p httpapi.Problem
+	if mt == httpapi.ProblemContentType && json.Unmarshal(body, &p) == nil && p.Status == resp.StatusCode {
+		return &p
+	}
+	return &httpapi.Problem{Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode,
+		Detail: fmt.Sprintf("HTTP %d with a %q body that is not a problem document", resp.StatusCode, mt)}
+}
+
+func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) error {
+	body, err := c.get(ctx, path, q, maxResponse)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: decode response: %w", path, err)
+	}
+	return nil
+}
+
+// Checkpoint returns the latest signed checkpoint note, unverified.
+func (c *Client) Checkpoint(ctx context.Context) ([]byte, error) {
+	return c.get(ctx, "/v1/log/checkpoint", nil, verifier.MaxCheckpointSize)
+}
+
+// CheckpointAt returns the signed checkpoint published at size, unverified.
+func (c *Client) CheckpointAt(ctx context.Context, size uint64) ([]byte, error) {
+	return c.get(ctx, "/v1/log/checkpoint", url.Values{"size": {u64(size)}}, verifier.MaxCheckpointSize)
+}
+
+// Entry returns the entry at index, unverified.
+func (c *Client) Entry(ctx context.Context, index uint64) (httpapi.LogEntry, error) {
+	var e httpapi.LogEntry
+	err := c.getJSON(ctx, "/v1/log/entries/"+u64(index), nil, &e)
+	return e, err
+}
+
+// Entries returns the entries [start, end), at most httpapi.MaxPage of them,
+// unverified.
+func (c *Client) Entries(ctx context.Context, start, end uint64) ([]httpapi.LogEntry, error) {
+	var p httpapi.EntriesPage
+	err := c.getJSON(ctx, "/v1/log/entries", url.Values{"start": {u64(start)}, "end": {u64(end)}}, &p)
+	return p.Entries, err
+}
+
+// InclusionProof returns the inclusion proof of the entry at index in the
+// tree of treeSize (the current tree when treeSize is 0), unverified.
+func (c *Client) InclusionProof(ctx context.Context, index, treeSize uint64) (httpapi.InclusionProof, error) {
+	return c.inclusion(ctx, url.Values{"index": {u64(index)}}, treeSize)
+}
+
+// InclusionProofByHash is InclusionProof for the entry with leafHash.
+func (c *Client) InclusionProofByHash(ctx context.Context, leafHash []byte, treeSize uint64) (httpapi.InclusionProof, error) {
+	b, _ := httpapi.Hash(leafHash).MarshalText()
+	return c.inclusion(ctx, url.Values{"leaf_hash": {string(b)}}, treeSize)
+}
+
+func (c *Client) inclusion(ctx context.Context, q url.Values, treeSize uint64) (httpapi.InclusionProof, error) {
+	if treeSize > 0 {
+		q.Set("tree_size", u64(treeSize))
+	}
+	var p httpapi.InclusionProof
+	err := c.getJSON(ctx, "/v1/log/proof/inclusion", q, &p)
+	return p, err
+}
+
+// ConsistencyProof returns the proof that the tree of size first is a prefix
+// of the tree of size second (the current tree when second is 0),
+// unverified.
+func (c *Client) ConsistencyProof(ctx context.Context, first, second uint64) (httpapi.ConsistencyProof, error) {
+	q := url.Values{"first": {u64(first)}}
+	if second > 0 {
+		q.Set("second", u64(second))
+	}
+	var p httpapi.ConsistencyProof
+	err := c.getJSON(ctx, "/v1/log/proof/consistency", q, &p)
+	return p, err
+}
+
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// IsProblem reports whether err carries a problem answer of the given type.
+func IsProblem(err error, typ string) bool {
+	p, ok := errors.AsType[*httpapi.Problem](err)
+	return ok && p.Type == typ
+}

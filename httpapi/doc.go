@@ -1,0 +1,36 @@
+// Package httpapi serves Assay's HTTP API: the read-only log routes, health
+// and metrics, behind bearer-token authentication, with every error written
+// as an RFC 9457 problem.
+//
+// # Routes
+//
+//	GET /health                      no token; {"status","size"}
+//	GET /metrics                     scope metrics:read (or no token, see Config.MetricsPublic)
+//	GET /v1/log/checkpoint[?size=N]  scope log:read; the signed checkpoint note, text/plain
+//	GET /v1/log/entries?start=&end=  scope log:read; at most MaxPage entries, end exclusive
+//	GET /v1/log/entries/{index}      scope log:read
+//	GET /v1/log/proof/inclusion?index=N|leaf_hash=HEX[&tree_size=M]
+//	GET /v1/log/proof/consistency?first=A[&second=B]
+//
+// Entries travel as {"index","leaf_hash","entry"} where entry is the leaf
+// bytes unchanged, so a client recomputes the leaf hash from them. Hashes are
+// lowercase hex (see Hash).
+//
+// # Adding routes
+//
+// Later features register their routes with Server.Handle (or
+// Server.HandleHTTP for streaming handlers), naming the scope each requires.
+// A handler returns a value (encoded as JSON, or a *Response) or an error;
+// Server.WriteError is the one place errors become problems: a *Problem is
+// written as it is, the ledger's sentinel errors map to fixed types, and
+// anything else is a logged 500 whose cause is never sent to the client.
+// Handlers read the caller's Identity with IdentityFrom.
+//
+// # Authentication
+//
+// Every route but /health (and /metrics when public) demands
+// "Authorization: Bearer <token>". Tokens are random strings shown once when
+// created; the token file (TokenFile in the data directory) keeps only their
+// SHA-256 hashes, with a name, a tenant and scopes. The server re-reads the
+// file when it changes, so CreateToken works against a running server.
+package httpapi

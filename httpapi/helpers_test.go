@@ -1,0 +1,184 @@
+package httpapi_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/ledger"
+)
+
+const testOrigin = "assay.test/log"
+
+// stepClock is the injected clock: each reading is one second after the last.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Second)
+	return c.t
+}
+
+// testWriter sends log lines to t.Log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+// fixture is a real ledger in a temp dir behind a real server on loopback.
+type fixture struct {
+	t      *testing.T
+	log    *ledger.Log
+	api    *httpapi.Server
+	srv    *httptest.Server
+	tokens string // token file path
+	vkey   string
+	admin  string // token with scope "*"
+	reader string // token with scope log:read only
+}
+
+func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	lg, err := ledger.Open(ledger.Config{Dir: filepath.Join(dir, "ledger"), Origin: testOrigin, Signer: signer, Now: clock.Now, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	f := &fixture{t: t, log: lg, tokens: filepath.Join(dir, httpapi.TokenFile), vkey: vkey}
+	f.admin = f.createToken("admin", "acme", httpapi.AllScopes)
+	f.reader = f.createToken("reader", "acme", httpapi.ScopeLogRead)
+	cfg := httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(f.tokens), Logger: testLogger(t)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if f.api, err = httpapi.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(f.api)
+	t.Cleanup(f.srv.Close)
+	f.append(entries)
+	return f
+}
+
+func (f *fixture) createToken(name, tenant string, scopes ...string) string {
+	f.t.Helper()
+	tok, err := httpapi.CreateToken(f.tokens, httpapi.Identity{Name: name, Tenant: tenant, Scopes: scopes}, time.Unix(0, 0))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+// append adds n test entries, each in its own batch so that a checkpoint is
+// published at every size.
+func (f *fixture) append(n int) {
+	f.t.Helper()
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf(`{"n":%d,"note":"entry <%d> & more"}`, i, i)
+		if _, err := f.log.Append(context.Background(), ledger.Entry{Type: "test.entry", Actor: "tester", Body: json.RawMessage(body)}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) size() uint64 {
+	n, _ := f.log.Head()
+	return n
+}
+
+// response is a fetched answer with its body read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request with the given token ("" for none) and reads the answer.
+func (f *fixture) do(method, path, token string, body io.Reader) response {
+	f.t.Helper()
+	req, err := http.NewRequestWithContext(f.t.Context(), method, f.srv.URL+path, body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return f.send(req)
+}
+
+func (f *fixture) send(req *http.Request) response {
+	f.t.Helper()
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func (f *fixture) get(path string) response { return f.do(http.MethodGet, path, f.admin, nil) }
+
+// getJSON fetches path with the admin token, expects 200 and decodes into v.
+func (f *fixture) getJSON(path string, v any) {
+	f.t.Helper()
+	r := f.get(path)
+	if r.status != http.StatusOK {
+		f.t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+	}
+	if err := json.Unmarshal(r.body, v); err != nil {
+		f.t.Fatalf("GET %s: %v in %s", path, err, r.body)
+	}
+}
+
+// problem decodes a problem answer, checking its content type and status.
+func (r response) problem(t *testing.T) httpapi.Problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != httpapi.ProblemContentType {
+		t.Fatalf("content type %q, want %s; body %s", ct, httpapi.ProblemContentType, r.body)
+	}
+	var p httpapi.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("problem body %s: %v", r.body, err)
+	}
+	if p.Status != r.status || p.Title == "" || p.Detail == "" {
+		t.Fatalf("problem %+v does not match status %d or lacks title/detail", p, r.status)
+	}
+	return p
+}

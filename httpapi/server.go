@@ -1,0 +1,199 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/assay-ledger/assay/ledger"
+)
+
+// DefaultMaxBody caps request bodies when Config.MaxBodyBytes is zero.
+const DefaultMaxBody = 1 << 20
+
+// Config configures a Server. Log and Tokens are required.
+type Config struct {
+	Log    *ledger.Log
+	Tokens *Tokens      // bearer tokens, usually OpenTokens(dataDir/TokenFile)
+	Logger *slog.Logger // slog.Default when nil
+	// MaxBodyBytes caps every request body (DefaultMaxBody when zero); a
+	// route may set its own cap with MaxBody.
+	MaxBodyBytes int64
+	// MetricsPublic serves /metrics without a token, for a scraper on a
+	// trusted network; otherwise /metrics needs scope metrics:read.
+	MetricsPublic bool
+	// Registry receives the server's metrics; a new registry with the Go
+	// and process collectors when nil.
+	Registry *prometheus.Registry
+}
+
+// Server is the HTTP API. It is an http.Handler, safe for concurrent use.
+// Register further routes with Handle or HandleHTTP before serving.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	router  *mux.Router
+	metrics *metrics
+}
+
+// HandlerFunc is the inner function of a route: it returns the value to
+// answer with (see Response; anything else is encoded as JSON with status
+// 200) or an error, which WriteError turns into a problem.
+type HandlerFunc func(*http.Request) (any, error)
+
+// Response is a handler result that sets the status, headers or a body
+// other than JSON.
+type Response struct {
+	Status      int         // http.StatusOK when zero
+	Header      http.Header // added to the response headers
+	ContentType string      // of Body; application/octet-stream when empty
+	Body        []byte      // written as is when not nil
+	Value       any         // encoded as JSON when Body is nil
+}
+
+// RouteOption adjusts one route registered with Handle or HandleHTTP.
+type RouteOption func(*routeOptions)
+
+type routeOptions struct{ maxBody int64 }
+
+// MaxBody caps the route's request body at n bytes instead of
+// Config.MaxBodyBytes.
+func MaxBody(n int64) RouteOption { return func(o *routeOptions) { o.maxBody = n } }
+
+// New returns a server with the health, metrics and log routes registered.
+func New(cfg Config) (*Server, error) {
+	if cfg.Log == nil || cfg.Tokens == nil {
+		return nil, errors.New("httpapi: Config.Log and Config.Tokens are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBody
+	}
+	m, reg, err := newMetrics(cfg.Registry, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter(), metrics: m}
+	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
+		return nil, NewProblem(http.StatusNotFound, TypeNotFound, "no route for %s", r.URL.Path)
+	}))
+	s.router.MethodNotAllowedHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
+		return nil, NewProblem(http.StatusMethodNotAllowed, TypeMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path)
+	}))
+	s.Handle(http.MethodGet, "/health", PublicScope, s.health)
+	metricsScope := ScopeMetricsRead
+	if cfg.MetricsPublic {
+		metricsScope = PublicScope
+	}
+	s.HandleHTTP(http.MethodGet, "/metrics", metricsScope, metricsHandler(reg))
+	s.registerLogRoutes()
+	return s, nil
+}
+
+// ServeHTTP routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Handle registers h for method and path (a gorilla/mux template such as
+// "/v1/log/entries/{index}"). Callers need a token holding scope, unless
+// scope is PublicScope. An empty scope is a programming error and panics,
+// as http.ServeMux does for a bad pattern.
+func (s *Server) Handle(method, path, scope string, h HandlerFunc, opts ...RouteOption) {
+	s.HandleHTTP(method, path, scope, s.adapt(h), opts...)
+}
+
+// HandleHTTP is Handle for a plain http.Handler, for routes that stream
+// their response; such a handler reports errors with WriteError.
+func (s *Server) HandleHTTP(method, path, scope string, h http.Handler, opts ...RouteOption) {
+	if scope == "" {
+		panic(fmt.Sprintf("httpapi: route %s %s declares no scope", method, path))
+	}
+	o := routeOptions{maxBody: s.cfg.MaxBodyBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s.router.Methods(method).Path(path).Handler(s.wrap(path, scope, o.maxBody, h))
+}
+
+// adapt turns a HandlerFunc into an http.Handler that writes its result.
+func (s *Server) adapt(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(r)
+		if err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+		s.write(w, r, v)
+	})
+}
+
+// write answers with a handler's value.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, v any) {
+	resp, ok := v.(*Response)
+	if !ok {
+		resp = &Response{Value: v}
+	}
+	body, ctype := resp.Body, resp.ContentType
+	if body == nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // entry bytes must stay byte-identical
+		if err := enc.Encode(resp.Value); err != nil {
+			s.WriteError(w, r, fmt.Errorf("encode response: %w", err))
+			return
+		}
+		body, ctype = buf.Bytes(), "application/json"
+	}
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = append(h[k], vs...)
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("X-Content-Type-Options", "nosniff")
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // a failed write means the client went away
+}
+
+// requestInfo collects what inner layers learn about a request for the
+// request log.
+type requestInfo struct{ caller string }
+
+type requestInfoKey struct{}
+
+// wrap puts the layers every route shares around h: body cap, metrics and
+// the request log outside, then authentication unless the route is public.
+func (s *Server) wrap(route, scope string, maxBody int64, h http.Handler) http.Handler {
+	if scope != PublicScope {
+		h = s.authorize(scope, h)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		elapsed := time.Since(start)
+		s.metrics.observe(route, r.Method, sw.code(), elapsed)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.code()), slog.Duration("duration", elapsed),
+			slog.String("caller", info.caller), slog.String("remote", r.RemoteAddr))
+	})
+}

@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/assay-ledger/assay/verifier"
+)
+
+// Hash is a SHA-256 hash (leaf, node or root) that travels in JSON as 64
+// lowercase hex digits. Decoding accepts either case but demands exactly 32
+// bytes.
+type Hash []byte
+
+// MarshalText encodes h as lowercase hex.
+func (h Hash) MarshalText() ([]byte, error) {
+	return []byte(hex.EncodeToString(h)), nil
+}
+
+// String returns h as lowercase hex.
+func (h Hash) String() string { return hex.EncodeToString(h) }
+
+// UnmarshalText decodes 64 hex digits.
+func (h *Hash) UnmarshalText(text []byte) error {
+	b, err := decodeHash(string(text))
+	if err != nil {
+		return err
+	}
+	*h = b
+	return nil
+}
+
+func decodeHash(s string) ([]byte, error) {
+	if len(s) != 2*verifier.HashSize {
+		return nil, fmt.Errorf("%d characters; expected %d hex digits", len(s), 2*verifier.HashSize)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not hexadecimal; expected %d hex digits", 2*verifier.HashSize)
+	}
+	return b, nil
+}
+
+// Hashes converts raw hashes (as the ledger and verifier use them) to a
+// non-nil slice of Hash, so that an empty proof encodes as [].
+func Hashes(raw [][]byte) []Hash {
+	out := make([]Hash, len(raw))
+	for i, h := range raw {
+		out[i] = h
+	}
+	return out
+}
+
+// Bytes converts hashes back to the raw form the verifier takes.
+func Bytes(hs []Hash) [][]byte {
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		out[i] = h
+	}
+	return out
+}
+
+// Health is the body of GET /health.
+type Health struct {
+	Status string `json:"status"` // "ok"
+	Size   uint64 `json:"size"`   // current tree size
+}
+
+// LogEntry is one entry of the log. Entry is the leaf bytes exactly as
+// stored (a JSON object), so LeafHash can be recomputed from it.
+type LogEntry struct {
+	Index    uint64          `json:"index"`
+	LeafHash Hash            `json:"leaf_hash"`
+	Entry    json.RawMessage `json:"entry"`
+}
+
+// EntriesPage is the body of GET /v1/log/entries.
+type EntriesPage struct {
+	Entries []LogEntry `json:"entries"`
+}
+
+// InclusionProof is the body of GET /v1/log/proof/inclusion: the audit path
+// of the leaf at Index in the tree of TreeSize whose root is RootHash.
+type InclusionProof struct {
+	Index    uint64 `json:"index"`
+	TreeSize uint64 `json:"tree_size"`
+	LeafHash Hash   `json:"leaf_hash"`
+	RootHash Hash   `json:"root_hash"`
+	Hashes   []Hash `json:"hashes"`
+}
+
+// ConsistencyProof is the body of GET /v1/log/proof/consistency: the proof
+// that the tree of size First (root FirstRoot) is a prefix of the tree of
+// size Second (root SecondRoot).
+type ConsistencyProof struct {
+	First      uint64 `json:"first"`
+	Second     uint64 `json:"second"`
+	FirstRoot  Hash   `json:"first_root"`
+	SecondRoot Hash   `json:"second_root"`
+	Hashes     []Hash `json:"hashes"`
+}
