@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,4 +116,34 @@ func TestParseUint(t *testing.T) {
 			t.Errorf("parseUint(%q) = %d, %v; want %d, ok %t", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
+}
+
+// FuzzParseTilePath checks that accepted tile paths are canonical: the path
+// rebuilt from the parsed values is the input.
+func FuzzParseTilePath(f *testing.F) {
+	for _, s := range []string{"0/000", "1/x001/x234/067", "entries/001.p/44", "0/x000/001", "63/999.p/255", "entries"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tp, err := parseTilePath(s)
+		checkBadRequest(t, err)
+		if err != nil {
+			return
+		}
+		want := strconv.FormatUint(uint64(tp.level), 10)
+		if tp.entries {
+			want = "entries"
+		}
+		n := fmt.Sprintf("%03d", tp.index%1000)
+		for i := tp.index / 1000; i > 0; i /= 1000 {
+			n = fmt.Sprintf("x%03d/%s", i%1000, n)
+		}
+		want += "/" + n
+		if tp.width != 256 {
+			want += fmt.Sprintf(".p/%d", tp.width)
+		}
+		if want != s {
+			t.Fatalf("accepted %q, canonical form is %q", s, want)
+		}
+	})
 }

@@ -97,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.HandleHTTP(http.MethodGet, "/metrics", metricsScope, metricsHandler(reg))
 	s.registerLogRoutes()
+	s.registerTileRoutes()
 	return s, nil
 }
 

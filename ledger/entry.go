@@ -12,8 +12,9 @@ import (
 )
 
 // MaxEntrySize bounds the bytes of one encoded entry. Entries hold digests and
-// small JSON; payload bytes belong in the content store.
-const MaxEntrySize = 64 << 10
+// small JSON; payload bytes belong in the content store. The limit lets every
+// entry stand in a tlog-tiles entry bundle, whose lengths are uint16.
+const MaxEntrySize = 1<<16 - 1
 
 // TimeFormat is the layout of an entry's "time" field: RFC 3339 in UTC with
 // nanoseconds, as produced by the injected clock.
