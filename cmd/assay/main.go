@@ -33,7 +33,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd())
+	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd(), newAuditCmd())
 	return root
 }
 

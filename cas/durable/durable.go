@@ -1,0 +1,103 @@
+// Package durable writes files so that they survive a crash once the call
+// returns: the fsync sequence for a durable file is written down here once.
+//
+// A write goes to a temporary file in the target's directory, which is
+// synced, closed and then renamed (WriteFile) or linked (CreateFile) into
+// place; the directory is synced after. A crash leaves either the old state
+// or the new one, never a torn file.
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile replaces path with data (mode perm) atomically and durably.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp) // after the rename this finds nothing
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename into %s: %w", path, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// CreateFile creates path with data (mode perm) durably, failing with an
+// error that wraps fs.ErrExist if path exists; an existing file is never
+// touched, and no partial file is ever visible at path.
+func CreateFile(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// writeTemp writes data to a synced temporary file beside path.
+func writeTemp(path string, data []byte, perm fs.FileMode) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("temporary file for %s: %w", path, err)
+	}
+	tmp := f.Name()
+	err = f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("write %s: %w", tmp, err)
+	}
+	return tmp, nil
+}
+
+// MkdirAll creates dir and any missing parents (mode 0700), syncing each new
+// directory's entry into its parent so that the path survives a crash.
+func MkdirAll(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := MkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("mkdir %s: %w", dir, err)
+	}
+	return SyncDir(parent)
+}
+
+// SyncDir fsyncs a directory so that entries created, renamed or removed in
+// it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", dir, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/verifier"
+)
+
+type auditOptions struct {
+	key, origin, state string
+	entries            bool
+}
+
+func newAuditCmd() *cobra.Command {
+	var f serverFlags
+	var o auditOptions
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Follow a log: verify it only grew append-only since the last audit",
+		Long: `Fetch the server's latest checkpoint, check its signature with the trusted key
+and prove it consistent with the checkpoint verified last time, kept in --state
+(the first run trusts the server's current tree, on first use). With --entries,
+also fetch every new entry from the tlog-tiles API and recompute the tree over
+them. A split view (another root for a verified size), a rollback or a rewritten
+history exits non-zero and leaves --state as it was; success saves the new
+checkpoint there.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			if o.key, err = readKeyArg(o.key); err != nil {
+				return err
+			}
+			a := &client.Auditor{Client: c, Key: o.key, Origin: o.origin}
+			return runAudit(cmd.Context(), cmd.OutOrStdout(), a, o)
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&o.key, "key", "", "trusted checkpoint verifier key, or @FILE holding it; required")
+	fl.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "expected checkpoint origin; any when empty [ASSAY_ORIGIN]")
+	fl.StringVar(&o.state, "state", "", "file keeping the last verified checkpoint; required")
+	fl.BoolVar(&o.entries, "entries", false, "recompute the tree over every new entry from the tiles")
+	cmd.MarkFlagRequired("key")
+	cmd.MarkFlagRequired("state")
+	return cmd
+}
+
+func runAudit(ctx context.Context, w io.Writer, a *client.Auditor, o auditOptions) error {
+	prev, err := loadAuditState(o.state, a.Key, a.Origin)
+	if err != nil {
+		return err
+	}
+	cp, rep, err := a.Follow(ctx, prev, o.entries)
+	if err != nil {
+		return fmt.Errorf("audit failed: %w", err)
+	}
+	note, err := a.Client.CheckpointAt(ctx, cp.Size)
+	if err != nil {
+		return err
+	}
+	if err := durable.WriteFile(o.state, note, 0o644); err != nil {
+		return fmt.Errorf("save audit state: %w", err)
+	}
+	fmt.Fprintf(w, "log %s consistent from size %d to %d (root %x)", cp.Origin, rep.From, rep.To, cp.Root)
+	if o.entries {
+		fmt.Fprintf(w, "; %d new entries recomputed", rep.Recomputed)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+// loadAuditState reads the last verified checkpoint (a signed note), or nil
+// when the state file does not exist yet. It checks the signature again, so a
+// state file edited by hand is refused.
+func loadAuditState(path, key, origin string) (*verifier.Checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cp, err := verifier.OpenCheckpoint(b, key, origin)
+	if err != nil {
+		return nil, fmt.Errorf("audit state %s: %w", path, err)
+	}
+	return &cp, nil
+}
