@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/assay-ledger/assay/cas/durable"
 )
 
 // TokenFile is the name of the token file in a data directory.
@@ -193,7 +195,7 @@ func CreateToken(path string, id Identity, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+	if err := durable.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return "", fmt.Errorf("write token file: %w", err)
 	}
 	return tok, nil

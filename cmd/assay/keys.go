@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/assay-ledger/assay/cas/durable"
 )
 
 func newKeysCmd() *cobra.Command {
@@ -65,7 +67,7 @@ func writeKeyPair(dir, name, keyName string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("generate key %q: %w", keyName, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := durable.MkdirAll(dir); err != nil {
 		return "", err
 	}
 	priv, pub := filepath.Join(dir, name+".key"), filepath.Join(dir, name+".vkey")
@@ -74,30 +76,13 @@ func writeKeyPair(dir, name, keyName string) (string, error) {
 			return "", fmt.Errorf("%s exists already; refusing to overwrite a key", p)
 		}
 	}
-	if err := writeNewFile(pub, []byte(vkey+"\n"), 0o644); err != nil {
+	if err := durable.CreateFile(pub, []byte(vkey+"\n"), 0o644); err != nil {
 		return "", err
 	}
-	if err := writeNewFile(priv, []byte(skey+"\n"), 0o600); err != nil {
+	if err := durable.CreateFile(priv, []byte(skey+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return vkey, nil
-}
-
-// writeNewFile creates path (failing if it exists) with data, durably.
-func writeNewFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // loadKeyPair reads dir/name.key and dir/name.vkey and checks that they are
