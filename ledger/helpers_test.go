@@ -41,9 +41,11 @@ func newKeys(t testing.TB) testKeys {
 	return testKeys{skey, vkey}
 }
 
+func newSigner(k testKeys) (note.Signer, error) { return note.NewSigner(k.skey) }
+
 func openLog(t testing.TB, dir string, k testKeys, appliers map[string]Applier) *Log {
 	t.Helper()
-	s, err := note.NewSigner(k.skey)
+	s, err := newSigner(k)
 	if err != nil {
 		t.Fatal(err)
 	}

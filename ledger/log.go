@@ -38,6 +38,9 @@ type Config struct {
 	MaxBatch int                   // entries per group commit; 1024 when zero
 	Logger   *slog.Logger          // slog.Default when nil
 	Badger   func(*badger.Options) // optional tuning of Badger options
+	// MirrorWrites lets a mirror (a ledger that has imported a bundle) take
+	// direct appends too; by default it refuses them with ErrMirror.
+	MirrorWrites bool
 }
 
 // Log is the append-only Merkle log with its projections, stored in Badger.
@@ -48,12 +51,14 @@ type Log struct {
 	db       *badger.DB
 	cfg      Config
 	reqs     chan *request
+	imports  chan *importJob
 	quit     chan struct{}
 	stopped  chan struct{}
 	reads    readCounter
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
 	readTs   atomic.Uint64 // Badger version of the published state; see snapshot
+	mirror   atomic.Bool   // the log has imported entries: see ErrMirror
 	mu       sync.RWMutex  // guards the published state below
 	failed   bool          // a commit failed: the sequencer restarts from the published tree
 	size     uint64
@@ -93,7 +98,7 @@ func Open(cfg Config) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open badger in %s: %w", cfg.Dir, err)
 	}
-	l := &Log{db: db, cfg: cfg, reqs: make(chan *request), quit: make(chan struct{}),
+	l := &Log{db: db, cfg: cfg, reqs: make(chan *request), imports: make(chan *importJob), quit: make(chan struct{}),
 		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}}
 	if err := l.recover(); err != nil {
 		db.Close()
@@ -143,6 +148,9 @@ func (l *Log) recover() error {
 	}
 	l.size, l.root, l.rng, l.latestCP = h.size, h.root, rng, cp
 	l.publishTs(openTs(h.size))
+	if _, err := l.Projection(mirrorKey); err == nil {
+		l.mirror.Store(true)
+	}
 	l.cfg.Logger.Info("ledger opened", "dir", l.cfg.Dir, "size", h.size)
 	return nil
 }

@@ -49,7 +49,8 @@ func applyPolicy(tx *Tx, rec *Record) error {
 
 // ApplyPolicy appends a policy.applied entry carrying policy (any JSON value:
 // public keys, retention classes, tiers, never secrets) unless that exact
-// policy is already the one in force. It returns whether an entry was added.
+// policy is already the one in force, or the log is a mirror (whose policy
+// entries come from its source). It returns whether an entry was added.
 // Decision entries name the index of the policy entry they were made under.
 func (l *Log) ApplyPolicy(ctx context.Context, actor string, policy any) (bool, error) {
 	raw, err := json.Marshal(policy)
@@ -66,8 +67,8 @@ func (l *Log) ApplyPolicy(ctx context.Context, actor string, policy any) (bool, 
 		return false, err
 	}
 	_, err = l.Append(ctx, Entry{Type: PolicyType, Actor: actor, Body: body})
-	if errors.Is(err, ErrPolicyUnchanged) {
-		return false, nil
+	if errors.Is(err, ErrPolicyUnchanged) || errors.Is(err, ErrMirror) {
+		return false, nil // a mirror's policy is its source's, imported with it
 	}
 	return err == nil, err
 }

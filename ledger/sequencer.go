@@ -52,6 +52,7 @@ type staged struct {
 	rng      *compact.Range    // compact range after the batch
 	cp       []byte            // signed checkpoint of head
 	overlay  map[string][]byte // the batch's projection writes
+	barrier  chan struct{}     // when set, not a batch: closed by the committer when reached
 }
 
 // pipeline is the sequencer's working state: the published tree plus the
@@ -68,6 +69,9 @@ type pipeline struct {
 // context cancelled before the sequencer takes the entry abandons it; once
 // taken, Append waits for the batch so that its answer is definite.
 func (l *Log) Append(ctx context.Context, e Entry) (Appended, error) {
+	if l.mirror.Load() && !l.cfg.MirrorWrites {
+		return Appended{}, ErrMirror
+	}
 	p, err := prepare(e)
 	if err != nil {
 		return Appended{}, err
@@ -93,6 +97,10 @@ func (l *Log) run() {
 	go func() {
 		defer close(committed)
 		for st := range commits {
+			if st.barrier != nil {
+				close(st.barrier)
+				continue
+			}
 			l.commit(st)
 		}
 	}()
@@ -108,6 +116,15 @@ func (l *Log) run() {
 		var first *request
 		select {
 		case first = <-l.reqs:
+		case job := <-l.imports:
+			barrier := make(chan struct{})
+			commits <- &staged{barrier: barrier}
+			<-barrier // every staged batch is committed or failed
+			job.done <- l.runImport(job)
+			l.mu.RLock()
+			w = &pipeline{size: l.size, rng: l.rng}
+			l.mu.RUnlock()
+			continue
 		case <-l.quit:
 			return
 		}
@@ -154,14 +171,7 @@ func (l *Log) stage(w *pipeline, batch []*request) *staged {
 	if size == w.size {
 		return st // every entry was rejected: nothing to write
 	}
-	root, err := rng.GetRootHash(nil)
-	st.fail(err)
-	st.head = head{size: size, root: root, hashes: rng.Hashes()}
-	st.cp, err = l.sign(size, root)
-	st.fail(err)
-	st.set(checkpointKey(size), st.cp)
-	st.set(headKey, st.head.marshal())
-	st.rng = rng
+	l.seal(st, rng, size)
 	w.size, w.rng = size, rng
 	w.inflight = append(w.inflight, st)
 	return st
@@ -173,25 +183,40 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 	now := l.cfg.Now().UTC()
 	ts := now.Format(TimeFormat)
 	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, pending: overlays, reads: &l.reads}
-	var nodes [][]byte // the subtrees each leaf completes, level 0 first
-	visit := func(_ compact.NodeID, h []byte) { nodes = append(nodes, h) }
 	size := st.base
 	for i, r := range st.batch {
 		data := r.p.encode(size, ts)
 		rec := &Record{Index: size, Type: r.p.typ, Time: now, Actor: r.p.actor, Tenant: r.p.tenant, Body: r.p.body, Bytes: data}
-		if err := tx.apply(l.cfg.Appliers[r.p.typ], rec); err != nil {
+		lh, err := l.stageRecord(st, tx, rng, rec)
+		if err != nil {
 			st.results[i].err = err
 			continue
 		}
-		lh := verifier.LeafHash(data)
-		nodes = nodes[:0]
-		st.fail(rng.Append(lh, visit))
-		st.set(entryKey(size), entryValue(nodes, data))
-		st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, size))
 		st.results[i].a = Appended{Record: rec, LeafHash: lh}
 		st.accepted = append(st.accepted, i)
 		size++
 	}
+	st.stageProjections(tx)
+	return size
+}
+
+// stageRecord runs one record through its Applier and, if accepted, writes
+// the entry, its leaf index and the tree nodes it completes. Appends and
+// imports share it, so a replayed entry is stored exactly as the original.
+func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record) ([]byte, error) {
+	if err := tx.apply(l.cfg.Appliers[rec.Type], rec); err != nil {
+		return nil, err
+	}
+	var nodes [][]byte // the subtrees this leaf completes, level 0 first
+	lh := verifier.LeafHash(rec.Bytes)
+	st.fail(rng.Append(lh, func(_ compact.NodeID, h []byte) { nodes = append(nodes, h) }))
+	st.set(entryKey(rec.Index), entryValue(nodes, rec.Bytes))
+	st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, rec.Index))
+	return lh, nil
+}
+
+// stageProjections writes the batch's accepted projection writes.
+func (st *staged) stageProjections(tx *Tx) {
 	for k, v := range tx.batch {
 		if v == nil {
 			st.fail(st.txn.Delete(projKey([]byte(k))))
@@ -200,7 +225,6 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 		}
 	}
 	st.overlay = tx.batch
-	return size
 }
 
 // commit makes a staged batch durable, publishes its tree head and answers
@@ -229,10 +253,7 @@ func (l *Log) commit(st *staged) {
 			st.results[i] = result{err: fmt.Errorf("%w: %w", ErrCommit, err)}
 		}
 	} else if len(st.accepted) > 0 {
-		l.mu.Lock()
-		l.size, l.root, l.rng, l.latestCP = st.head.size, st.head.root, st.rng, st.cp
-		l.mu.Unlock()
-		l.publishTs(commitTs(st.head.size))
+		l.publish(st)
 		for _, i := range st.accepted {
 			st.results[i].a.TreeSize, st.results[i].a.Checkpoint = st.head.size, st.cp
 		}
@@ -240,6 +261,27 @@ func (l *Log) commit(st *staged) {
 	for i, r := range st.batch {
 		r.done <- st.results[i]
 	}
+}
+
+// seal writes the tree head of size (with rng's root) and its signed
+// checkpoint into the batch.
+func (l *Log) seal(st *staged, rng *compact.Range, size uint64) {
+	root, err := rng.GetRootHash(nil)
+	st.fail(err)
+	st.head = head{size: size, root: root, hashes: rng.Hashes()}
+	st.cp, err = l.sign(size, root)
+	st.fail(err)
+	st.set(checkpointKey(size), st.cp)
+	st.set(headKey, st.head.marshal())
+	st.rng = rng
+}
+
+// publish makes a committed batch's tree the one readers see.
+func (l *Log) publish(st *staged) {
+	l.mu.Lock()
+	l.size, l.root, l.rng, l.latestCP = st.head.size, st.head.root, st.rng, st.cp
+	l.mu.Unlock()
+	l.publishTs(commitTs(st.head.size))
 }
 
 func (st *staged) set(k, v []byte) { st.fail(st.txn.Set(k, v)) }
