@@ -58,7 +58,7 @@ func (l *Log) RootAt(size uint64) ([]byte, error) {
 	if size == 0 {
 		return verifier.EmptyRoot(), nil
 	}
-	hashes, err := l.readNodes(compact.RangeNodes(0, size, nil))
+	hashes, err := l.CompactRange(size)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +67,16 @@ func (l *Log) RootAt(size uint64) ([]byte, error) {
 		root = verifier.NodeHash(hashes[i], root)
 	}
 	return root, nil
+}
+
+// CompactRange returns the hashes of the perfect subtrees that cover the
+// tree [0, size), left to right: what a verifier needs to extend that tree
+// with later entries (bundles carry it). O(log size) reads.
+func (l *Log) CompactRange(size uint64) ([][]byte, error) {
+	if err := l.checkSize(size); err != nil {
+		return nil, err
+	}
+	return l.readNodes(compact.RangeNodes(0, size, nil))
 }
 
 func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {

@@ -1,0 +1,68 @@
+// Package bundle writes, verifies and imports air-gap bundles: one tar file
+// compressed with zstd that carries entries [From, To) of a log with what an
+// offline site needs to check them against the log's signing key alone.
+//
+// # Format
+//
+// The members stand in this order, each exactly once:
+//
+//	header.json       {"format":"assay-bundle/1","origin":…,"from":A,"to":B}
+//	checkpoint        the log's signed checkpoint note at size B
+//	base-range.json   ["hex",…] the compact range of the tree [0, A):
+//	                  the perfect subtrees that let a verifier extend the
+//	                  tree at A with the bundle's entries
+//	consistency.json  ["hex",…] the RFC 6962 consistency proof from A to B
+//	entries           B-A entries, each a big-endian uint32 length and the
+//	                  entry's bytes
+//	manifest.json     {"files":{"<member>":"sha256:<hex>",…}} for every
+//	                  member above
+//
+// A bundle verifies when every digest in the manifest matches, the
+// checkpoint is signed by the trusted key, the base range and the entries
+// hash to the checkpoint's root, the consistency proof holds between the
+// base range's root and the checkpoint's, and every entry carries its index.
+// Bundles chain: 0->B, then B->C, each importable on the last.
+package bundle
+
+import (
+	"errors"
+)
+
+// Format names this version of the layout in header.json.
+const Format = "assay-bundle/1"
+
+// Member names, in the order they stand in a bundle.
+const (
+	memberHeader      = "header.json"
+	memberCheckpoint  = "checkpoint"
+	memberBaseRange   = "base-range.json"
+	memberConsistency = "consistency.json"
+	memberEntries     = "entries"
+	memberManifest    = "manifest.json"
+)
+
+var memberOrder = []string{memberHeader, memberCheckpoint, memberBaseRange, memberConsistency, memberEntries, memberManifest}
+
+// Limits on what a reader accepts before it has verified anything.
+const (
+	maxSmallMember = 1 << 20 // header, checkpoint, base range, proof, manifest
+	// DefaultMaxBytes caps the decompressed size of a whole bundle.
+	DefaultMaxBytes = 64 << 30
+)
+
+// ErrInvalid reports a bundle that is malformed, tampered with, or does not
+// verify; nothing is imported from it.
+var ErrInvalid = errors.New("invalid bundle")
+
+// Header is the bundle's header.json.
+type Header struct {
+	Format string `json:"format"`
+	Origin string `json:"origin"`
+	From   uint64 `json:"from"`
+	To     uint64 `json:"to"`
+}
+
+// manifest is the bundle's manifest.json.
+type manifest struct {
+	Files map[string]string `json:"files"`
+}

@@ -1,0 +1,56 @@
+package bundle
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/assay-ledger/assay/ledger"
+)
+
+// Import verifies the bundle that open returns, then reads it again and
+// replays its entries into l in chunks, each checked by l against the root
+// the verification recorded, so a file changed between the two reads is
+// refused at the first chunk that differs. Nothing is imported from a bundle
+// that fails verification; importing it again adds nothing.
+func Import(ctx context.Context, open func() (io.ReadCloser, error), l *ledger.Log, o Options) (ledger.ImportResult, error) {
+	v, err := verifyFile(open, o)
+	if err != nil {
+		return ledger.ImportResult{}, err
+	}
+	rc, err := open()
+	if err != nil {
+		return ledger.ImportResult{}, err
+	}
+	defer rc.Close()
+	var res ledger.ImportResult
+	start, chunk := v.Header.From, [][]byte(nil)
+	_, err = scan(rc, o, func(i uint64, e []byte) error {
+		chunk = append(chunk, e)
+		end, ok := v.roots[i+1]
+		if !ok {
+			return nil
+		}
+		r, err := l.Import(ctx, start, chunk, v.roots[start], end)
+		if err != nil {
+			return fmt.Errorf("entries [%d, %d): %w", start, i+1, err)
+		}
+		res.Added += r.Added
+		res.Size, res.Root = r.Size, r.Root
+		start, chunk = i+1, nil
+		return nil
+	})
+	if err == nil && v.Entries == 0 {
+		res, err = l.Import(ctx, v.Header.From, nil, v.BaseRoot, v.BaseRoot)
+	}
+	return res, err
+}
+
+func verifyFile(open func() (io.ReadCloser, error), o Options) (*Verified, error) {
+	rc, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return Verify(rc, o)
+}

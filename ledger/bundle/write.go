@@ -1,0 +1,135 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/assay-ledger/assay/ledger"
+)
+
+// Contents is what Write puts in a bundle besides the entries.
+type Contents struct {
+	Header      Header
+	Checkpoint  []byte   // signed note at Header.To
+	BaseRange   [][]byte // compact range of [0, Header.From)
+	Consistency [][]byte // proof from Header.From to Header.To
+}
+
+// Write writes a bundle to w. next yields entries From..To-1 in order and
+// io.EOF after the last; they are spooled to a temporary file in tmpDir
+// (the system's when empty), so memory stays bounded whatever the count.
+func Write(w io.Writer, c Contents, next func() ([]byte, error), tmpDir string) error {
+	spool, err := os.CreateTemp(tmpDir, "assay-bundle-entries-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	n, size, err := spoolEntries(spool, next)
+	if err != nil {
+		return err
+	}
+	if n != c.Header.To-c.Header.From {
+		return fmt.Errorf("bundle of [%d, %d) given %d entries", c.Header.From, c.Header.To, n)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	zw, err := zstd.NewWriter(w)
+	if err != nil {
+		return err
+	}
+	tw := &tarWriter{tw: tar.NewWriter(zw), files: map[string]string{}}
+	c.Header.Format = Format
+	tw.json(memberHeader, c.Header)
+	tw.bytes(memberCheckpoint, c.Checkpoint)
+	tw.json(memberBaseRange, hexList(c.BaseRange))
+	tw.json(memberConsistency, hexList(c.Consistency))
+	tw.stream(memberEntries, spool, size)
+	tw.json(memberManifest, manifest{Files: tw.files})
+	if tw.err == nil {
+		tw.err = tw.tw.Close()
+	}
+	if cerr := zw.Close(); tw.err == nil {
+		tw.err = cerr
+	}
+	return tw.err
+}
+
+func spoolEntries(f *os.File, next func() ([]byte, error)) (count uint64, size int64, err error) {
+	bw := bufio.NewWriter(f)
+	for {
+		e, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(e) > ledger.MaxEntrySize {
+			return 0, 0, fmt.Errorf("entry of %d bytes over the limit %d", len(e), ledger.MaxEntrySize)
+		}
+		bw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(e))))
+		bw.Write(e)
+		count++
+		size += 4 + int64(len(e))
+	}
+	return count, size, bw.Flush()
+}
+
+func hexList(hs [][]byte) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = hex.EncodeToString(h)
+	}
+	return out
+}
+
+// tarWriter writes members with fixed metadata (so equal bundles are equal
+// bytes) and records each member's digest for the manifest.
+type tarWriter struct {
+	tw    *tar.Writer
+	files map[string]string
+	err   error
+}
+
+func (t *tarWriter) json(name string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	t.bytes(name, b)
+}
+
+func (t *tarWriter) bytes(name string, b []byte) {
+	t.stream(name, bytesReader(b), int64(len(b)))
+}
+
+func (t *tarWriter) stream(name string, r io.Reader, size int64) {
+	if t.err != nil {
+		return
+	}
+	hdr := &tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+	if t.err = t.tw.WriteHeader(hdr); t.err != nil {
+		return
+	}
+	h := sha256.New()
+	var n int64
+	n, t.err = io.Copy(t.tw, io.TeeReader(r, h))
+	if t.err == nil && n != size {
+		t.err = fmt.Errorf("member %s: wrote %d bytes, want %d", name, n, size)
+	}
+	t.files[name] = "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
