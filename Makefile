@@ -2,6 +2,7 @@
 GO          ?= go
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
+VERSITYGW   := $(GOBIN)/versitygw
 DATA        ?= ./var
 ADDR        ?= 127.0.0.1:8080
 
@@ -15,8 +16,12 @@ run:
 ## test: lint, then every test (unit, integration, crash, fuzz seed corpora).
 test: lint unit
 
-unit:
+# versitygw is the real S3-compatible server the S3 backend tests run against.
+unit: $(VERSITYGW)
 	$(GO) test -count=1 -timeout 14m ./...
+
+$(VERSITYGW):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 
 ## lint: gofmt, go vet and staticcheck must all be clean.
 lint: $(STATICCHECK)
@@ -31,6 +36,7 @@ $(STATICCHECK):
 ## bench: throughput figures with same-run baselines (see tools/bench).
 bench:
 	$(GO) run ./tools/bench
+	$(GO) test -run '^$$' -bench BenchmarkLocalPut -benchtime 3x ./cas/local/
 
 ## soak: the long crash loop (50 SIGKILL cycles) and longer fuzzing.
 soak:

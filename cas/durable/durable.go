@@ -1,10 +1,10 @@
 // Package durable writes files so that they survive a crash once the call
 // returns: the fsync sequence for a durable file is written down here once.
 //
-// A write goes to a temporary file in the target's directory, which is
-// synced, closed and then renamed (WriteFile) or linked (CreateFile) into
-// place; the directory is synced after. A crash leaves either the old state
-// or the new one, never a torn file.
+// A write goes to a temporary file in the target's filesystem, which is
+// synced, closed and then renamed (WriteFile) or linked (CreateFile,
+// LinkTemp) into place; the directory is synced after. A crash leaves
+// either the old state or the new one, never a torn file.
 package durable
 
 import (
@@ -37,10 +37,58 @@ func CreateFile(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+	existed, err := link(tmp, path)
+	if err == nil && existed {
+		err = fmt.Errorf("create %s: %w", path, fs.ErrExist)
 	}
-	return SyncDir(filepath.Dir(path))
+	return err
+}
+
+// LinkTemp makes the fully written temporary file f durable under path, for
+// writers that stream too much data to hold (the blob store): it fsyncs and
+// closes f, creates path's directory durably, hard-links f to path, removes
+// f's temporary name and fsyncs the directory. An existing path is never
+// replaced: it is left as it is and existed is true, which for
+// content-addressed files means the same bytes are already there. f must be
+// in the same filesystem as path. On error the caller removes f's name.
+func LinkTemp(f *os.File, path string) (existed bool, err error) {
+	if err := syncClose(f); err != nil {
+		return false, err
+	}
+	if err := MkdirAll(filepath.Dir(path)); err != nil {
+		return false, err
+	}
+	return link(f.Name(), path)
+}
+
+// link hard-links the synced temporary file tmp to path, removes tmp and
+// syncs the directory. existed reports that path was already there (and
+// so that nothing changed).
+func link(tmp, path string) (existed bool, err error) {
+	err = os.Link(tmp, path)
+	existed = errors.Is(err, fs.ErrExist)
+	if err != nil && !existed {
+		return false, fmt.Errorf("link %s: %w", path, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return existed, fmt.Errorf("remove temporary %s: %w", tmp, err)
+	}
+	if existed {
+		return true, nil
+	}
+	return false, SyncDir(filepath.Dir(path))
+}
+
+// syncClose fsyncs and closes f.
+func syncClose(f *os.File) error {
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fsync %s: %w", f.Name(), err)
+	}
+	return nil
 }
 
 // writeTemp writes data to a synced temporary file beside path.
@@ -54,11 +102,10 @@ func writeTemp(path string, data []byte, perm fs.FileMode) (string, error) {
 	if err == nil {
 		_, err = f.Write(data)
 	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err != nil {
+		f.Close()
+	} else {
+		err = syncClose(f)
 	}
 	if err != nil {
 		os.Remove(tmp)

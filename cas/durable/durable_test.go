@@ -67,3 +67,39 @@ func assertOnly(t *testing.T, dir, name string) {
 		t.Fatalf("directory holds %v, want only %s", es, name)
 	}
 }
+
+func TestLinkTemp(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, "blobs", "ab", "abcd")
+	write := func(data string) *os.File {
+		t.Helper()
+		f, err := os.CreateTemp(root, "put-*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(data); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	tests := []struct {
+		name        string
+		data        string
+		wantExisted bool
+	}{
+		{"creates the directories and the file", "content", false},
+		{"leaves an existing file alone", "other", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			existed, err := LinkTemp(write(tc.data), path)
+			if err != nil || existed != tc.wantExisted {
+				t.Fatalf("LinkTemp = %v, %v; want existed %v", existed, err, tc.wantExisted)
+			}
+			if got, _ := os.ReadFile(path); string(got) != "content" {
+				t.Fatalf("file holds %q, want the first content", got)
+			}
+			assertOnly(t, root, "blobs")
+		})
+	}
+}

@@ -1,0 +1,179 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/cas/durable"
+)
+
+// Put streams r into a temporary file (hashing it on the way), checks the
+// expected digest, then commits the file under its address. Any failure
+// removes the temporary file; nothing partial is ever visible under a blob
+// name. When expected names a blob that is already stored, r is only hashed
+// to confirm it and nothing is written.
+func (l *Local) Put(ctx context.Context, r io.Reader, expected cas.Digest) (cas.Info, error) {
+	if !expected.IsZero() {
+		info, err := l.Head(ctx, expected)
+		if err == nil {
+			return l.confirm(ctx, r, expected, info)
+		}
+		if !errors.Is(err, cas.ErrNotFound) {
+			return cas.Info{}, err
+		}
+	}
+	f, err := os.CreateTemp(l.tmpDir, "put-*")
+	if err != nil {
+		return cas.Info{}, fmt.Errorf("local put: %w", err)
+	}
+	info, err := l.writeTemp(ctx, f, r, expected)
+	if err == nil {
+		info.Existed, err = durable.LinkTemp(f, l.path(info.Digest))
+	}
+	if err != nil {
+		f.Close()
+		if rerr := os.Remove(f.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+		return cas.Info{}, fmt.Errorf("local put: %w", err)
+	}
+	return info, nil
+}
+
+// confirm hashes r without storing it and checks it against a blob that is
+// already stored under expected.
+func (l *Local) confirm(ctx context.Context, r io.Reader, expected cas.Digest, stored cas.Info) (cas.Info, error) {
+	buf := l.buffer()
+	defer l.bufs.Put(buf)
+	got, err := cas.CopyHashed(ctx, io.Discard, r, *buf)
+	if err != nil {
+		return cas.Info{}, fmt.Errorf("local put: %w", err)
+	}
+	if err := cas.CheckExpected(expected, got); err != nil {
+		return cas.Info{}, err
+	}
+	stored.Existed = true
+	return stored, nil
+}
+
+// writeTemp writes the header placeholder and the transformed body to f,
+// then, if the digest is the expected one, the final header.
+func (l *Local) writeTemp(ctx context.Context, f *os.File, r io.Reader, expected cas.Digest) (cas.Info, error) {
+	h, err := l.newHeader()
+	if err != nil {
+		return cas.Info{}, err
+	}
+	if _, err := f.Write(make([]byte, headerSize)); err != nil {
+		return cas.Info{}, fmt.Errorf("write header: %w", err)
+	}
+	var dst io.Writer = newWriteBehind(f, headerSize)
+	bodyHash := blake3.New()
+	if h.compressed() {
+		dst = io.MultiWriter(dst, bodyHash)
+	}
+	body, finish, err := l.bodyWriter(dst, &h)
+	if err != nil {
+		return cas.Info{}, err
+	}
+	buf := l.buffer()
+	defer l.bufs.Put(buf)
+	info, err := cas.CopyHashed(ctx, body, r, *buf)
+	if err != nil {
+		return cas.Info{}, err
+	}
+	if err := finish(); err != nil {
+		return cas.Info{}, fmt.Errorf("writing blob: %w", err)
+	}
+	if err := cas.CheckExpected(expected, info); err != nil {
+		return cas.Info{}, err
+	}
+	if h.compressed() {
+		bodyHash.Sum(h.bodyB3[:0])
+	}
+	return info, l.finishTemp(f, &h, &info)
+}
+
+// finishTemp writes the final header, makes the file read-only and records
+// its stored size in info.
+func (l *Local) finishTemp(f *os.File, h *header, info *cas.Info) error {
+	h.size = info.Size
+	if _, err := hex.Decode(h.blake3[:], []byte(info.BLAKE3)); err != nil {
+		return fmt.Errorf("encode BLAKE3: %w", err)
+	}
+	if _, err := f.WriteAt(h.marshal(), 0); err != nil {
+		return fmt.Errorf("write header: %w", err)
+	}
+	if err := f.Chmod(0o400); err != nil {
+		return fmt.Errorf("chmod %s: %w", f.Name(), err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", f.Name(), err)
+	}
+	info.StoredSize = fi.Size()
+	return nil
+}
+
+// newHeader returns the header for a new blob under the current settings.
+func (l *Local) newHeader() (header, error) {
+	var h header
+	if l.compress {
+		h.flags |= flagZstd
+	}
+	if l.key != nil {
+		h.flags |= flagAESGCM
+		h.chunkSize = chunkSize
+		h.keyID = l.key.id
+		if _, err := rand.Read(h.salt[:]); err != nil {
+			return h, fmt.Errorf("salt: %w", err)
+		}
+	}
+	return h, nil
+}
+
+// bodyWriter stacks the zstd encoder and the sealer the header asks for on
+// top of dst. finish flushes them in order and must be called once all the
+// plaintext is written.
+func (l *Local) bodyWriter(dst io.Writer, h *header) (io.Writer, func() error, error) {
+	w, finish := dst, func() error { return nil }
+	if h.encrypted() {
+		aead, err := l.key.aead(h.salt[:])
+		if err != nil {
+			return nil, nil, err
+		}
+		s := newSealer(aead, w, h.marshal()[:aadSize])
+		w, finish = s, s.Close
+	}
+	if h.compressed() {
+		enc, err := l.encoders.get(w)
+		if err != nil {
+			return nil, nil, fmt.Errorf("zstd: %w", err)
+		}
+		inner := finish
+		w, finish = enc, func() error {
+			if err := enc.Close(); err != nil {
+				return err
+			}
+			l.encoders.put(enc)
+			return inner()
+		}
+	}
+	return w, finish, nil
+}
+
+// buffer returns a copy buffer from the pool.
+func (l *Local) buffer() *[]byte {
+	if b, ok := l.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, copyBufSize)
+	return &b
+}
