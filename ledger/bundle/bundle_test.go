@@ -36,7 +36,7 @@ func counter(tx *ledger.Tx, rec *ledger.Record) error {
 
 type keys struct{ skey, vkey string }
 
-func newKeys(t *testing.T, name string) keys {
+func newKeys(t testing.TB, name string) keys {
 	s, v, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func newKeys(t *testing.T, name string) keys {
 	return keys{s, v}
 }
 
-func openLog(t *testing.T, k keys, org string) *ledger.Log {
+func openLog(t testing.TB, k keys, org string) *ledger.Log {
 	s, err := note.NewSigner(k.skey)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func openLog(t *testing.T, k keys, org string) *ledger.Log {
 }
 
 // grow appends n entries from 16 goroutines.
-func grow(t *testing.T, l *ledger.Log, n int) {
+func grow(t testing.TB, l *ledger.Log, n int) {
 	var wg sync.WaitGroup
 	for w := range 16 {
 		wg.Add(1)
@@ -81,7 +81,7 @@ func grow(t *testing.T, l *ledger.Log, n int) {
 }
 
 // export writes the bundle [from, to) of l, to being its current size.
-func export(t *testing.T, l *ledger.Log, from uint64) []byte {
+func export(t testing.TB, l *ledger.Log, from uint64) []byte {
 	to, _ := l.Head()
 	base, err := l.CompactRange(from)
 	if err != nil {
