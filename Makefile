@@ -3,6 +3,7 @@ GO          ?= go
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 VERSITYGW   := $(GOBIN)/versitygw
+TESSERA     := $(GOBIN)/posix
 DATA        ?= ./var
 ADDR        ?= 127.0.0.1:8080
 
@@ -20,6 +21,9 @@ test: lint unit
 unit: $(VERSITYGW)
 	$(GO) test -count=1 -timeout 14m ./...
 
+$(TESSERA):
+	$(GO) install github.com/transparency-dev/tessera/cmd/conformance/posix@v1.0.4
+
 $(VERSITYGW):
 	$(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 
@@ -34,7 +38,9 @@ $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 ## bench: throughput figures with same-run baselines (see tools/bench).
-bench:
+# Tessera's POSIX conformance server is the baseline the export figures are
+# compared with.
+bench: $(TESSERA)
 	$(GO) run ./tools/bench
 	$(GO) test -run '^$$' -bench BenchmarkLocalPut -benchtime 3x ./cas/local/
 

@@ -12,6 +12,12 @@
 //	GET /v1/log/proof/inclusion?index=N|leaf_hash=HEX[&tree_size=M]
 //	GET /v1/log/proof/consistency?first=A[&second=B]
 //
+// With Server.HandleExports, the job-export routes (docs/exports.md):
+//
+//	POST /internal/orchestrator/exports                    scope orchestrator:exports:write; 201 + ExportReceipt
+//	GET  /internal/orchestrator/exports?artifactHash=&runId=&cursor=&limit=   scope orchestrator:exports:read
+//	GET  /internal/orchestrator/exports/{idempotencyKey}   scope orchestrator:exports:read
+//
 // Entries travel as {"index","leaf_hash","entry"} where entry is the leaf
 // bytes unchanged, so a client recomputes the leaf hash from them. Hashes are
 // lowercase hex (see Hash).

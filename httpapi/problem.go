@@ -58,6 +58,9 @@ type Problem struct {
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
 	Err    error  `json:"-"` // the cause, for errors.Is and logs; never sent
+	// Extensions are extra members (RFC 9457 §3.2) written beside the
+	// standard ones, such as a pointer to the entry a conflict is with.
+	Extensions map[string]any `json:"-"`
 }
 
 // NewProblem returns a problem of the given status and type whose detail is

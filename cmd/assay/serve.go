@@ -45,6 +45,7 @@ func (d dataDir) tokens() string { return filepath.Join(string(d), httpapi.Token
 type serveOptions struct {
 	data, addr, origin string
 	dev, metricsPublic bool
+	exports            exportFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -69,6 +70,7 @@ and prints the token with a curl example.`,
 	f.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "checkpoint origin line, e.g. assay.example/log; required without --dev [ASSAY_ORIGIN]")
 	f.BoolVar(&o.dev, "dev", false, "development mode: create the key and a dev token on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
+	o.exports.register(f)
 	return cmd
 }
 
@@ -88,12 +90,16 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger})
+	trust, err := o.exports.trust()
+	if err != nil {
+		return err
+	}
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Appliers: stateMachine()})
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}}
+	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy()}
 	if _, err := lg.ApplyPolicy(ctx, "system", policy); err != nil {
 		return fmt.Errorf("record policy: %w", err)
 	}
@@ -103,6 +109,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	}
 	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(d.tokens()), Logger: logger, MetricsPublic: o.metricsPublic})
 	if err != nil {
+		return err
+	}
+	if err := registerExports(api, lg, trust); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)

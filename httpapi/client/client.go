@@ -6,6 +6,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,12 +51,26 @@ func New(base, token string, hc *http.Client) (*Client, error) {
 // get fetches path with query q and returns the body of a 200 answer, at
 // most limit bytes. An error answer is returned as its *httpapi.Problem.
 func (c *Client) get(ctx context.Context, path string, q url.Values, limit int64) ([]byte, error) {
+	return c.send(ctx, http.MethodGet, path, q, nil, nil, http.StatusOK, limit)
+}
+
+// send makes one request with the given extra headers and body (none when
+// nil) and returns the body of an answer with status want, at most limit
+// bytes. An error answer is returned as its *httpapi.Problem.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, hdr http.Header, body []byte, want int, limit int64) ([]byte, error) {
 	u := *c.base
 	u.Path += path
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, err
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -65,17 +80,17 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, limit int64
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	out, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: read response: %w", path, err)
+		return nil, fmt.Errorf("%s %s: read response: %w", method, path, err)
 	}
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("GET %s: response over %d bytes", path, limit)
+	if int64(len(out)) > limit {
+		return nil, fmt.Errorf("%s %s: response over %d bytes", method, path, limit)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %w", path, problemOf(resp, body))
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("%s %s: %w", method, path, problemOf(resp, out))
 	}
-	return body, nil
+	return out, nil
 }
 
 // problemOf decodes an error answer, or describes it when it is not a

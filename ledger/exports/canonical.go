@@ -22,6 +22,12 @@ func CanonicalPayload(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return canonicalMembers(members)
+}
+
+// canonicalMembers returns the RFC 8785 form of the object made of members
+// without "signatures". It deletes "signatures" from members.
+func canonicalMembers(members map[string]json.RawMessage) ([]byte, error) {
 	delete(members, "signatures")
 	var obj bytes.Buffer
 	obj.WriteByte('{')

@@ -114,6 +114,14 @@ func problems() []problem {
 		{verifier.ErrDSSEBadSignature, "export-signature-invalid", http.StatusUnprocessableEntity},
 		{verifier.ErrDSSEInvalidPublicKey, "export-trusted-key-invalid", http.StatusInternalServerError},
 		{verifier.ErrJCSInvalid, "export-malformed-json", http.StatusBadRequest},
+		{ErrDuplicate, "export-duplicate", http.StatusConflict},
+		{ErrTransition, "export-transition-refused", http.StatusConflict},
+		{ErrSignatureRequired, "export-signature-required", http.StatusUnprocessableEntity},
+		{ErrTenantHeader, "export-tenant-header-missing", http.StatusBadRequest},
+		{ErrTenantMismatch, "export-tenant-mismatch", http.StatusForbidden},
+		{ErrNotFound, "export-not-found", http.StatusNotFound},
+		{ErrInvalidQuery, "export-invalid-query", http.StatusBadRequest},
+		{ErrInvalidCursor, "export-invalid-cursor", http.StatusBadRequest},
 	}
 }
 

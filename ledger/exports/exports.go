@@ -2,11 +2,21 @@
 // provenance records an orchestrator submits for its job runs (seed 004, the
 // "Job exports" section of DESIGN.md).
 //
-// It is the pure layer of ingestion: no I/O, no storage, no HTTP. The HTTP
-// layer caps and reads the body, [Parse] turns it into a validated
-// [Submission], [CanonicalPayload] and [VerifySignatures] check its DSSE
-// signatures, and the ledger appends it, using [CanTransition] to refuse
-// backward status changes.
+// Parsing is a pure layer: no I/O, no HTTP. The HTTP layer caps and reads
+// the body, [Decode] (or [Parse] and [CanonicalPayload]) turns it into a
+// validated [Submission] and the bytes its DSSE signatures are made over,
+// and [VerifySignatures] checks them against the tenant's [Trust].
+//
+// # Storage
+//
+// [Store] appends accepted exports to the ledger as export.ingested or
+// export.status_changed entries whose body is a [Timeline], and reads them
+// back with inclusion proofs. The duplicate and transition rules
+// ([CanTransition]) are enforced by the ledger Appliers returned by
+// [Appliers], inside the sequencer's transaction, so concurrent identical
+// submissions cannot both be accepted; the projections they keep (by
+// idempotency key, by (artifactHash, runId), and the listing by runId then
+// startedAt) are a pure function of the log, so replay rebuilds them.
 //
 // # Strict parsing
 //

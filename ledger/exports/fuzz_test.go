@@ -49,3 +49,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecode checks that Decode, which derives the canonical payload from
+// the canonical form of the whole body, agrees with Parse and
+// CanonicalPayload on every input.
+func FuzzDecode(f *testing.F) {
+	for _, v := range loadVectors(f) {
+		f.Add([]byte(v.Submitted))
+	}
+	f.Add([]byte(`{"signatures":[{"type":"dsse","keyId":"a\",\"signatures\":","signature":"AA=="}],"artifactHash":"x"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sub, canonical, err := Decode(body)
+		sub2, err2 := Parse(body)
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("Decode: %v; Parse: %v", err, err2)
+		}
+		if err != nil {
+			return
+		}
+		want, err := CanonicalPayload(body)
+		if err != nil || !bytes.Equal(canonical, want) || !reflect.DeepEqual(sub, sub2) {
+			t.Fatalf("Decode canonical %s\nCanonicalPayload %s (%v)", canonical, want, err)
+		}
+	})
+}

@@ -52,26 +52,34 @@ func Parse(body []byte) (*Submission, error) {
 // decodeObject applies every syntactic check to body and returns the
 // members of its top-level object as raw JSON values.
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	members, _, err := decodeCanonical(body)
+	return members, err
+}
+
+// decodeCanonical is decodeObject that also returns the RFC 8785 form of
+// the whole body, which the checks compute anyway.
+func decodeCanonical(body []byte) (map[string]json.RawMessage, []byte, error) {
 	if len(body) > MaxBodyBytes {
-		return nil, fmt.Errorf("%w: %d bytes, want at most %d", ErrTooLarge, len(body), MaxBodyBytes)
+		return nil, nil, fmt.Errorf("%w: %d bytes, want at most %d", ErrTooLarge, len(body), MaxBodyBytes)
 	}
 	if !utf8.Valid(body) {
-		return nil, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformedJSON)
+		return nil, nil, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformedJSON)
 	}
 	if err := checkSyntax(body); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// encoding/json silently replaces lone surrogate escapes; the RFC 8785
 	// canonicalizer refuses them, as it refuses anything a signer could not
 	// have canonicalized.
-	if _, err := verifier.CanonicalizeJSON(body); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedJSON, err)
+	canonical, err := verifier.CanonicalizeJSON(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedJSON, err)
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(body, &members); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedJSON, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedJSON, err)
 	}
-	return members, nil
+	return members, canonical, nil
 }
 
 // syntaxFrame is one open object or array during checkSyntax.
@@ -243,7 +251,9 @@ func decodeString(name string, raw json.RawMessage, dst *string) error {
 	if len(raw) == 0 || raw[0] != '"' {
 		return fmt.Errorf("%w: %s must be a string, got %s", ErrFieldType, name, jsonKind(raw))
 	}
-	if err := json.Unmarshal(raw, dst); err != nil {
+	if bytes.IndexByte(raw, '\\') < 0 && len(raw) >= 2 {
+		*dst = string(raw[1 : len(raw)-1]) // checked JSON without escapes: the bytes are the string
+	} else if err := json.Unmarshal(raw, dst); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrMalformedJSON, name, err)
 	}
 	if *dst == "" {
@@ -327,4 +337,59 @@ func jsonKind(raw json.RawMessage) string {
 		return "null"
 	}
 	return "a number"
+}
+
+// Decode is Parse and CanonicalPayload in one pass over body: it returns
+// the validated submission and the canonical bytes its signatures are made
+// over, with the errors Parse and CanonicalPayload return.
+func Decode(body []byte) (*Submission, []byte, error) {
+	if members, ok := plainMembers(body); ok {
+		sub, err := fromMembers(members)
+		if err == nil {
+			err = sub.Validate()
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return sub, plainCanonical(members), nil
+	}
+	members, whole, err := decodeCanonical(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := fromMembers(members)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sub.Validate(); err != nil {
+		return nil, nil, err
+	}
+	canonical, err := withoutSignatures(whole, members)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sub, canonical, nil
+}
+
+// withoutSignatures returns the canonical payload, given the canonical form
+// of the whole body: that form without its "signatures" member, which is
+// what canonicalMembers computes, at the cost of canonicalizing only the
+// signatures. Keys are sorted and "artifactHash" is required, so the member
+// is never first and stands as ,"signatures":<its canonical value>; a
+// quote inside a canonical string is always escaped, so that text cannot
+// occur elsewhere. Anything unexpected falls back to canonicalMembers.
+func withoutSignatures(whole []byte, members map[string]json.RawMessage) ([]byte, error) {
+	raw, ok := members["signatures"]
+	if !ok {
+		return whole, nil
+	}
+	sigs, err := verifier.CanonicalizeJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedJSON, err)
+	}
+	member := append([]byte(`,"signatures":`), sigs...)
+	if i := bytes.Index(whole, member); i > 0 && bytes.Count(whole, []byte(`"signatures":`)) == 1 {
+		return append(whole[:i:i], whole[i+len(member):]...), nil
+	}
+	return canonicalMembers(members)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -25,16 +26,36 @@ import (
 func main() {
 	appends := flag.Int("appends", 300_000, "entries appended by the append benchmark")
 	proofLog := flag.Int("proof-log", 1_000_000, "log size for the proof benchmarks")
+	nExports := flag.Int("exports", 50_000, "exports per run of the export benchmark (0 skips it)")
+	tesseraFor := flag.Duration("tessera", 5*time.Second, "duration of each Tessera comparison run (0 skips it)")
+	logBench := flag.Bool("log", true, "run the append and proof benchmarks")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 	dir, err := os.MkdirTemp("", "assay-bench-")
 	check(err)
 	defer os.RemoveAll(dir)
 
 	fmt.Printf("assay bench (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
+	if *logBench {
+		logBenches(dir, *appends, *proofLog)
+	}
+	if *nExports > 0 {
+		exportBench(dir, *nExports, *tesseraFor)
+	}
+}
+
+// logBenches prints the append and proof figures.
+func logBenches(dir string, appends, proofLog int) {
 	fsyncs := fsyncBaseline(filepath.Join(dir, "fsync"), 64*512)
 	cpu0 := cpuTime()
-	rate, p50, p99 := appendBench(filepath.Join(dir, "append"), *appends, 64, 512)
-	perAppend := (cpuTime() - cpu0) / time.Duration(*appends)
+	rate, p50, p99 := appendBench(filepath.Join(dir, "append"), appends, 64, 512)
+	perAppend := (cpuTime() - cpu0) / time.Duration(appends)
 	fmt.Printf("durable appends, 64 appenders x 512 B: %9.0f /s  p50 %v  p99 %v  cpu %v/append\n", rate, p50, p99, perAppend)
 	fmt.Printf("  baseline: write 32 KiB + fdatasync:  %9.0f /s  -> 64 x that = %.0f appends/s ceiling; ratio %.2f\n",
 		fsyncs, 64*fsyncs, rate/(64*fsyncs))
@@ -42,13 +63,13 @@ func main() {
 	l := openLog(filepath.Join(dir, "proofs"))
 	defer l.Close()
 	t0 := time.Now()
-	fill(l, *proofLog, 512, 64)
-	fmt.Printf("\nbuilt a %d-entry log in %v (512 appenders)\n", *proofLog, time.Since(t0).Round(time.Millisecond))
+	fill(l, proofLog, 512, 64)
+	fmt.Printf("\nbuilt a %d-entry log in %v (512 appenders)\n", proofLog, time.Since(t0).Round(time.Millisecond))
 	reads := pointReadRate(l)
 	incl, inclReads := proofRate(l, func(i, n uint64) error { _, err := l.InclusionProof(i%n, n); return err })
 	cons, consReads := proofRate(l, func(i, n uint64) error { _, err := l.ConsistencyProof(1+i%(n-1), n); return err })
-	fmt.Printf("inclusion proofs on %d entries:   %9.0f /s  (%.1f node reads each)\n", *proofLog, incl, inclReads)
-	fmt.Printf("consistency proofs on %d entries: %9.0f /s  (%.1f node reads each)\n", *proofLog, cons, consReads)
+	fmt.Printf("inclusion proofs on %d entries:   %9.0f /s  (%.1f node reads each)\n", proofLog, incl, inclReads)
+	fmt.Printf("consistency proofs on %d entries: %9.0f /s  (%.1f node reads each)\n", proofLog, cons, consReads)
 	fmt.Printf("  baseline: Badger point reads:       %9.0f /s  -> proof ceiling incl %.0f/s (ratio %.2f), cons %.0f/s (ratio %.2f)\n",
 		reads, reads/inclReads, incl/(reads/inclReads), reads/consReads, cons/(reads/consReads))
 }
@@ -67,12 +88,15 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func openLog(dir string) *ledger.Log {
+func openLog(dir string) *ledger.Log { return openLogWith(dir, nil) }
+
+// openLogWith opens a log in dir with the given Appliers.
+func openLogWith(dir string, appliers map[string]ledger.Applier) *ledger.Log {
 	skey, _, err := note.GenerateKey(rand.Reader, "bench")
 	check(err)
 	s, err := note.NewSigner(skey)
 	check(err)
-	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s,
+	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s, Appliers: appliers,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	check(err)
 	return l

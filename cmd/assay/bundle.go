@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	tclient "github.com/transparency-dev/tessera/client"
+
+	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/bundle"
+	"github.com/assay-ledger/assay/verifier"
+)
+
+func newBundleCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "bundle", Short: "Export, verify and import air-gap bundles of the log"}
+	cmd.AddCommand(newBundleExportCmd(), newBundleVerifyCmd(), newBundleImportCmd())
+	return cmd
+}
+
+// trustFlags say which log a bundle must come from.
+type trustFlags struct{ key, sourceOrigin, base string }
+
+func (t *trustFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&t.key, "key", "", "the source log's checkpoint verifier key, or @FILE holding it; required")
+	f.StringVar(&t.sourceOrigin, "source-origin", "", "expected origin of the source log; any when empty")
+	f.StringVar(&t.base, "base-checkpoint", "", "trusted signed checkpoint FILE at the bundle's first index (chains bundles)")
+	cmd.MarkFlagRequired("key")
+}
+
+// options turns the flags into what bundle.Verify checks against.
+func (t *trustFlags) options() (bundle.Options, error) {
+	key, err := readKeyArg(t.key)
+	if err != nil {
+		return bundle.Options{}, err
+	}
+	o := bundle.Options{Key: key, Origin: t.sourceOrigin}
+	if t.base != "" {
+		b, err := os.ReadFile(t.base)
+		if err != nil {
+			return o, err
+		}
+		cp, err := verifier.OpenCheckpoint(b, key, t.sourceOrigin)
+		if err != nil {
+			return o, fmt.Errorf("--base-checkpoint %s: %w", t.base, err)
+		}
+		o.Base = &cp
+	}
+	return o, nil
+}
+
+// openWithProgress opens path for reading with a progress bar over its bytes.
+func openWithProgress(path, what string) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		bar := newProgress(fi.Size()/1024, what+" (KiB)")
+		return readCloser{io.TeeReader(f, kibCounter{bar}), f}, nil
+	}
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// kibCounter advances a progress bar by the KiB written to it.
+type kibCounter struct{ bar *progressbar.ProgressBar }
+
+func (k kibCounter) Write(p []byte) (int, error) {
+	k.bar.Add64(int64(len(p)) / 1024)
+	return len(p), nil
+}
+
+func newBundleVerifyCmd() *cobra.Command {
+	var t trustFlags
+	cmd := &cobra.Command{
+		Use:   "verify FILE",
+		Short: "Verify a bundle offline against the source log's key",
+		Long: `Check a bundle with no server and no network: every member's digest, the
+checkpoint's signature, that the base range and the entries hash to the
+checkpoint's root, the consistency proof, and (with --base-checkpoint) that the
+bundle starts where a trusted checkpoint ends.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := t.options()
+			if err != nil {
+				return err
+			}
+			rc, err := openWithProgress(args[0], "verify")()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			v, err := bundle.Verify(rc, o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "bundle %s verifies: log %s, entries [%d, %d), root %x\n",
+				args[0], v.Header.Origin, v.Header.From, v.Header.To, v.Checkpoint.Root)
+			return nil
+		},
+	}
+	t.register(cmd)
+	return cmd
+}
+
+func newBundleImportCmd() *cobra.Command {
+	var t trustFlags
+	var data, origin string
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Verify a bundle and replay it into a ledger (a mirror)",
+		Long: `Verify the bundle, then replay its entries into the ledger in --data through the
+same state machine as the server, so its projections come out as the source's.
+The ledger must be empty or hold the source's history up to the bundle's first
+index; importing a bundle twice changes nothing. The ledger becomes a mirror:
+its server takes no direct writes. The server must not be running (the ledger
+is locked). The mirror signs its checkpoints with DATA/keys/checkpoint.key.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := t.options()
+			if err != nil {
+				return err
+			}
+			return runBundleImport(cmd.Context(), cmd.OutOrStdout(), args[0], dataDir(data), origin, o)
+		},
+	}
+	t.register(cmd)
+	cmd.Flags().StringVar(&data, "data", envOr("ASSAY_DATA", "./var"), "data directory of the mirror [ASSAY_DATA]")
+	cmd.Flags().StringVar(&origin, "origin", envOr("ASSAY_ORIGIN", ""), "the mirror's own checkpoint origin; required [ASSAY_ORIGIN]")
+	cmd.MarkFlagRequired("origin")
+	return cmd
+}
+
+func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, origin string, o bundle.Options) error {
+	signer, _, err := checkpointKey(d, origin, false)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: origin, Signer: signer, Logger: logger, Appliers: stateMachine()})
+	if err != nil {
+		return err
+	}
+	res, err := bundle.Import(ctx, openWithProgress(path, "import"), lg, o)
+	if cerr := lg.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "imported %d entries from %s: the ledger has %d entries, root %x\n", res.Added, path, res.Size, res.Root)
+	return nil
+}
+
+type exportOptions struct {
+	from, to uint64
+	out, key string
+}
+
+func newBundleExportCmd() *cobra.Command {
+	var f serverFlags
+	var o exportOptions
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write entries [--from, --to) of a server's log as a bundle file",
+		Long: `Fetch entries [--from, --to) (--to defaults to the latest checkpoint; it must be a
+size with a published checkpoint), that checkpoint, the consistency proof from
+--from and the tree's compact range at --from, and write them as one bundle
+(tar + zstd) to --out. With --key the bundle is verified before it is kept.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			if o.key != "" {
+				if o.key, err = readKeyArg(o.key); err != nil {
+					return err
+				}
+			}
+			return runBundleExport(cmd.Context(), cmd.OutOrStdout(), c, o)
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.Uint64Var(&o.from, "from", 0, "first entry index (0, or the end of the last bundle)")
+	fl.Uint64Var(&o.to, "to", 0, "end of the bundle (exclusive); the latest checkpoint's size when 0")
+	fl.StringVar(&o.out, "out", "", "bundle file to write (.tar.zst); required")
+	fl.StringVar(&o.key, "key", "", "verify the written bundle against this checkpoint key (or @FILE) before keeping it")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func runBundleExport(ctx context.Context, w io.Writer, c *client.Client, o exportOptions) error {
+	c4, hdr, err := exportContents(ctx, c, o)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(o.out)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.out)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	bar := newProgress(int64(hdr.To-hdr.From), "export (entries)")
+	if err := bundle.Write(tmp, c4, entryPages(ctx, c, hdr.From, hdr.To, bar), dir); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if o.key != "" {
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := bundle.Verify(tmp, bundle.Options{Key: o.key}); err != nil {
+			return fmt.Errorf("the written bundle does not verify: %w", err)
+		}
+	}
+	if err := os.Rename(tmp.Name(), o.out); err != nil {
+		return err
+	}
+	if err := durable.SyncDir(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "bundle of entries [%d, %d) of %s written to %s\n", hdr.From, hdr.To, hdr.Origin, o.out)
+	return nil
+}
+
+// exportContents fetches the checkpoint, proof and base range of a bundle.
+func exportContents(ctx context.Context, c *client.Client, o exportOptions) (bundle.Contents, bundle.Header, error) {
+	var b bundle.Contents
+	note, err := c.Checkpoint(ctx)
+	if o.to != 0 {
+		note, err = c.CheckpointAt(ctx, o.to)
+	}
+	if err != nil {
+		return b, b.Header, err
+	}
+	cp, err := verifier.ParseCheckpoint(string(note[:bytes.Index(note, []byte("\n\n"))+1]))
+	if err != nil {
+		return b, b.Header, err
+	}
+	if o.from > cp.Size {
+		return b, b.Header, fmt.Errorf("--from %d is beyond the checkpoint's size %d", o.from, cp.Size)
+	}
+	b.Header = bundle.Header{Origin: cp.Origin, From: o.from, To: cp.Size}
+	b.Checkpoint = note
+	if o.from > 0 && o.from < cp.Size {
+		p, err := c.ConsistencyProof(ctx, o.from, cp.Size)
+		if err != nil {
+			return b, b.Header, err
+		}
+		b.Consistency = httpapi.Bytes(p.Hashes)
+	}
+	if o.from > 0 {
+		if b.BaseRange, err = tclient.FetchRangeNodes(ctx, o.from, c.Tile); err != nil {
+			return b, b.Header, fmt.Errorf("compact range at %d from the tiles: %w", o.from, err)
+		}
+	}
+	return b, b.Header, nil
+}
+
+// entryPages yields entries [from, to) fetched a page at a time.
+func entryPages(ctx context.Context, c *client.Client, from, to uint64, bar *progressbar.ProgressBar) func() ([]byte, error) {
+	var page []httpapi.LogEntry
+	next := from
+	return func() ([]byte, error) {
+		if len(page) == 0 {
+			if next >= to {
+				return nil, io.EOF
+			}
+			var err error
+			if page, err = c.Entries(ctx, next, min(next+httpapi.MaxPage, to)); err != nil {
+				return nil, err
+			}
+			if len(page) == 0 {
+				return nil, fmt.Errorf("server answered the page at %d with no entries", next)
+			}
+		}
+		e := page[0]
+		if e.Index != next {
+			return nil, fmt.Errorf("server answered entry %d where %d belongs", e.Index, next)
+		}
+		page, next = page[1:], next+1
+		bar.Add(1)
+		return e.Entry, nil
+	}
+}

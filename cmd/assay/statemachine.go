@@ -1,0 +1,17 @@
+package main
+
+import (
+	"maps"
+
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/exports"
+)
+
+// stateMachine is every entry type's Applier. The server and bundle import
+// both open the ledger with it, so a replayed entry passes through exactly
+// the code that accepted it at the source.
+func stateMachine() map[string]ledger.Applier {
+	m := map[string]ledger.Applier{}
+	maps.Copy(m, exports.Appliers())
+	return m
+}

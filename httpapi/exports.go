@@ -1,0 +1,215 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/verifier"
+)
+
+// Scopes and header of the job-export routes.
+const (
+	// ScopeExportsWrite lets a producer submit job exports.
+	ScopeExportsWrite = "orchestrator:exports:write"
+	// ScopeExportsRead lets a caller list and fetch its tenant's exports.
+	ScopeExportsRead = "orchestrator:exports:read"
+	// TenantHeader names the tenant a request acts for; it must equal the
+	// token's tenant (and a submission's tenantId).
+	TenantHeader = "X-Tenant-Id"
+	// ExportsPath is the collection of job exports.
+	ExportsPath = "/internal/orchestrator/exports"
+)
+
+// ExportReceipt is an export entry with everything needed to verify it
+// offline: the entry bytes (LeafHash is their RFC 6962 leaf hash), the
+// signed checkpoint of a tree that includes it and the inclusion proof
+// against that checkpoint. The 201 answer to a submission is the receipt
+// of the batch that committed the entry; GET by key proves the current
+// entry against the latest checkpoint.
+type ExportReceipt struct {
+	Type           string          `json:"type"` // export.ingested or export.status_changed
+	IdempotencyKey string          `json:"idempotencyKey"`
+	Status         string          `json:"status"`
+	Index          uint64          `json:"index"`
+	LeafHash       Hash            `json:"leaf_hash"`
+	Entry          json.RawMessage `json:"entry"`
+	TreeSize       uint64          `json:"tree_size"`
+	Checkpoint     string          `json:"checkpoint"`
+	InclusionProof []Hash          `json:"inclusion_proof"`
+}
+
+// ExportsPage is the body of GET /internal/orchestrator/exports: the
+// current entry of each export, in runId then startedAt order, and the
+// cursor of the next page ("" on the last page).
+type ExportsPage struct {
+	Exports    []LogEntry `json:"exports"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+// HandleExports registers the job-export routes backed by st:
+//
+//	POST ExportsPath              scope orchestrator:exports:write; 201 + ExportReceipt
+//	GET  ExportsPath?artifactHash=&runId=&tenant=&cursor=&limit=
+//	GET  ExportsPath/{idempotencyKey}
+//
+// The GET routes need scope orchestrator:exports:read and serve only the
+// caller's tenant.
+func (s *Server) HandleExports(st *exports.Store) {
+	h := exportRoutes{st: st}
+	s.Handle(http.MethodPost, ExportsPath, ScopeExportsWrite, h.submit, MaxBody(exports.MaxBodyBytes))
+	s.Handle(http.MethodGet, ExportsPath, ScopeExportsRead, h.list)
+	s.Handle(http.MethodGet, ExportsPath+"/{key}", ScopeExportsRead, h.get)
+}
+
+type exportRoutes struct{ st *exports.Store }
+
+func (h exportRoutes) submit(r *http.Request) (any, error) {
+	id, err := requestTenant(r, true)
+	if err != nil {
+		return nil, exportProblem(err)
+	}
+	body, err := io.ReadAll(r.Body)
+	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, exportProblem(fmt.Errorf("%w: body over %d bytes", exports.ErrTooLarge, mbe.Limit))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read export body: %w", err)
+	}
+	p, err := h.st.Submit(r.Context(), id.Name, id.Tenant, body)
+	if err != nil {
+		return nil, exportProblem(err)
+	}
+	hdr := http.Header{"Location": {ExportsPath + "/" + p.Key}}
+	return &Response{Status: http.StatusCreated, Header: hdr, Value: newExportReceipt(p)}, nil
+}
+
+func (h exportRoutes) get(r *http.Request) (any, error) {
+	id, err := requestTenant(r, false)
+	if err != nil {
+		return nil, exportProblem(err)
+	}
+	p, err := h.st.Get(r.Context(), id.Tenant, mux.Vars(r)["key"])
+	if err != nil {
+		return nil, exportProblem(err)
+	}
+	return newExportReceipt(p), nil
+}
+
+func (h exportRoutes) list(r *http.Request) (any, error) {
+	id, err := requestTenant(r, false)
+	if err != nil {
+		return nil, exportProblem(err)
+	}
+	q, err := exportQuery(r.URL.RawQuery, id.Tenant)
+	if err != nil {
+		return nil, exportProblem(err)
+	}
+	page, err := h.st.List(r.Context(), q)
+	if err != nil {
+		return nil, exportProblem(err)
+	}
+	out := ExportsPage{Exports: make([]LogEntry, len(page.Items)), NextCursor: page.Next}
+	for i, it := range page.Items {
+		out.Exports[i] = newLogEntry(it.Index, it.Entry)
+	}
+	return out, nil
+}
+
+// requestTenant returns the caller's identity after checking the tenant
+// header against the token's tenant; the header is required when
+// required is set.
+func requestTenant(r *http.Request, required bool) (Identity, error) {
+	id, _ := IdentityFrom(r.Context())
+	vals := r.Header.Values(TenantHeader)
+	switch {
+	case len(vals) == 0 && required:
+		return id, fmt.Errorf("%w: send %s: <tenant> with the token's tenant", exports.ErrTenantHeader, TenantHeader)
+	case len(vals) > 1:
+		return id, fmt.Errorf("%w: %d %s headers, want one", exports.ErrTenantMismatch, len(vals), TenantHeader)
+	case len(vals) == 1 && vals[0] != id.Tenant:
+		return id, fmt.Errorf("%w: %s is %q, but token %q belongs to tenant %q", exports.ErrTenantMismatch, TenantHeader, echo(vals[0]), id.Name, id.Tenant)
+	}
+	return id, nil
+}
+
+// exportQuery parses the listing parameters; tenant, when given, must be
+// the caller's.
+func exportQuery(raw, tenant string) (exports.Query, error) {
+	q := exports.Query{Tenant: tenant}
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return q, fmt.Errorf("%w: malformed query string: %w", exports.ErrInvalidQuery, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(v)) {
+		vs := v[name]
+		if len(vs) > 1 {
+			return q, fmt.Errorf("%w: %s given %d times, want at most once", exports.ErrInvalidQuery, name, len(vs))
+		}
+		switch val := vs[0]; name {
+		case "tenant":
+			if val != tenant {
+				return q, fmt.Errorf("%w: tenant=%q, but the token belongs to %q", exports.ErrTenantMismatch, echo(val), tenant)
+			}
+		case "artifactHash":
+			q.ArtifactHash = val
+		case "runId":
+			q.RunID = val
+		case "cursor":
+			q.Cursor = val
+		case "limit":
+			n, err := parseUint("limit", val)
+			if err != nil || n == 0 || n > exports.MaxLimit {
+				return q, fmt.Errorf("%w: limit %q, want 1 to %d", exports.ErrInvalidQuery, echo(val), exports.MaxLimit)
+			}
+			q.Limit = int(n)
+		default:
+			return q, fmt.Errorf("%w: unknown parameter %q; want tenant, artifactHash, runId, cursor, limit", exports.ErrInvalidQuery, echo(name))
+		}
+	}
+	return q, nil
+}
+
+func newExportReceipt(p *exports.Proven) ExportReceipt {
+	return ExportReceipt{Type: p.Type, IdempotencyKey: p.Key, Status: p.Status, Index: p.Index,
+		LeafHash: verifier.LeafHash(p.Entry), Entry: p.Entry, TreeSize: p.TreeSize,
+		Checkpoint: string(p.Checkpoint), InclusionProof: Hashes(p.Proof)}
+}
+
+// exportProblem turns an error of the exports package into its problem,
+// with a pointer to the existing entry for duplicates and refused
+// transitions; other errors go on to WriteError's own mapping.
+func exportProblem(err error) error {
+	slug, status := exports.ProblemType(err)
+	if slug == "" {
+		return err
+	}
+	p := &Problem{Type: ProblemBase + slug, Title: http.StatusText(status), Status: status, Detail: err.Error(), Err: err}
+	if d, ok := errors.AsType[*exports.DuplicateError](err); ok {
+		p.Extensions = map[string]any{"existing": existing(d.Key, d.Index)}
+	}
+	if t, ok := errors.AsType[*exports.TransitionError](err); ok {
+		p.Extensions = map[string]any{"existing": existing(t.Key, t.Index), "from": t.From, "to": t.To}
+	}
+	return p
+}
+
+// ExportPointer is the "existing" member of a 409 problem: the entry the
+// submission conflicts with and where to fetch the export.
+type ExportPointer struct {
+	Index          uint64 `json:"index"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	Href           string `json:"href"`
+}
+
+func existing(key string, index uint64) ExportPointer {
+	return ExportPointer{Index: index, IdempotencyKey: key, Href: ExportsPath + "/" + key}
+}
