@@ -55,6 +55,7 @@ type Log struct {
 	quit     chan struct{}
 	stopped  chan struct{}
 	reads    readCounter
+	nodes    nodeCache // immutable upper tree nodes; see nodecache.go
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
 	readTs   atomic.Uint64 // Badger version of the published state; see snapshot

@@ -12,6 +12,7 @@ import (
 
 // InclusionProof returns the RFC 6962 audit path of the entry at index in the
 // tree of the given size, leaf to root. It reads O(log size) stored nodes.
+// The returned hashes may be shared with the node cache: do not modify them.
 func (l *Log) InclusionProof(index, size uint64) ([][]byte, error) {
 	if err := l.checkSize(size); err != nil {
 		return nil, err
@@ -29,6 +30,7 @@ func (l *Log) InclusionProof(index, size uint64) ([][]byte, error) {
 // ConsistencyProof returns the RFC 6962 proof that the tree of size first is
 // a prefix of the tree of size second. It is empty when first is 0 or equals
 // second. It reads O(log second) stored nodes.
+// The returned hashes may be shared with the node cache: do not modify them.
 func (l *Log) ConsistencyProof(first, second uint64) ([][]byte, error) {
 	if first > second {
 		return nil, fmt.Errorf("%w: first %d is greater than second %d", ErrInvalidRange, first, second)
@@ -72,6 +74,7 @@ func (l *Log) RootAt(size uint64) ([]byte, error) {
 // CompactRange returns the hashes of the perfect subtrees that cover the
 // tree [0, size), left to right: what a verifier needs to extend that tree
 // with later entries (bundles carry it). O(log size) reads.
+// The returned hashes may be shared with the node cache: do not modify them.
 func (l *Log) CompactRange(size uint64) ([][]byte, error) {
 	if err := l.checkSize(size); err != nil {
 		return nil, err
@@ -88,16 +91,26 @@ func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
 }
 
 // readNodes reads the stored hashes of the given perfect subtrees in one
-// read transaction: one point read each, of the entry that stores the node.
+// read transaction: one point read each, of the entry that stores the node,
+// except upper nodes found in the node cache.
 func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
-	l.reads.add(len(ids))
+	var missing []int
+	for i, id := range ids {
+		if out[i] = l.nodes.get(id); out[i] == nil {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	l.reads.add(len(missing))
 	err := l.view(func(txn *badger.Txn) error {
-		for i, id := range ids {
-			index, k := nodeLocation(id)
+		for _, i := range missing {
+			index, k := nodeLocation(ids[i])
 			item, err := txn.Get(entryKey(index))
 			if err != nil {
-				return fmt.Errorf("node (level %d, index %d): %w", id.Level, id.Index, err)
+				return fmt.Errorf("node (level %d, index %d): %w", ids[i].Level, ids[i].Index, err)
 			}
 			err = item.Value(func(v []byte) error {
 				h, err := entryNode(v, k)
@@ -107,6 +120,7 @@ func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 			if err != nil {
 				return err
 			}
+			l.nodes.put(ids[i], out[i])
 		}
 		return nil
 	})
