@@ -147,3 +147,17 @@ func FuzzParseTilePath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSearchQuery checks the search query parser answers every input
+// with parameters or a 400 problem, and accepts only well-formed digests.
+func FuzzParseSearchQuery(f *testing.F) {
+	f.Add("digest=sha256:" + strings.Repeat("ab", 32) + "&after=3&limit=10")
+	f.Add("digest=sha256:00&limit=101")
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, err := parseSearchQuery(raw)
+		checkBadRequest(t, err)
+		if err == nil && (len(p.digest) != 71 || p.limit < 1 || p.limit > MaxSearch) {
+			t.Fatalf("accepted %q as %+v", raw, p)
+		}
+	})
+}

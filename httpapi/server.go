@@ -98,6 +98,7 @@ func New(cfg Config) (*Server, error) {
 	s.HandleHTTP(http.MethodGet, "/metrics", metricsScope, metricsHandler(reg))
 	s.registerLogRoutes()
 	s.registerTileRoutes()
+	s.registerSearchRoutes()
 	return s, nil
 }
 

@@ -193,6 +193,14 @@ func (l *Log) Checkpoint() []byte {
 	return l.latestCP
 }
 
+// Latest returns the published tree's size and its signed checkpoint
+// together, so proofs can be made against exactly that checkpoint.
+func (l *Log) Latest() (uint64, []byte) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.size, l.latestCP
+}
+
 // CheckpointAt returns the signed checkpoint of the tree of the given size,
 // if one was published at that size.
 func (l *Log) CheckpointAt(size uint64) ([]byte, error) {

@@ -212,6 +212,7 @@ func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record) (
 	st.fail(rng.Append(lh, func(_ compact.NodeID, h []byte) { nodes = append(nodes, h) }))
 	st.set(entryKey(rec.Index), entryValue(nodes, rec.Bytes))
 	st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, rec.Index))
+	st.indexDigests(rec)
 	return lh, nil
 }
 

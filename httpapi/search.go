@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+)
+
+// MaxSearch is the most entries one GET /v1/log/search returns.
+const MaxSearch = 100
+
+// SearchHit is one entry naming the searched digest, with its inclusion
+// proof in the tree of the answer's checkpoint.
+type SearchHit struct {
+	LogEntry
+	Proof []Hash `json:"inclusion_proof"`
+}
+
+// SearchResult is the body of GET /v1/log/search: the entries that name a
+// digest, in log order, each proven against Checkpoint (a signed note of
+// tree TreeSize). Next, when set, is the after= of the following page.
+type SearchResult struct {
+	Digest     string      `json:"digest"`
+	TreeSize   uint64      `json:"tree_size"`
+	Checkpoint string      `json:"checkpoint"`
+	Entries    []SearchHit `json:"entries"`
+	Next       *uint64     `json:"next,omitempty"`
+}
+
+type searchParams struct {
+	digest string
+	after  optUint
+	limit  int
+}
+
+func parseSearchQuery(raw string) (p searchParams, err error) {
+	q, err := parseQuery(raw)
+	if err != nil {
+		return p, err
+	}
+	d, ok, err := q.str("digest")
+	if err != nil {
+		return p, err
+	}
+	if !ok || !isDigest(d) {
+		return p, invalidParam("digest %q: expected sha256: and 64 hex digits", echo(d))
+	}
+	p.digest = d
+	if p.after, err = q.uint("after"); err != nil {
+		return p, err
+	}
+	limit, err := q.uint("limit")
+	p.limit = MaxSearch
+	if err == nil && limit.set {
+		if limit.v < 1 || limit.v > MaxSearch {
+			return p, invalidParam("limit %d: expected 1 to %d", limit.v, MaxSearch)
+		}
+		p.limit = int(limit.v)
+	}
+	return p, err
+}
+
+func isDigest(s string) bool {
+	h, ok := strings.CutPrefix(s, "sha256:")
+	if !ok || len(h) != 64 {
+		return false
+	}
+	_, err := decodeHash(h)
+	return err == nil
+}
+
+func (s *Server) registerSearchRoutes() {
+	s.Handle(http.MethodGet, "/v1/log/search", ScopeLogRead, s.search)
+}
+
+// search answers every entry that references a digest, each with an
+// inclusion proof against the latest checkpoint.
+func (s *Server) search(r *http.Request) (any, error) {
+	p, err := parseSearchQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	var after *uint64
+	if p.after.set {
+		after = &p.after.v
+	}
+	// One more than the page, to know whether another page follows.
+	idx, err := s.cfg.Log.EntriesWithDigest(r.Context(), p.digest, after, p.limit+1)
+	if err != nil {
+		return nil, err
+	}
+	size, cp := s.cfg.Log.Latest() // taken after the scan: it covers every index found
+	res := SearchResult{Digest: p.digest, TreeSize: size, Checkpoint: string(cp), Entries: []SearchHit{}}
+	if len(idx) > p.limit {
+		idx = idx[:p.limit]
+		res.Next = &idx[len(idx)-1]
+	}
+	for _, i := range idx {
+		b, err := s.cfg.Log.Entry(i)
+		if err != nil {
+			return nil, err
+		}
+		proof, err := s.cfg.Log.InclusionProof(i, size)
+		if err != nil {
+			return nil, err
+		}
+		res.Entries = append(res.Entries, SearchHit{LogEntry: newLogEntry(i, b), Proof: Hashes(proof)})
+	}
+	return res, nil
+}

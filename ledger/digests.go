@@ -1,0 +1,81 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"slices"
+)
+
+// Every entry is indexed by the content digests its type fields name, so an
+// auditor can find each entry that references an artifact, a manifest or an
+// export's artifactHash. A digest is any JSON string value of the form
+// "sha256:<64 hex digits>" (either case, indexed lower case). The index is
+// written in the entry's own transaction by the code that appends and
+// imports, so replay rebuilds it exactly:
+//
+//	p digest/<hex>/<index:8>   (empty value)
+const digestPrefix = "digest/"
+
+// maxDigestsPerEntry bounds the index keys one entry adds.
+const maxDigestsPerEntry = 64
+
+var sha256Marker = []byte(`"sha256:`)
+
+// entryDigests returns the distinct lower-case hex digests named in body.
+func entryDigests(body []byte) []string {
+	var out []string
+	for rest := body; len(out) < maxDigestsPerEntry; {
+		i := bytes.Index(rest, sha256Marker)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(sha256Marker):]
+		if len(rest) < 65 || rest[64] != '"' {
+			continue
+		}
+		h := bytes.ToLower(rest[:64])
+		if _, err := hex.DecodeString(string(h)); err != nil {
+			continue
+		}
+		if d := string(h); !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+		rest = rest[65:]
+	}
+	return out
+}
+
+func digestKey(hexDigest string, index uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(digestPrefix+hexDigest+"/"), index)
+}
+
+// indexDigests stages the digest index keys of an accepted record.
+func (st *staged) indexDigests(rec *Record) {
+	for _, d := range entryDigests(rec.Body) {
+		st.set(projKey(digestKey(d, rec.Index)), nil)
+	}
+}
+
+// EntriesWithDigest returns, in log order, up to limit indexes of entries
+// that name digest ("sha256:<hex>"), starting after index after (from the
+// first when after is nil).
+func (l *Log) EntriesWithDigest(ctx context.Context, digest string, after *uint64, limit int) ([]uint64, error) {
+	h, ok := bytes.CutPrefix([]byte(digest), []byte("sha256:"))
+	if b, err := hex.DecodeString(string(h)); !ok || err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("%w: digest %q is not sha256:<64 hex digits>", ErrInvalidRange, digest)
+	}
+	prefix := []byte(digestPrefix + string(bytes.ToLower(h)) + "/")
+	var from []byte
+	if after != nil {
+		from = binary.BigEndian.AppendUint64(bytes.Clone(prefix), *after)
+	}
+	var out []uint64
+	err := l.ScanProjections(ctx, prefix, from, func(key, _ []byte) (bool, error) {
+		out = append(out, binary.BigEndian.Uint64(key[len(prefix):]))
+		return len(out) < limit, nil
+	})
+	return out, err
+}
