@@ -46,6 +46,7 @@ type serveOptions struct {
 	data, addr, origin string
 	dev, metricsPublic bool
 	exports            exportFlags
+	catalog            catalogFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -71,6 +72,7 @@ and prints the token with a curl example.`,
 	f.BoolVar(&o.dev, "dev", false, "development mode: create the key and a dev token on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
 	o.exports.register(f)
+	o.catalog.register(f)
 	return cmd
 }
 
@@ -94,12 +96,16 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
+	catalogPolicy, err := o.catalog.policy()
+	if err != nil {
+		return err
+	}
 	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Appliers: stateMachine()})
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy()}
+	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy(), "catalog": catalogPolicy}
 	if _, err := lg.ApplyPolicy(ctx, "system", policy); err != nil {
 		return fmt.Errorf("record policy: %w", err)
 	}
@@ -112,6 +118,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		return err
 	}
 	if err := registerExports(api, lg, trust); err != nil {
+		return err
+	}
+	if err := registerCatalog(ctx, api, lg, d, &o.catalog); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)

@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/exports"
 )
 
@@ -13,5 +14,6 @@ import (
 func stateMachine() map[string]ledger.Applier {
 	m := map[string]ledger.Applier{}
 	maps.Copy(m, exports.Appliers())
+	maps.Copy(m, catalog.Appliers())
 	return m
 }

@@ -29,6 +29,7 @@ func main() {
 	nExports := flag.Int("exports", 50_000, "exports per run of the export benchmark (0 skips it)")
 	tesseraFor := flag.Duration("tessera", 5*time.Second, "duration of each Tessera comparison run (0 skips it)")
 	logBench := flag.Bool("log", true, "run the append and proof benchmarks")
+	upload := flag.Int64("upload", 1<<30, "bytes of the HTTP upload benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -44,6 +45,9 @@ func main() {
 	fmt.Printf("assay bench (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
 	if *logBench {
 		logBenches(dir, *appends, *proofLog)
+	}
+	if *upload > 0 {
+		uploadBench(dir, *upload)
 	}
 	if *nExports > 0 {
 		exportBench(dir, *nExports, *tesseraFor)

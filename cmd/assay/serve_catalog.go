@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/cas/local"
+	"github.com/assay-ledger/assay/cas/s3"
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
+)
+
+// catalogFlags configure the content store and the package and object
+// routes. S3 credentials come only from the environment or the AWS shared
+// files, never from flags.
+type catalogFlags struct {
+	store      string // "local" or "s3"
+	compress   bool
+	keyFile    string
+	s3         s3.Config
+	maxUpload  int64
+	readEvents bool
+	retention  []string // CLASS=PERIOD overrides
+}
+
+func (c *catalogFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&c.store, "store", envOr("ASSAY_STORE", "local"), "content store backend: local (DATA/blobs) or s3 [ASSAY_STORE]")
+	f.BoolVar(&c.compress, "store-compress", false, "local store: keep new blobs zstd-compressed")
+	f.StringVar(&c.keyFile, "store-key-file", "", "local store: encrypt new blobs with the 32-byte AES-256 key in this file (keep it off the data disk)")
+	f.StringVar(&c.s3.Endpoint, "s3-endpoint", "", "s3 store: endpoint URL of an S3-compatible service (empty for AWS)")
+	f.StringVar(&c.s3.Bucket, "s3-bucket", "", "s3 store: bucket (required with --store s3)")
+	f.StringVar(&c.s3.Prefix, "s3-prefix", "", "s3 store: key prefix, e.g. assay/")
+	f.StringVar(&c.s3.Region, "s3-region", "", "s3 store: region (default from the environment, else us-east-1)")
+	f.BoolVar(&c.s3.PathStyle, "s3-path-style", false, "s3 store: path-style addressing (MinIO, Ceph RGW, versitygw)")
+	f.StringVar(&c.s3.StorageClass, "s3-storage-class", "", "s3 store: storage class of new objects")
+	f.StringVar(&c.s3.SSE, "s3-sse", "", "s3 store: server-side encryption: AES256 or aws:kms")
+	f.StringVar(&c.s3.SSEKMSKeyID, "s3-sse-kms-key-id", "", "s3 store: KMS key for --s3-sse aws:kms")
+	f.Int64Var(&c.maxUpload, "max-upload", httpapi.DefaultMaxUpload, "largest upload request body in bytes")
+	f.BoolVar(&c.readEvents, "object-read-events", true, "log an object.read entry for every download")
+	f.StringArrayVar(&c.retention, "retention", nil,
+		"set a retention class's period: CLASS=PERIOD with PERIOD Nd, Ny or none (defaults: transient=7d, raw-evidence=90d, summary-evidence=365d, release-evidence=7y, permanent-record=none); repeatable")
+}
+
+// classes returns the retention classes: the defaults with the overrides.
+func (c *catalogFlags) classes() (catalog.Classes, error) {
+	cl := catalog.DefaultClasses()
+	for _, spec := range c.retention {
+		if err := cl.Set(spec); err != nil {
+			return nil, fmt.Errorf("--retention: %w", err)
+		}
+	}
+	return cl, nil
+}
+
+// policy is the public part of the catalog configuration recorded in the
+// policy.applied entry: the retention classes and whether reads are logged.
+func (c *catalogFlags) policy() (map[string]any, error) {
+	cl, err := c.classes()
+	if err != nil {
+		return nil, err
+	}
+	periods := map[string]string{}
+	for k, v := range cl {
+		if v == "" {
+			v = "none"
+		}
+		periods[k] = v
+	}
+	return map[string]any{"retention_classes": periods, "object_read_events": c.readEvents}, nil
+}
+
+// openStore opens the configured backend and describes it.
+func (c *catalogFlags) openStore(ctx context.Context, d dataDir) (cas.Store, httpapi.BackendInfo, error) {
+	switch c.store {
+	case "local":
+		root := filepath.Join(string(d), "blobs")
+		st, err := local.Open(local.Config{Root: root, Compress: c.compress, KeyFile: c.keyFile})
+		info := httpapi.BackendInfo{Name: "default", Kind: "local",
+			Settings: map[string]any{"root": root, "compress": c.compress, "encrypted": c.keyFile != ""}}
+		return st, info, err
+	case "s3":
+		st, err := s3.New(ctx, c.s3)
+		info := httpapi.BackendInfo{Name: "default", Kind: "s3", Settings: map[string]any{"endpoint": c.s3.Endpoint,
+			"bucket": c.s3.Bucket, "prefix": c.s3.Prefix, "region": c.s3.Region, "path_style": c.s3.PathStyle,
+			"storage_class": c.s3.StorageClass, "sse": c.s3.SSE}}
+		return st, info, err
+	}
+	return nil, httpapi.BackendInfo{}, fmt.Errorf("--store %q: want local or s3", c.store)
+}
+
+// registerCatalog opens the content store and adds the package, object and
+// store routes to api.
+func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags) error {
+	classes, err := c.classes()
+	if err != nil {
+		return err
+	}
+	st, info, err := c.openStore(ctx, d)
+	if err != nil {
+		return fmt.Errorf("open content store: %w", err)
+	}
+	if err := st.Health(ctx); err != nil && !errors.Is(err, cas.ErrUnavailable) {
+		return fmt.Errorf("content store: %w", err)
+	}
+	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
+	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
+	return nil
+}

@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"syscall"
+
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/ledger/catalog"
+)
+
+// Scopes of the package, object and store routes.
+const (
+	ScopePackagesWrite = "packages:write" // create packages, upload files, finalize
+	ScopePackagesRead  = "packages:read"  // list and show packages, manifests, download files
+	ScopeObjectsWrite  = "objects:write"  // put objects by key
+	ScopeObjectsRead   = "objects:read"   // get, head and list objects
+	ScopeStoreAdmin    = "store:admin"    // backend status and scrub
+)
+
+// DefaultMaxUpload caps an upload request body when CatalogConfig.MaxUpload
+// is zero.
+const DefaultMaxUpload = 64 << 30
+
+// Problem types of the catalog routes. Each bad input has its own.
+const (
+	TypePathEmpty          = ProblemBase + "invalid-path-empty"
+	TypePathAbsolute       = ProblemBase + "invalid-path-absolute"
+	TypePathDotDot         = ProblemBase + "invalid-path-dotdot"
+	TypePathBackslash      = ProblemBase + "invalid-path-backslash"
+	TypePathControl        = ProblemBase + "invalid-path-control-character"
+	TypePathUnclean        = ProblemBase + "invalid-path-unclean"
+	TypePathReserved       = ProblemBase + "reserved-key"
+	TypeDuplicatePath      = ProblemBase + "duplicate-path"
+	TypePackageFinalized   = ProblemBase + "package-finalized"
+	TypePackageNotFound    = ProblemBase + "package-not-found"
+	TypePackageNotFinal    = ProblemBase + "package-not-finalized"
+	TypeStaleManifest      = ProblemBase + "stale-manifest"
+	TypeFileNotFound       = ProblemBase + "file-not-found"
+	TypeObjectNotFound     = ProblemBase + "object-not-found"
+	TypeUnknownZone        = ProblemBase + "unknown-zone"
+	TypeDigestMismatch     = ProblemBase + "digest-mismatch"
+	TypeInvalidDigest      = ProblemBase + "invalid-digest"
+	TypeUnknownRetention   = ProblemBase + "unknown-retention-class"
+	TypeMetadataTooLarge   = ProblemBase + "metadata-too-large"
+	TypeMetadataNotJSON    = ProblemBase + "metadata-not-json"
+	TypeInvalidField       = ProblemBase + "invalid-field"
+	TypeInvalidMultipart   = ProblemBase + "invalid-multipart"
+	TypeInvalidCursor      = ProblemBase + "invalid-cursor"
+	TypeRangeNotSatisfied  = ProblemBase + "range-not-satisfiable"
+	TypeStorageUnavailable = ProblemBase + "storage-unavailable"
+	TypeStorageFull        = ProblemBase + "storage-full"
+	TypeStorageWriteFailed = ProblemBase + "storage-write-failed"
+	TypeBlobMissing        = ProblemBase + "blob-missing"
+)
+
+// catalogErrors maps catalog and store errors to problems, most specific
+// first.
+var catalogErrors = []struct {
+	err    error
+	status int
+	typ    string
+	title  string
+}{
+	{catalog.ErrPathEmpty, 400, TypePathEmpty, "Empty path"},
+	{catalog.ErrPathAbsolute, 400, TypePathAbsolute, "Absolute path"},
+	{catalog.ErrPathDotDot, 400, TypePathDotDot, "Path with a .. segment"},
+	{catalog.ErrPathBackslash, 400, TypePathBackslash, "Path with a backslash"},
+	{catalog.ErrPathControl, 400, TypePathControl, "Path with a control character"},
+	{catalog.ErrPathUnclean, 400, TypePathUnclean, "Path not in clean form"},
+	{catalog.ErrPathReserved, 400, TypePathReserved, "Reserved key"},
+	{catalog.ErrDuplicatePath, 409, TypeDuplicatePath, "Duplicate path in package"},
+	{catalog.ErrPackageFinalized, 409, TypePackageFinalized, "Package finalized"},
+	{catalog.ErrPackageNotFound, 404, TypePackageNotFound, "Package not found"},
+	{catalog.ErrNotFinalized, 409, TypePackageNotFinal, "Package not finalized"},
+	{catalog.ErrStaleManifest, 409, TypeStaleManifest, "Files changed during finalize"},
+	{catalog.ErrFileNotFound, 404, TypeFileNotFound, "File not found"},
+	{catalog.ErrObjectNotFound, 404, TypeObjectNotFound, "Object not found"},
+	{catalog.ErrUnknownZone, 400, TypeUnknownZone, "Unknown zone"},
+	{catalog.ErrUnknownRetention, 400, TypeUnknownRetention, "Unknown retention class"},
+	{catalog.ErrMetadataTooLarge, 413, TypeMetadataTooLarge, "Metadata too large"},
+	{catalog.ErrMetadataNotJSON, 400, TypeMetadataNotJSON, "Metadata is not JSON"},
+	{catalog.ErrInvalidField, 400, TypeInvalidField, "Invalid field"},
+	{catalog.ErrInvalidCursor, 400, TypeInvalidCursor, "Invalid cursor"},
+	{cas.ErrDigestMismatch, 422, TypeDigestMismatch, "Digest mismatch"},
+	{cas.ErrInvalidDigest, 400, TypeInvalidDigest, "Invalid digest"},
+	{cas.ErrInvalidRange, 416, TypeRangeNotSatisfied, "Range not satisfiable"},
+	{cas.ErrUnavailable, 503, TypeStorageUnavailable, "Storage backend unavailable"},
+	{cas.ErrNotFound, 500, TypeBlobMissing, "Blob missing from the store"},
+	{syscall.ENOSPC, 507, TypeStorageFull, "Storage full"},
+	{syscall.EDQUOT, 507, TypeStorageFull, "Storage full"},
+	{syscall.EFBIG, 507, TypeStorageFull, "Storage full"},
+}
+
+// catalogProblem returns the problem for a catalog or store error, or err
+// itself for the generic mapping (ledger sentinels, body limits, 500).
+func catalogProblem(err error) error {
+	if _, ok := errors.AsType[*Problem](err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return err
+	}
+	for _, c := range catalogErrors {
+		if errors.Is(err, c.err) {
+			p := &Problem{Type: c.typ, Title: c.title, Status: c.status, Detail: err.Error(), Err: err}
+			if c.status >= 500 && c.status != http.StatusInsufficientStorage {
+				p.Detail = c.title + "; the server log has the cause"
+			}
+			return p
+		}
+	}
+	return err
+}
+
+// storeWriteProblem is the problem of a store Put that failed for a reason
+// that is neither the request body nor a mapped sentinel.
+func storeWriteProblem(err error) error {
+	if p := catalogProblem(err); p != err {
+		return p
+	}
+	return &Problem{Type: TypeStorageWriteFailed, Title: "Storage write failed", Status: http.StatusInternalServerError,
+		Detail: "writing to the content store failed; the server log has the cause", Err: err}
+}
+
+// BackendInfo describes the configured content store for GET /v1/backends;
+// Settings holds public settings only, never credentials.
+type BackendInfo struct {
+	Name     string         `json:"name"`
+	Kind     string         `json:"kind"` // "local" or "s3"
+	Settings map[string]any `json:"settings"`
+}
+
+// CatalogConfig configures the package, object and store routes.
+type CatalogConfig struct {
+	Service   *catalog.Service
+	Backend   BackendInfo
+	MaxUpload int64 // request body cap of uploads; DefaultMaxUpload when zero
+}
+
+// HandleCatalog registers the package, file, object and store routes:
+//
+//	POST /v1/packages                      packages:write  create (JSON)
+//	GET  /v1/packages?producer=&subject=&run_id=&status=&cursor=&limit=  packages:read
+//	GET  /v1/packages/{id}                 packages:read
+//	POST /v1/packages/{id}/files           packages:write  multipart upload
+//	POST /v1/packages/{id}/finalize        packages:write
+//	GET  /v1/packages/{id}/manifest        packages:read
+//	GET  /v1/files/{file_id}/download      packages:read   streamed, Range
+//	PUT  /v1/objects/raw/{key...}          objects:write
+//	GET  /v1/objects/{zone}/{key...}?version=N  objects:read  streamed, Range (HEAD too)
+//	GET  /v1/objects/{zone}?prefix=&cursor=&limit=  objects:read
+//	GET  /v1/object-versions/{zone}/{key...}?cursor=&limit=  objects:read  every version
+//	GET  /v1/backends                      store:admin
+//	GET  /health/store                     public: 200, or 503 when the store is down
+//	POST /v1/store/scrub?full=             store:admin
+//
+// Every read serves the caller's tenant only.
+func (s *Server) HandleCatalog(cfg CatalogConfig) {
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
+	h := &catalogRoutes{s: s, svc: cfg.Service, cat: cfg.Service.Catalog, backend: cfg.Backend}
+	s.Handle(http.MethodPost, "/v1/packages", ScopePackagesWrite, h.createPackage, MaxBody(4*catalog.MaxMetadata))
+	s.Handle(http.MethodGet, "/v1/packages", ScopePackagesRead, h.listPackages)
+	s.Handle(http.MethodGet, "/v1/packages/{id}", ScopePackagesRead, h.getPackage)
+	s.Handle(http.MethodPost, "/v1/packages/{id}/files", ScopePackagesWrite, h.uploadFiles, MaxBody(cfg.MaxUpload))
+	s.Handle(http.MethodPost, "/v1/packages/{id}/finalize", ScopePackagesWrite, h.finalize)
+	s.Handle(http.MethodGet, "/v1/packages/{id}/manifest", ScopePackagesRead, h.manifest)
+	s.HandleHTTP(http.MethodGet, "/v1/files/{file_id}/download", ScopePackagesRead, http.HandlerFunc(h.downloadFile))
+	s.Handle(http.MethodPut, "/v1/objects/raw/{key:.+}", ScopeObjectsWrite, h.putObject, MaxBody(cfg.MaxUpload))
+	s.HandleHTTP(http.MethodGet, "/v1/objects/{zone}/{key:.+}", ScopeObjectsRead, http.HandlerFunc(h.getObject))
+	s.HandleHTTP(http.MethodHead, "/v1/objects/{zone}/{key:.+}", ScopeObjectsRead, http.HandlerFunc(h.getObject))
+	s.Handle(http.MethodGet, "/v1/objects/{zone}", ScopeObjectsRead, h.listObjects)
+	s.Handle(http.MethodGet, "/v1/object-versions/{zone}/{key:.+}", ScopeObjectsRead, h.listVersions)
+	s.Handle(http.MethodGet, "/v1/backends", ScopeStoreAdmin, h.backends)
+	s.Handle(http.MethodGet, "/health/store", PublicScope, h.storeHealth)
+	s.Handle(http.MethodPost, "/v1/store/scrub", ScopeStoreAdmin, h.scrub)
+}
+
+type catalogRoutes struct {
+	s       *Server
+	svc     *catalog.Service
+	cat     *catalog.Catalog
+	backend BackendInfo
+}
+
+// caller returns the authenticated identity of r.
+func caller(r *http.Request) Identity {
+	id, _ := IdentityFrom(r.Context())
+	return id
+}

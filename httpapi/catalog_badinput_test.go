@@ -1,0 +1,217 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/cas/s3"
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/ledger/catalog"
+)
+
+// badCase is one bad request; setup prepares state and returns the request
+// to send, whose answer must be a problem of type typ and status, with the
+// log and the store exactly as they were after setup.
+type badCase struct {
+	name   string
+	typ    string
+	status int
+	send   func(f *catFixture) response
+}
+
+// uploadTo uploads parts to a fresh open package.
+func uploadTo(parts ...part) func(f *catFixture) response {
+	return func(f *catFixture) response {
+		id := f.createPackage("p")
+		return f.snapshotThen(func() response { return f.upload(id, f.admin, parts...) })
+	}
+}
+
+// create posts a package creation body.
+func create(body string) func(f *catFixture) response {
+	return func(f *catFixture) response {
+		return f.snapshotThen(func() response {
+			return f.request(http.MethodPost, "/v1/packages", f.admin, http.Header{"Content-Type": {"application/json"}}, strings.NewReader(body))
+		})
+	}
+}
+
+// snapshotThen records the log size and store contents, runs send and
+// fails the test if either changed.
+func (f *catFixture) snapshotThen(send func() response) response {
+	f.t.Helper()
+	size, files := f.size(), f.storeFiles()
+	r := send()
+	if got := f.size(); got != size {
+		f.t.Errorf("log size %d after the bad request, was %d", got, size)
+	}
+	if got := f.storeFiles(); !slices.Equal(got, files) {
+		f.t.Errorf("store files changed:\nbefore %q\nafter  %q", files, got)
+	}
+	return r
+}
+
+func badInputCases() []badCase {
+	bigMeta := fmt.Sprintf(`{"name":"n","retention_class":"transient","metadata":{"blob":"%s"}}`, strings.Repeat("x", catalog.MaxMetadata))
+	return []badCase{
+		{"dotdot path", httpapi.TypePathDotDot, 400, uploadTo(filePart("a/../../etc/passwd", "x"))},
+		{"absolute path", httpapi.TypePathAbsolute, 400, uploadTo(filePart("/etc/passwd", "x"))},
+		{"backslash in filename", httpapi.TypePathBackslash, 400, uploadTo(rawPart(`form-data; name="file"; filename="reports\report.md"`, "x"))},
+		{"backslash in path header", httpapi.TypePathBackslash, 400, uploadTo(filePart(`a\b`, "x"))},
+		{"NUL in filename", httpapi.TypePathControl, 400, uploadTo(rawPart(`form-data; name="file"; filename*=UTF-8''a%00b`, "x"))},
+		{"control character", httpapi.TypePathControl, 400, uploadTo(rawPart(`form-data; name="file"; filename*=UTF-8''a%1bb`, "x"))},
+		{"empty name", httpapi.TypePathEmpty, 400, uploadTo(rawPart(`form-data; name="file"; filename=""`, "x"))},
+		{"no filename", httpapi.TypePathEmpty, 400, uploadTo(rawPart(`form-data; name="file"`, "x"))},
+		{"unclean path", httpapi.TypePathUnclean, 400, uploadTo(filePart("a//b", "x"))},
+		{"not a file part", httpapi.TypeInvalidMultipart, 400, uploadTo(rawPart(`form-data; name="comment"`, "x"))},
+		{"no parts", httpapi.TypeInvalidMultipart, 400, uploadTo()},
+		{"bad part digest", httpapi.TypeInvalidDigest, 400, uploadTo(filePart("a", "x", httpapi.DigestHeader, "sha256:XYZ"))},
+		{"digest mismatch", httpapi.TypeDigestMismatch, 422, uploadTo(filePart("a", "x", httpapi.DigestHeader, cas.DigestOf([]byte("y")).String()))},
+		{"duplicate path", httpapi.TypeDuplicatePath, 409, func(f *catFixture) response {
+			id := f.createPackage("p")
+			f.upload(id, f.admin, filePart("reports/a.md", "first"))
+			return f.snapshotThen(func() response { return f.upload(id, f.admin, filePart("reports/a.md", "second")) })
+		}},
+		{"finalized package", httpapi.TypePackageFinalized, 409, func(f *catFixture) response {
+			id := f.createPackage("p")
+			f.upload(id, f.admin, filePart("a", "a"))
+			if _, err := f.adminCli.Finalize(f.t.Context(), id); err != nil {
+				f.t.Fatal(err)
+			}
+			return f.snapshotThen(func() response { return f.upload(id, f.admin, filePart("b", "b")) })
+		}},
+		{"unknown package", httpapi.TypePackageNotFound, 404, func(f *catFixture) response {
+			return f.snapshotThen(func() response { return f.upload(catalog.NewID("pkg"), f.admin, filePart("a", "a")) })
+		}},
+		{"unknown retention class", httpapi.TypeUnknownRetention, 400, create(`{"name":"n","retention_class":"forever"}`)},
+		{"oversize metadata", httpapi.TypeMetadataTooLarge, 413, create(bigMeta)},
+		{"non-JSON metadata", httpapi.TypeMetadataNotJSON, 400, create(`{"name":"n","retention_class":"transient","metadata":"text"}`)},
+		{"non-JSON body", httpapi.TypeMetadataNotJSON, 400, create(`name=n`)},
+		{"non-JSON object metadata", httpapi.TypeMetadataNotJSON, 400, func(f *catFixture) response {
+			return f.snapshotThen(func() response {
+				return f.request(http.MethodPut, "/v1/objects/raw/k", f.admin, http.Header{httpapi.MetadataHeader: {"{oops"}}, strings.NewReader("k"))
+			})
+		}},
+		{"object key under packages/", httpapi.TypePathReserved, 400, func(f *catFixture) response {
+			return f.snapshotThen(func() response {
+				return f.request(http.MethodPut, "/v1/objects/raw/packages/x", f.admin, nil, strings.NewReader("k"))
+			})
+		}},
+		{"object key with backslash", httpapi.TypePathBackslash, 400, func(f *catFixture) response {
+			return f.snapshotThen(func() response {
+				return f.request(http.MethodPut, "/v1/objects/raw/a%5Cb", f.admin, nil, strings.NewReader("k"))
+			})
+		}},
+		{"object key with control character", httpapi.TypePathControl, 400, func(f *catFixture) response {
+			return f.snapshotThen(func() response {
+				return f.request(http.MethodPut, "/v1/objects/raw/a%01b", f.admin, nil, strings.NewReader("k"))
+			})
+		}},
+		{"upload over the size limit", httpapi.TypePayloadTooLarge, 413, uploadTo(filePart("big", strings.Repeat("x", 2<<20)))},
+		{"store write error", httpapi.TypeStorageWriteFailed, 500, func(f *catFixture) response {
+			id := f.createPackage("p")
+			tmp := filepath.Join(f.blobs, "tmp")
+			if err := os.RemoveAll(tmp); err != nil {
+				f.t.Fatal(err)
+			}
+			if err := os.WriteFile(tmp, nil, 0o600); err != nil { // a file where the temp dir was
+				f.t.Fatal(err)
+			}
+			return f.snapshotThen(func() response { return f.upload(id, f.admin, filePart("a", "a")) })
+		}},
+		{"disk full", httpapi.TypeStorageFull, 507, func(f *catFixture) response {
+			id := f.createPackage("p")
+			return f.snapshotThen(func() response {
+				limitFileSize(f.t, 256<<10)
+				return f.upload(id, f.admin, filePart("big", strings.Repeat("x", 512<<10)))
+			})
+		}},
+	}
+}
+
+// TestCatalogBadInput sends each bad request to a fresh server and checks
+// its problem type and that neither the log nor the store changed.
+func TestCatalogBadInput(t *testing.T) {
+	for _, tc := range badInputCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newCatFixture(t, nil)
+			r := tc.send(f)
+			if p := r.problem(t); p.Type != tc.typ || p.Status != tc.status {
+				t.Fatalf("problem %s (%d), want %s (%d): %s", p.Type, p.Status, tc.typ, tc.status, r.body)
+			}
+		})
+	}
+}
+
+// limitFileSize lowers RLIMIT_FSIZE until the end of the test, with
+// SIGXFSZ ignored, so that writes past n bytes fail with EFBIG the way a
+// full disk fails them with ENOSPC. The limit is process-wide: tests that
+// use it must not run in parallel.
+func limitFileSize(t *testing.T, n uint64) {
+	t.Helper()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	signal.Ignore(syscall.SIGXFSZ)
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+			t.Errorf("restore RLIMIT_FSIZE: %v", err)
+		}
+		signal.Reset(syscall.SIGXFSZ)
+	})
+}
+
+// TestStoreUnavailable points the server at an S3 endpoint where nothing
+// listens: uploads and puts answer 503 and register nothing.
+func TestStoreUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_CONFIG_FILE": os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": ""} {
+		t.Setenv(k, v)
+	}
+	st, err := s3.New(context.Background(), s3.Config{Endpoint: "http://" + addr, Bucket: "b", PathStyle: true, Region: "us-east-1", MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newCatFixture(t, st)
+	id := f.createPackage("p")
+	for name, send := range map[string]func() response{
+		"upload": func() response { return f.upload(id, f.admin, filePart("a", "a")) },
+		"put": func() response {
+			return f.request(http.MethodPut, "/v1/objects/raw/k", f.admin, nil, strings.NewReader("k"))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := f.snapshotThen(send)
+			if p := r.problem(t); p.Type != httpapi.TypeStorageUnavailable || p.Status != 503 {
+				t.Fatalf("problem %s: %s", p.Type, r.body)
+			}
+		})
+	}
+	r := f.request(http.MethodGet, "/v1/backends", f.admin, nil, nil)
+	if !strings.Contains(string(r.body), `"status":"unavailable"`) {
+		t.Fatalf("backends: %s", r.body)
+	}
+	if r := f.request(http.MethodGet, "/health/store", "", nil, nil); r.problem(t).Type != httpapi.TypeStorageUnavailable {
+		t.Fatalf("store health: %s", r.body)
+	}
+}

@@ -1,0 +1,258 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/ledger/catalog"
+)
+
+// UploadFile is one file of an upload: its path in the package, its bytes
+// and, optionally, its media type and expected digest ("sha256:<hex>").
+type UploadFile struct {
+	Path      string
+	Body      io.Reader
+	MediaType string
+	Digest    string
+}
+
+// stream makes one request to path (unescaped: net/url escapes it) with a streamed body (none when nil) and
+// returns the response when its status is want; otherwise it reads the
+// problem and closes the body.
+func (c *Client) stream(ctx context.Context, method, path string, hdr http.Header, body io.Reader, want ...int) (*http.Response, error) {
+	u := *c.base
+	u.Path += path
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := body.(*sizedReader); ok {
+		// A plain body of known length; net/http unwraps NopCloser, so
+		// an *os.File goes out with sendfile.
+		req.ContentLength, req.Body = s.n, io.NopCloser(s.r)
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range want {
+		if resp.StatusCode == w {
+			return resp, nil
+		}
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return nil, fmt.Errorf("%s %s: %w", method, path, problemOf(resp, out))
+}
+
+// sendJSON posts v (nil for no body) and decodes the answer of status want.
+func (c *Client) sendJSON(ctx context.Context, method, path string, v any, want int, out any) error {
+	var body []byte
+	hdr := http.Header{}
+	if v != nil {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			return err
+		}
+		hdr.Set("Content-Type", "application/json")
+	}
+	b, err := c.send(ctx, method, path, nil, hdr, body, want, maxResponse)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+// CreatePackage creates a package from req: a JSON object with name,
+// retention_class and any other members (see httpapi.CreatePackageRequest).
+func (c *Client) CreatePackage(ctx context.Context, req map[string]any) (catalog.Package, error) {
+	var p catalog.Package
+	err := c.sendJSON(ctx, http.MethodPost, "/v1/packages", req, http.StatusCreated, &p)
+	return p, err
+}
+
+// Package returns a package.
+func (c *Client) Package(ctx context.Context, id string) (catalog.Package, error) {
+	var p catalog.Package
+	err := c.getJSON(ctx, "/v1/packages/"+id, nil, &p)
+	return p, err
+}
+
+// Packages returns one page of packages filtered by q (producer, subject,
+// run_id, status, cursor, limit).
+func (c *Client) Packages(ctx context.Context, q url.Values) (httpapi.PackagesPage, error) {
+	var p httpapi.PackagesPage
+	err := c.getJSON(ctx, "/v1/packages", q, &p)
+	return p, err
+}
+
+// Finalize freezes a package and logs its manifest digest.
+func (c *Client) Finalize(ctx context.Context, id string) (catalog.Package, error) {
+	var p catalog.Package
+	err := c.sendJSON(ctx, http.MethodPost, "/v1/packages/"+id+"/finalize", nil, http.StatusOK, &p)
+	return p, err
+}
+
+// Manifest returns the manifest bytes of a finalized package, checked
+// against the digest the server says was logged at finalize, and that
+// digest.
+func (c *Client) Manifest(ctx context.Context, id string) ([]byte, string, error) {
+	resp, err := c.stream(ctx, http.MethodGet, "/v1/packages/"+id+"/manifest", nil, nil, http.StatusOK)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if want := resp.Header.Get(httpapi.ManifestDigestHeader); want != digest {
+		return nil, "", fmt.Errorf("manifest of %s hashes to %s, server says %q", id, digest, want)
+	}
+	return b, digest, nil
+}
+
+// UploadFiles streams files as one multipart request into package id and
+// returns the files the server registered.
+func (c *Client) UploadFiles(ctx context.Context, id string, files []UploadFile) ([]catalog.File, error) {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() { pw.CloseWithError(writeParts(mw, files)) }()
+	hdr := http.Header{"Content-Type": {mw.FormDataContentType()}}
+	resp, err := c.stream(ctx, http.MethodPost, "/v1/packages/"+id+"/files", hdr, pr, http.StatusCreated)
+	pr.Close()
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var res httpapi.UploadResult
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&res); err != nil {
+		return nil, fmt.Errorf("upload: decode response: %w", err)
+	}
+	return res.Files, nil
+}
+
+// writeParts writes one part per file, its path both as the filename and
+// in httpapi.PathHeader (which keeps directories whatever the parser).
+func writeParts(mw *multipart.Writer, files []UploadFile) error {
+	for _, f := range files {
+		if err := catalog.ValidatePath(f.Path); err != nil {
+			return err
+		}
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": httpapi.FilePartName, "filename": f.Path}))
+		h.Set(httpapi.PathHeader, f.Path)
+		if f.MediaType != "" {
+			h.Set("Content-Type", f.MediaType)
+		}
+		if f.Digest != "" {
+			h.Set(httpapi.DigestHeader, f.Digest)
+		}
+		pw, err := mw.CreatePart(h)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(pw, f.Body); err != nil {
+			return fmt.Errorf("read %s: %w", f.Path, err)
+		}
+	}
+	return mw.Close()
+}
+
+// PutObject puts body as a new version of raw/key. digest (optional) is
+// the expected "sha256:<hex>"; metadata (optional) a JSON object.
+func (c *Client) PutObject(ctx context.Context, key string, body io.Reader, size int64, mediaType, digest string, metadata json.RawMessage) (catalog.Object, error) {
+	hdr := http.Header{}
+	if mediaType != "" {
+		hdr.Set("Content-Type", mediaType)
+	}
+	if digest != "" {
+		hdr.Set(httpapi.DigestHeader, digest)
+	}
+	if len(metadata) > 0 {
+		hdr.Set(httpapi.MetadataHeader, string(metadata))
+	}
+	if size >= 0 {
+		body = &sizedReader{r: body, n: size}
+	}
+	var o catalog.Object
+	resp, err := c.stream(ctx, http.MethodPut, "/v1/objects/raw/"+key, hdr, body, http.StatusCreated)
+	if err != nil {
+		return o, err
+	}
+	defer resp.Body.Close()
+	err = json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&o)
+	return o, err
+}
+
+// sizedReader tells net/http the body's length so that it is not chunked.
+type sizedReader struct {
+	r io.Reader
+	n int64
+}
+
+// Read reads from the wrapped reader.
+func (s *sizedReader) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+// Download is an open download: the body and what the server said of it.
+type Download struct {
+	Body   io.ReadCloser
+	Size   int64  // of this answer's body; -1 when unknown
+	Digest string // "sha256:<hex>" of the whole blob, from the ETag
+}
+
+// DownloadFile opens a package file for reading; rangeHeader ("" for the
+// whole file) is sent as Range.
+func (c *Client) DownloadFile(ctx context.Context, fileID, rangeHeader string) (*Download, error) {
+	return c.download(ctx, "/v1/files/"+fileID+"/download", rangeHeader)
+}
+
+// GetObject opens the current version of zone/key for reading.
+func (c *Client) GetObject(ctx context.Context, zone, key, rangeHeader string) (*Download, error) {
+	return c.download(ctx, "/v1/objects/"+zone+"/"+key, rangeHeader)
+}
+
+func (c *Client) download(ctx context.Context, path, rangeHeader string) (*Download, error) {
+	hdr := http.Header{}
+	if rangeHeader != "" {
+		hdr.Set("Range", rangeHeader)
+	}
+	resp, err := c.stream(ctx, http.MethodGet, path, hdr, nil, http.StatusOK, http.StatusPartialContent)
+	if err != nil {
+		return nil, err
+	}
+	return &Download{Body: resp.Body, Size: resp.ContentLength, Digest: "sha256:" + strings.Trim(resp.Header.Get("ETag"), `"`)}, nil
+}
+
+// Scrub asks the server to verify every blob the catalog references.
+func (c *Client) Scrub(ctx context.Context, full bool) (catalog.ScrubReport, error) {
+	var r catalog.ScrubReport
+	q := url.Values{}
+	if full {
+		q.Set("full", "true")
+	}
+	b, err := c.send(ctx, http.MethodPost, "/v1/store/scrub", q, nil, nil, http.StatusOK, maxResponse)
+	if err == nil {
+		err = json.Unmarshal(b, &r)
+	}
+	return r, err
+}

@@ -1,0 +1,217 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode"
+
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/ledger"
+)
+
+// MaxMetadata bounds the encoded metadata (with the open attributes) of a
+// package or an object, so that every entry stays far below
+// ledger.MaxEntrySize.
+const MaxMetadata = 16 << 10
+
+// maxField bounds the name, producer, subject and run id of a package.
+const maxField = 256
+
+// Errors of request validation.
+var (
+	ErrMetadataTooLarge = errors.New("metadata too large")
+	ErrMetadataNotJSON  = errors.New("metadata is not a JSON object")
+	ErrInvalidField     = errors.New("invalid field")
+	// ErrStore wraps every error of the content store, so that callers
+	// can tell a failed write from a rejected entry.
+	ErrStore = errors.New("content store")
+)
+
+// Service changes the catalog: it validates requests, stores bytes and
+// appends the entries. Bytes go to the store first and the entry second, so
+// a registered object always has durable bytes; an entry the log then
+// rejects (a package finalized meanwhile) leaves an unreferenced blob,
+// which the deduplicating store keeps and a later put of the same bytes
+// reuses. A store failure appends nothing.
+type Service struct {
+	Catalog    *Catalog
+	Store      cas.Store
+	Classes    Classes
+	ReadEvents bool // append an object.read entry for every download
+}
+
+// NewID returns a fresh id with the given prefix ("pkg" or "file").
+func NewID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+// CheckMetadata checks that raw is a JSON object (or empty) and returns it
+// compacted.
+func CheckMetadata(raw []byte) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	if len(raw) > MaxMetadata {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrMetadataTooLarge, len(raw), MaxMetadata)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil || buf.Bytes()[0] != '{' {
+		return nil, fmt.Errorf("%w: want a JSON object such as {\"ci\":\"github\"}", ErrMetadataNotJSON)
+	}
+	return buf.Bytes(), nil
+}
+
+// CreateRequest is a new package as a client describes it.
+type CreateRequest struct {
+	Name, Producer, Subject, RunID, RetentionClass string
+	Metadata, Attributes                           json.RawMessage
+}
+
+func checkField(name, v string, required bool) error {
+	if required && v == "" {
+		return fmt.Errorf("%w: %s is required", ErrInvalidField, name)
+	}
+	if len(v) > maxField {
+		return fmt.Errorf("%w: %s is %d bytes, limit %d", ErrInvalidField, name, len(v), maxField)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fmt.Errorf("%w: %s has a control or invalid character", ErrInvalidField, name)
+		}
+	}
+	return nil
+}
+
+// CreatePackage appends package.created for a new package of tenant.
+func (s *Service) CreatePackage(ctx context.Context, actor, tenant string, req CreateRequest) (*Package, error) {
+	for _, f := range []struct {
+		name, v string
+		req     bool
+	}{{"name", req.Name, true}, {"producer", req.Producer, false}, {"subject", req.Subject, false}, {"run_id", req.RunID, false}} {
+		if err := checkField(f.name, f.v, f.req); err != nil {
+			return nil, err
+		}
+	}
+	if len(req.Metadata)+len(req.Attributes) > MaxMetadata {
+		return nil, fmt.Errorf("%w: %d bytes of metadata and attributes, limit %d", ErrMetadataTooLarge, len(req.Metadata)+len(req.Attributes), MaxMetadata)
+	}
+	ret, err := s.Classes.Lookup(req.RetentionClass)
+	if err != nil {
+		return nil, err
+	}
+	body := PackageCreated{PackageID: NewID("pkg"), Name: req.Name, Producer: req.Producer, Subject: req.Subject,
+		RunID: req.RunID, Retention: ret, Metadata: req.Metadata, Attributes: req.Attributes}
+	if _, err := s.append(ctx, TypePackageCreated, actor, tenant, body); err != nil {
+		return nil, err
+	}
+	return s.Catalog.Package(tenant, body.PackageID)
+}
+
+func (s *Service) append(ctx context.Context, typ, actor, tenant string, body any) (ledger.Appended, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return ledger.Appended{}, err
+	}
+	return s.Catalog.log.Append(ctx, ledger.Entry{Type: typ, Actor: actor, Tenant: tenant, Body: b})
+}
+
+// PrecheckFile says whether path may be added to the tenant's package id
+// now, before any byte is stored. The applier checks again when the entry
+// is appended.
+func (s *Service) PrecheckFile(tenant, id, path string) error {
+	if err := ValidatePath(path); err != nil {
+		return err
+	}
+	p, err := s.Catalog.Package(tenant, id)
+	if err != nil {
+		return err
+	}
+	if p.Status == StatusFinalized {
+		return fmt.Errorf("%w: %s was finalized at index %d", ErrPackageFinalized, id, p.FinalizedIndex)
+	}
+	dup, err := s.Catalog.HasFile(id, path)
+	if err == nil && dup {
+		err = fmt.Errorf("%w: %q is already in package %s", ErrDuplicatePath, shorten(path), id)
+	}
+	return err
+}
+
+// AddFile stores r (checked against expected unless zero) and appends
+// file.added for path in the tenant's package id.
+func (s *Service) AddFile(ctx context.Context, actor, tenant, id, path, mediaType string, expected cas.Digest, r io.Reader) (*File, error) {
+	if err := s.PrecheckFile(tenant, id, path); err != nil {
+		return nil, err
+	}
+	info, err := s.Store.Put(ctx, r, expected)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	body := FileAdded{PackageID: id, FileID: NewID("file"), Path: path, ObjectRef: ObjectRef{Zone: ZoneRaw,
+		Key: PackageKey(id, path), Digest: info.Digest.String(), Size: info.Size, BLAKE3: info.BLAKE3, MediaType: mediaType}}
+	a, err := s.append(ctx, TypeFileAdded, actor, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	return &File{FileID: body.FileID, PackageID: id, Path: path, ObjectRef: body.ObjectRef,
+		AddedAt: a.Record.Time, AddedBy: actor, Index: a.Record.Index}, nil
+}
+
+// Finalize builds the manifest of the tenant's package id and appends
+// package.finalized with its digest. A file added between the build and
+// the append makes the applier refuse the finalize (ErrStaleManifest).
+func (s *Service) Finalize(ctx context.Context, actor, tenant, id string) (*Package, error) {
+	p, err := s.Catalog.Package(tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status == StatusFinalized {
+		return nil, fmt.Errorf("%w: %s was finalized at index %d", ErrPackageFinalized, id, p.FinalizedIndex)
+	}
+	files, err := s.Catalog.Files(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	_, digest, err := BuildManifest(p, files)
+	if err != nil {
+		return nil, err
+	}
+	body := PackageFinalized{PackageID: id, ManifestDigest: digest, FileCount: p.FileCount, TotalSize: p.TotalSize}
+	if _, err := s.append(ctx, TypePackageFinalized, actor, tenant, body); err != nil {
+		return nil, err
+	}
+	return s.Catalog.Package(tenant, id)
+}
+
+// PutObject stores r and appends object.put for raw/key, making a new
+// version of the key.
+func (s *Service) PutObject(ctx context.Context, actor, tenant, key, mediaType string, metadata json.RawMessage, expected cas.Digest, r io.Reader) (*Object, error) {
+	if err := CheckObjectKey(key); err != nil {
+		return nil, err
+	}
+	info, err := s.Store.Put(ctx, r, expected)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	ref := ObjectRef{Zone: ZoneRaw, Key: key, Digest: info.Digest.String(), Size: info.Size, BLAKE3: info.BLAKE3, MediaType: mediaType}
+	if _, err := s.append(ctx, TypeObjectPut, actor, tenant, ObjectPut{ObjectRef: ref, Metadata: metadata}); err != nil {
+		return nil, err
+	}
+	return s.Catalog.Object(tenant, ZoneRaw, key)
+}
+
+// Read logs an object.read data event when ReadEvents is set.
+func (s *Service) Read(ctx context.Context, actor, tenant string, ev ObjectRead) error {
+	if !s.ReadEvents {
+		return nil
+	}
+	_, err := s.append(ctx, TypeObjectRead, actor, tenant, ev)
+	return err
+}
