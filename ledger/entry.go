@@ -213,6 +213,14 @@ func quote(s string) []byte {
 // ParseRecord parses leaf bytes into a Record. It is what replay and audits
 // use to read an entry back; it checks the envelope but not the type fields.
 func ParseRecord(data []byte) (*Record, error) {
+	if rec, ok := parseCanonical(data); ok {
+		return rec, nil
+	}
+	return parseGeneral(data)
+}
+
+// parseGeneral parses any entry envelope with encoding/json.
+func parseGeneral(data []byte) (*Record, error) {
 	var env struct {
 		V      *int    `json:"v"`
 		Index  *uint64 `json:"index"`

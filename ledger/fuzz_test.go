@@ -63,3 +63,28 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseCanonical checks the fast parser against the general one: what
+// the fast path accepts, the general parser reads the same way.
+func FuzzParseCanonical(f *testing.F) {
+	f.Add([]byte(`{"v":1,"index":7,"type":"a.b","time":"2026-01-02T03:04:05.001Z","actor":"x\\"y","tenant":"<t>","k":[1,{"v":2}]}`))
+	f.Add([]byte(`{"v":1,"index":0,"type":"a.b","time":"2026-01-02T03:04:05Z","actor":"","tenant":""}`))
+	f.Add([]byte(`{"v":1,"index":01,"type":"a.b","time":"2026-01-02T03:04:05Z","actor":"","tenant":"","index":2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := parseCanonical(data)
+		if !ok {
+			return
+		}
+		slow, err := parseGeneral(data)
+		if err != nil {
+			t.Fatalf("fast path accepted %q, general parser refuses: %v", data, err)
+		}
+		var a, b any
+		if json.Unmarshal(fast.Body, &a) != nil || json.Unmarshal(slow.Body, &b) != nil || !reflect.DeepEqual(a, b) {
+			t.Fatalf("bodies differ for %q: %s vs %s", data, fast.Body, slow.Body)
+		}
+		if fast.Index != slow.Index || fast.Type != slow.Type || !fast.Time.Equal(slow.Time) || fast.Actor != slow.Actor || fast.Tenant != slow.Tenant {
+			t.Fatalf("envelopes differ for %q: %+v vs %+v", data, fast, slow)
+		}
+	})
+}

@@ -70,7 +70,9 @@ func (l *Log) Import(ctx context.Context, first uint64, entries [][]byte, baseRo
 // runImport runs in the sequencer with no batch in flight.
 func (l *Log) runImport(job *importJob) importResult {
 	recs, err := l.importable(job)
-	if err == nil && len(recs) > 0 {
+	if err == nil && len(recs) > importChunk {
+		// More than one transaction: a rejection must come before the first
+		// commit. One chunk is one transaction, discarded on a rejection.
 		err = l.dryRun(recs)
 	}
 	var added uint64

@@ -42,7 +42,7 @@ func TestAppendEnvelopeAndReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Actor != "ci <bot> & co" || rec.Tenant != "acme" || string(rec.Body) != `{"n":[1,2],"zone":"raw"}` {
+	if rec.Actor != "ci <bot> & co" || rec.Tenant != "acme" || string(rec.Body) != `{"zone":"raw","n":[1,2]}` {
 		t.Fatalf("ParseRecord = %+v body %s", rec, rec.Body)
 	}
 }
