@@ -154,6 +154,7 @@ type CatalogConfig struct {
 //	GET  /v1/backends                      store:admin
 //	GET  /health/store                     public: 200, or 503 when the store is down
 //	POST /v1/store/scrub?full=             store:admin
+//	GET  /v1/blobs/{digest}                store:admin     a blob by address (HEAD too)
 //
 // Every read serves the caller's tenant only.
 func (s *Server) HandleCatalog(cfg CatalogConfig) {
@@ -176,6 +177,7 @@ func (s *Server) HandleCatalog(cfg CatalogConfig) {
 	s.Handle(http.MethodGet, "/v1/backends", ScopeStoreAdmin, h.backends)
 	s.Handle(http.MethodGet, "/health/store", PublicScope, h.storeHealth)
 	s.Handle(http.MethodPost, "/v1/store/scrub", ScopeStoreAdmin, h.scrub)
+	h.registerBlobRoutes()
 }
 
 type catalogRoutes struct {

@@ -24,8 +24,10 @@ const maxDigestsPerEntry = 64
 
 var sha256Marker = []byte(`"sha256:`)
 
-// entryDigests returns the distinct lower-case hex digests named in body.
-func entryDigests(body []byte) []string {
+// EntryDigests returns the distinct lower-case hex digests that a JSON
+// entry or body names as "sha256:<hex>" string values: what the digest index
+// records, and what a bundle with blobs must carry.
+func EntryDigests(body []byte) []string {
 	var out []string
 	for rest := body; len(out) < maxDigestsPerEntry; {
 		i := bytes.Index(rest, sha256Marker)
@@ -54,7 +56,7 @@ func digestKey(hexDigest string, index uint64) []byte {
 
 // indexDigests stages the digest index keys of an accepted record.
 func (st *staged) indexDigests(rec *Record) {
-	for _, d := range entryDigests(rec.Body) {
+	for _, d := range EntryDigests(rec.Body) {
 		st.set(projKey(digestKey(d, rec.Index)), nil)
 	}
 }

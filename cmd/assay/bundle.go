@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	tclient "github.com/transparency-dev/tessera/client"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/durable"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
@@ -125,13 +126,15 @@ bundle starts where a trusted checkpoint ends.`,
 func newBundleImportCmd() *cobra.Command {
 	var t trustFlags
 	var data, origin string
+	var store catalogFlags
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Verify a bundle and replay it into a ledger (a mirror)",
 		Long: `Verify the bundle, then replay its entries into the ledger in --data through the
 same state machine as the server, so its projections come out as the source's.
 The ledger must be empty or hold the source's history up to the bundle's first
-index; importing a bundle twice changes nothing. The ledger becomes a mirror:
+index; importing a bundle twice changes nothing. Blobs the bundle carries go
+to the content store the server uses (the same --store flags as serve). The ledger becomes a mirror:
 its server takes no direct writes. The server must not be running (the ledger
 is locked). The mirror signs its checkpoints with DATA/keys/checkpoint.key.`,
 		Args: cobra.ExactArgs(1),
@@ -140,17 +143,18 @@ is locked). The mirror signs its checkpoints with DATA/keys/checkpoint.key.`,
 			if err != nil {
 				return err
 			}
-			return runBundleImport(cmd.Context(), cmd.OutOrStdout(), args[0], dataDir(data), origin, o)
+			return runBundleImport(cmd.Context(), cmd.OutOrStdout(), args[0], dataDir(data), origin, o, &store)
 		},
 	}
 	t.register(cmd)
 	cmd.Flags().StringVar(&data, "data", envOr("ASSAY_DATA", "./var"), "data directory of the mirror [ASSAY_DATA]")
 	cmd.Flags().StringVar(&origin, "origin", envOr("ASSAY_ORIGIN", ""), "the mirror's own checkpoint origin; required [ASSAY_ORIGIN]")
 	cmd.MarkFlagRequired("origin")
+	store.register(cmd.Flags())
 	return cmd
 }
 
-func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, origin string, o bundle.Options) error {
+func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, origin string, o bundle.Options, store *catalogFlags) error {
 	signer, _, err := checkpointKey(d, origin, false)
 	if err != nil {
 		return err
@@ -160,7 +164,19 @@ func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, o
 	if err != nil {
 		return err
 	}
-	res, err := bundle.Import(ctx, openWithProgress(path, "import"), lg, o)
+	st, _, err := store.openStore(ctx, d)
+	if err != nil {
+		lg.Close()
+		return err
+	}
+	sink := func(d string, r io.Reader) error {
+		want, err := cas.ParseDigest("sha256:" + d)
+		if err == nil {
+			_, err = st.Put(ctx, r, want)
+		}
+		return err
+	}
+	res, err := bundle.Import(ctx, openWithProgress(path, "import"), lg, o, sink)
 	if cerr := lg.Close(); err == nil {
 		err = cerr
 	}
@@ -172,8 +188,9 @@ func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, o
 }
 
 type exportOptions struct {
-	from, to uint64
-	out, key string
+	from, to            uint64
+	out, key            string
+	blobs, allowMissing bool
 }
 
 func newBundleExportCmd() *cobra.Command {
@@ -206,6 +223,8 @@ size with a published checkpoint), that checkpoint, the consistency proof from
 	fl.Uint64Var(&o.to, "to", 0, "end of the bundle (exclusive); the latest checkpoint's size when 0")
 	fl.StringVar(&o.out, "out", "", "bundle file to write (.tar.zst); required")
 	fl.StringVar(&o.key, "key", "", "verify the written bundle against this checkpoint key (or @FILE) before keeping it")
+	fl.BoolVar(&o.blobs, "blobs", false, "carry the blobs the entries name (needs a token with store:admin)")
+	fl.BoolVar(&o.allowMissing, "allow-missing", false, "with --blobs, list digests the store does not hold instead of refusing")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
@@ -266,6 +285,11 @@ func exportContents(ctx context.Context, c *client.Client, o exportOptions) (bun
 	}
 	b.Header = bundle.Header{Origin: cp.Origin, From: o.from, To: cp.Size}
 	b.Checkpoint = note
+	if o.blobs {
+		b.Blobs = func(refs []string) ([]bundle.Blob, []string, error) {
+			return resolveBlobs(ctx, c, refs, o.allowMissing)
+		}
+	}
 	if o.from > 0 && o.from < cp.Size {
 		p, err := c.ConsistencyProof(ctx, o.from, cp.Size)
 		if err != nil {
@@ -279,6 +303,27 @@ func exportContents(ctx context.Context, c *client.Client, o exportOptions) (bun
 		}
 	}
 	return b, b.Header, nil
+}
+
+// resolveBlobs finds each referenced digest in the server's store.
+func resolveBlobs(ctx context.Context, c *client.Client, refs []string, allowMissing bool) ([]bundle.Blob, []string, error) {
+	var blobs []bundle.Blob
+	var missing []string
+	for _, d := range refs {
+		size, found, err := c.BlobSize(ctx, d)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !found {
+			missing = append(missing, d)
+			continue
+		}
+		blobs = append(blobs, bundle.Blob{Hex: d, Size: size, Open: func() (io.ReadCloser, error) { return c.Blob(ctx, d) }})
+	}
+	if len(missing) > 0 && !allowMissing {
+		return nil, nil, fmt.Errorf("%d digests the entries name are not in the store (first sha256:%s); --allow-missing lists them in the bundle instead", len(missing), missing[0])
+	}
+	return blobs, missing, nil
 }
 
 // entryPages yields entries [from, to) fetched a page at a time.

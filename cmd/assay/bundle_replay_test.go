@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/exports"
@@ -61,11 +64,15 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 	}
 	activity(1)
 	first := filepath.Join(dir, "first.tar.zst")
-	cli("bundle", "export", "--from", "0", "--out", first, "--key", s.vkey)
+	if _, err := run(t.Context(), "bundle", "export", "--from", "0", "--out", first, "--blobs", "--server", s.url, "--token", s.token); err == nil ||
+		!strings.Contains(err.Error(), "not in the store") {
+		t.Fatalf("--blobs with export artifacts not in the store: %v, want a refusal", err)
+	}
+	cli("bundle", "export", "--from", "0", "--out", first, "--key", s.vkey, "--blobs", "--allow-missing")
 	n := sizeOfServer(t, s)
 	activity(2)
 	second := filepath.Join(dir, "second.tar.zst")
-	cli("bundle", "export", "--from", fmt.Sprint(n), "--out", second, "--key", s.vkey)
+	cli("bundle", "export", "--from", fmt.Sprint(n), "--out", second, "--key", s.vkey, "--blobs", "--allow-missing")
 	s.stop(t)
 
 	mirror := filepath.Join(dir, "mirror")
@@ -80,6 +87,9 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 	if sa != sb || !bytes.Equal(ra, rb) || sa <= n {
 		t.Fatalf("mirror (%d, %x), source (%d, %x); first bundle ended at %d", sb, rb, sa, ra, n)
 	}
+	if ba, bb := blobSet(t, filepath.Join(src, "blobs")), blobSet(t, filepath.Join(mirror, "blobs")); len(ba) < 6 || fmt.Sprint(ba) != fmt.Sprint(bb) {
+		t.Fatalf("source store holds %v, mirror %v", ba, bb)
+	}
 	pa, pb := projections(t, a), projections(t, b)
 	t.Logf("source and mirror: %d entries (first bundle %d), %d projection keys", sa, n, len(pa))
 	delete(pb, "ledger/mirror")
@@ -91,6 +101,21 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 			t.Fatalf("projection %q: source %q, mirror %q", k, v, pb[k])
 		}
 	}
+}
+
+// blobSet lists the digests a local store holds, sorted.
+func blobSet(t *testing.T, root string) []string {
+	st, err := local.Open(local.Config{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	err = st.Walk(t.Context(), func(d cas.Digest) error { out = append(out, d.String()); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func sizeOfServer(t *testing.T, s *serving) uint64 {

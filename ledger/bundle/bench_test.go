@@ -35,7 +35,7 @@ func BenchmarkVerifyImport(b *testing.B) {
 			b.StopTimer()
 			dst := openLog(b, newKeys(b, "m"), "m")
 			b.StartTimer()
-			if _, err := Import(b.Context(), opener(data), dst, opts); err != nil {
+			if _, err := Import(b.Context(), opener(data), dst, opts, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

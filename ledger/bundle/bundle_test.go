@@ -129,11 +129,11 @@ func TestExportVerifyImportChain(t *testing.T) {
 		t.Fatalf("Verify second: %+v, %v", v, err)
 	}
 	dst := openLog(t, newKeys(t, "mirror"), "assay.test/mirror")
-	if _, err := Import(t.Context(), opener(second), dst, opts); !errors.Is(err, ledger.ErrImport) {
+	if _, err := Import(t.Context(), opener(second), dst, opts, nil); !errors.Is(err, ledger.ErrImport) {
 		t.Fatalf("importing 5000->8000 into an empty log: %v, want a base mismatch", err)
 	}
 	for i, b := range [][]byte{first, second, second, first} {
-		res, err := Import(t.Context(), opener(b), dst, opts)
+		res, err := Import(t.Context(), opener(b), dst, opts, nil)
 		if err != nil {
 			t.Fatalf("import %d: %v", i, err)
 		}
@@ -260,7 +260,7 @@ func TestTamperedBundlesRefused(t *testing.T) {
 				t.Fatalf("Verify: %v, want ErrInvalid", err)
 			}
 			dst := openLog(t, newKeys(t, "m"), "m")
-			if _, err := Import(context.Background(), opener(b), dst, Options{Key: k.vkey, MaxBytes: 16 << 20}); err == nil {
+			if _, err := Import(context.Background(), opener(b), dst, Options{Key: k.vkey, MaxBytes: 16 << 20}, nil); err == nil {
 				t.Fatal("import accepted a bad bundle")
 			}
 			if size, _ := dst.Head(); size != 0 {

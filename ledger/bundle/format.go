@@ -12,6 +12,9 @@
 //	                  the perfect subtrees that let a verifier extend the
 //	                  tree at A with the bundle's entries
 //	consistency.json  ["hex",…] the RFC 6962 consistency proof from A to B
+//	blobs/<hex>       zero or more: the content of each blob the entries name
+//	                  (sha256:<hex> values), in increasing order, when the
+//	                  header says "blobs": true
 //	entries           B-A entries, each a big-endian uint32 length and the
 //	                  entry's bytes
 //	manifest.json     {"files":{"<member>":"sha256:<hex>",…}} for every
@@ -20,7 +23,10 @@
 // A bundle verifies when every digest in the manifest matches, the
 // checkpoint is signed by the trusted key, the base range and the entries
 // hash to the checkpoint's root, the consistency proof holds between the
-// base range's root and the checkpoint's, and every entry carries its index.
+// base range's root and the checkpoint's, every entry carries its index, each
+// blob hashes to its name, and, in a bundle with blobs, every digest an entry
+// names is carried or listed in the header's "missing" (an export made with
+// --allow-missing says so there).
 // Bundles chain: 0->B, then B->C, each importable on the last.
 package bundle
 
@@ -38,6 +44,7 @@ const (
 	memberBaseRange   = "base-range.json"
 	memberConsistency = "consistency.json"
 	memberEntries     = "entries"
+	blobPrefix        = "blobs/"
 	memberManifest    = "manifest.json"
 )
 
@@ -60,6 +67,10 @@ type Header struct {
 	Origin string `json:"origin"`
 	From   uint64 `json:"from"`
 	To     uint64 `json:"to"`
+	// Blobs says the bundle carries the blobs its entries name; Missing lists
+	// (sorted) the digests it names but does not carry.
+	Blobs   bool     `json:"blobs,omitempty"`
+	Missing []string `json:"missing,omitempty"`
 }
 
 // manifest is the bundle's manifest.json.

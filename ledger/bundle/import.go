@@ -13,10 +13,15 @@ import (
 // the verification recorded, so a file changed between the two reads is
 // refused at the first chunk that differs. Nothing is imported from a bundle
 // that fails verification; importing it again adds nothing.
-func Import(ctx context.Context, open func() (io.ReadCloser, error), l *ledger.Log, o Options) (ledger.ImportResult, error) {
+// Blobs the bundle carries go to sink (before the entries that name them);
+// a bundle with blobs needs one.
+func Import(ctx context.Context, open func() (io.ReadCloser, error), l *ledger.Log, o Options, sink BlobSink) (ledger.ImportResult, error) {
 	v, err := verifyFile(open, o)
 	if err != nil {
 		return ledger.ImportResult{}, err
+	}
+	if v.Header.Blobs && sink == nil {
+		return ledger.ImportResult{}, fmt.Errorf("the bundle carries blobs and no content store was given to keep them")
 	}
 	rc, err := open()
 	if err != nil {
@@ -25,7 +30,7 @@ func Import(ctx context.Context, open func() (io.ReadCloser, error), l *ledger.L
 	defer rc.Close()
 	var res ledger.ImportResult
 	start, chunk := v.Header.From, [][]byte(nil)
-	_, err = scan(rc, o, func(i uint64, e []byte) error {
+	_, err = scan(rc, o, sink, func(i uint64, e []byte) error {
 		chunk = append(chunk, e)
 		end, ok := v.roots[i+1]
 		if !ok {

@@ -19,11 +19,12 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 // reader reads a bundle's members strictly in order, hashing each, within a
 // cap on the decompressed bytes.
 type reader struct {
-	zr   *zstd.Decoder
-	tr   *tar.Reader
-	sums map[string]string
-	cur  string
-	h    hash.Hash
+	zr      *zstd.Decoder
+	tr      *tar.Reader
+	sums    map[string]string
+	cur     string
+	curSize int64
+	h       hash.Hash
 }
 
 func newReader(r io.Reader, maxBytes int64) (*reader, error) {
@@ -43,24 +44,34 @@ func (rd *reader) close() { rd.zr.Close() }
 // member advances to the next member, which must be name, a regular file of
 // at most limit bytes, and returns a reader of its bytes.
 func (rd *reader) member(name string, limit int64) (io.Reader, int64, error) {
+	got, r, size, err := rd.next(limit)
+	if err == nil && got != name {
+		err = fmt.Errorf("%w: member %q where %q belongs (bundles hold exactly %v and blobs)", ErrInvalid, got, name, memberOrder)
+	}
+	if errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%w: truncated: member %s missing", ErrInvalid, name)
+	}
+	return r, size, err
+}
+
+// next advances to the next member, whatever its name, which must be a
+// regular file of at most limit bytes; io.EOF at the end of the archive.
+func (rd *reader) next(limit int64) (string, io.Reader, int64, error) {
 	if err := rd.finish(); err != nil {
-		return nil, 0, err
+		return "", nil, 0, err
 	}
 	hdr, err := rd.tr.Next()
 	if err == io.EOF {
-		return nil, 0, fmt.Errorf("%w: truncated: member %s missing", ErrInvalid, name)
+		return "", nil, 0, err
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: reading member %s: %w", ErrInvalid, name, err)
-	}
-	if hdr.Name != name {
-		return nil, 0, fmt.Errorf("%w: member %q where %q belongs (bundles hold exactly %v)", ErrInvalid, hdr.Name, name, memberOrder)
+		return "", nil, 0, fmt.Errorf("%w: reading the next member: %w", ErrInvalid, err)
 	}
 	if hdr.Typeflag != tar.TypeReg || hdr.Size < 0 || hdr.Size > limit {
-		return nil, 0, fmt.Errorf("%w: member %s is not a regular file of at most %d bytes", ErrInvalid, name, limit)
+		return "", nil, 0, fmt.Errorf("%w: member %q is not a regular file of at most %d bytes", ErrInvalid, hdr.Name, limit)
 	}
-	rd.cur, rd.h = name, sha256.New()
-	return io.TeeReader(rd.tr, rd.h), hdr.Size, nil
+	rd.cur, rd.h, rd.curSize = hdr.Name, sha256.New(), hdr.Size
+	return hdr.Name, io.TeeReader(rd.tr, rd.h), hdr.Size, nil
 }
 
 // finish checks the current member was read whole and records its digest.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/transparency-dev/merkle/compact"
 
@@ -33,18 +34,24 @@ type Verified struct {
 	BaseRoot   []byte              // root of the tree at Header.From
 	Entries    uint64
 	roots      map[uint64][]byte // tree roots at From + k*rootEvery and at To
+	entries    io.Reader         // the entries member, once reached
 }
 
 // Verify reads a whole bundle and checks it as the package doc says, with no
 // server and no network. It reads it once, keeping O(log n) hashes and a
 // root per 4096 entries, whatever its size.
 func Verify(r io.Reader, o Options) (*Verified, error) {
-	return scan(r, o, nil)
+	return scan(r, o, nil, nil)
 }
 
-// scan verifies a bundle, handing each entry to fn (when not nil) as it is
-// read; fn sees entries before the bundle's end is checked.
-func scan(r io.Reader, o Options, fn func(index uint64, entry []byte) error) (*Verified, error) {
+// BlobSink receives each blob of a bundle with its sha256 in lower-case hex;
+// it must read r to the end. Import stores them in the mirror's content store.
+type BlobSink func(hexDigest string, r io.Reader) error
+
+// scan verifies a bundle, handing each blob to sink and each entry to fn
+// (when not nil) as they are read; they see them before the bundle's end is
+// checked.
+func scan(r io.Reader, o Options, sink BlobSink, fn func(index uint64, entry []byte) error) (*Verified, error) {
 	rd, err := newReader(r, o.MaxBytes)
 	if err != nil {
 		return nil, err
@@ -54,7 +61,11 @@ func scan(r io.Reader, o Options, fn func(index uint64, entry []byte) error) (*V
 	if err != nil {
 		return nil, err
 	}
-	if err := v.readEntries(rd, rng, fn); err != nil {
+	blobs, err := v.readBlobs(rd, o, sink)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.readEntries(rd, rng, blobs, fn); err != nil {
 		return nil, err
 	}
 	if err := rd.end(); err != nil {
@@ -108,13 +119,74 @@ func head(rd *reader, o Options) (*Verified, *compact.Range, [][]byte, error) {
 	return v, rng, proof, err
 }
 
+// readBlobs reads the blob members up to the entries member, checking each
+// hashes to its name, in increasing order, and returns the set of digests a
+// bundle's entries may name: its blobs and the header's missing ones (nil for
+// a bundle without blobs).
+func (v *Verified) readBlobs(rd *reader, o Options, sink BlobSink) (map[string]bool, error) {
+	limit := o.MaxBytes
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	known, prev := map[string]bool{}, ""
+	for _, d := range v.Header.Missing {
+		if !isHexDigest(d) || d <= prev {
+			return nil, fmt.Errorf("%w: header lists missing digest %q out of order or malformed", ErrInvalid, d)
+		}
+		known[d], prev = true, d
+	}
+	for prev = ""; ; {
+		name, r, _, err := rd.next(limit)
+		if err == io.EOF {
+			return nil, fmt.Errorf("%w: truncated: member %s missing", ErrInvalid, memberEntries)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if name == memberEntries {
+			v.entries = r
+			break
+		}
+		d, ok := strings.CutPrefix(name, blobPrefix)
+		if !ok || !v.Header.Blobs || !isHexDigest(d) || d <= prev || known[d] {
+			return nil, fmt.Errorf("%w: member %q where a blob (in order) or %s belongs", ErrInvalid, name, memberEntries)
+		}
+		if sink == nil {
+			sink = func(_ string, r io.Reader) error { _, err := io.Copy(io.Discard, r); return err }
+		}
+		if err := sink(d, r); err != nil {
+			return nil, fmt.Errorf("blob %s: %w", d, err)
+		}
+		if err := rd.finish(); err != nil {
+			return nil, err
+		}
+		if rd.sums[name] != "sha256:"+d {
+			return nil, fmt.Errorf("%w: blob %s holds content with digest %s", ErrInvalid, d, rd.sums[name])
+		}
+		known[d], prev = true, d
+	}
+	if !v.Header.Blobs {
+		return nil, nil
+	}
+	return known, nil
+}
+
+func isHexDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
 // readEntries extends rng with every entry's leaf hash, recording roots, and
-// demands the checkpoint's root at the end.
-func (v *Verified) readEntries(rd *reader, rng *compact.Range, fn func(uint64, []byte) error) error {
+// demands the checkpoint's root at the end. When blobs is not nil, every
+// digest an entry names must be in it.
+func (v *Verified) readEntries(rd *reader, rng *compact.Range, blobs map[string]bool, fn func(uint64, []byte) error) error {
 	h := v.Header
-	r, size, err := rd.member(memberEntries, int64(h.To-h.From)*(4+ledger.MaxEntrySize))
-	if err != nil {
-		return err
+	r, size := v.entries, rd.curSize
+	if size > int64(h.To-h.From)*(4+ledger.MaxEntrySize) {
+		return fmt.Errorf("%w: member %s of %d bytes for %d entries", ErrInvalid, memberEntries, size, h.To-h.From)
 	}
 	br := bufio.NewReaderSize(io.LimitReader(r, size), 1<<16)
 	var lenBuf [4]byte
@@ -133,15 +205,24 @@ func (v *Verified) readEntries(rd *reader, rng *compact.Range, fn func(uint64, [
 		if err := rng.Append(verifier.LeafHash(e), nil); err != nil {
 			return err
 		}
+		if blobs != nil {
+			for _, d := range ledger.EntryDigests(e) {
+				if !blobs[d] {
+					return fmt.Errorf("%w: entry %d names sha256:%s, neither carried nor listed missing", ErrInvalid, i, d)
+				}
+			}
+		}
 		if fn != nil {
 			if err := fn(i, e); err != nil {
 				return err
 			}
 		}
 		if (i+1-h.From)%rootEvery == 0 || i+1 == h.To {
-			if v.roots[i+1], err = rootOf(rng); err != nil {
+			root, err := rootOf(rng)
+			if err != nil {
 				return err
 			}
+			v.roots[i+1] = root
 		}
 	}
 	if _, err := br.ReadByte(); err != io.EOF {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -23,6 +25,18 @@ type Contents struct {
 	Checkpoint  []byte   // signed note at Header.To
 	BaseRange   [][]byte // compact range of [0, Header.From)
 	Consistency [][]byte // proof from Header.From to Header.To
+	// Blobs, when set, is asked for the blobs of the digests the entries name
+	// (sorted lower-case hex) and returns those it can supply and those it
+	// cannot (missing); the bundle then carries them and says which are not.
+	Blobs func(referenced []string) (blobs []Blob, missing []string, err error)
+}
+
+// Blob is one blob a bundle carries: its sha256 in lower-case hex, its size
+// and how to read it.
+type Blob struct {
+	Hex  string
+	Size int64
+	Open func() (io.ReadCloser, error)
 }
 
 // Write writes a bundle to w. next yields entries From..To-1 in order and
@@ -35,9 +49,19 @@ func Write(w io.Writer, c Contents, next func() ([]byte, error), tmpDir string) 
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	n, size, err := spoolEntries(spool, next)
+	n, size, referenced, err := spoolEntries(spool, next)
 	if err != nil {
 		return err
+	}
+	var blobs []Blob
+	if c.Blobs != nil {
+		var missing []string
+		if blobs, missing, err = c.Blobs(referenced); err != nil {
+			return err
+		}
+		slices.SortFunc(blobs, func(a, b Blob) int { return strings.Compare(a.Hex, b.Hex) })
+		slices.Sort(missing)
+		c.Header.Blobs, c.Header.Missing = true, missing
 	}
 	if n != c.Header.To-c.Header.From {
 		return fmt.Errorf("bundle of [%d, %d) given %d entries", c.Header.From, c.Header.To, n)
@@ -55,6 +79,9 @@ func Write(w io.Writer, c Contents, next func() ([]byte, error), tmpDir string) 
 	tw.bytes(memberCheckpoint, c.Checkpoint)
 	tw.json(memberBaseRange, hexList(c.BaseRange))
 	tw.json(memberConsistency, hexList(c.Consistency))
+	for _, b := range blobs {
+		tw.blob(b)
+	}
 	tw.stream(memberEntries, spool, size)
 	tw.json(memberManifest, manifest{Files: tw.files})
 	if tw.err == nil {
@@ -66,25 +93,35 @@ func Write(w io.Writer, c Contents, next func() ([]byte, error), tmpDir string) 
 	return tw.err
 }
 
-func spoolEntries(f *os.File, next func() ([]byte, error)) (count uint64, size int64, err error) {
+// spoolEntries writes the entries to f and returns their count, the bytes
+// written and the digests they name, sorted.
+func spoolEntries(f *os.File, next func() ([]byte, error)) (count uint64, size int64, referenced []string, err error) {
 	bw := bufio.NewWriter(f)
+	seen := map[string]bool{}
 	for {
 		e, err := next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, nil, err
 		}
 		if len(e) > ledger.MaxEntrySize {
-			return 0, 0, fmt.Errorf("entry of %d bytes over the limit %d", len(e), ledger.MaxEntrySize)
+			return 0, 0, nil, fmt.Errorf("entry of %d bytes over the limit %d", len(e), ledger.MaxEntrySize)
+		}
+		for _, d := range ledger.EntryDigests(e) {
+			if !seen[d] {
+				seen[d] = true
+				referenced = append(referenced, d)
+			}
 		}
 		bw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(e))))
 		bw.Write(e)
 		count++
 		size += 4 + int64(len(e))
 	}
-	return count, size, bw.Flush()
+	slices.Sort(referenced)
+	return count, size, referenced, bw.Flush()
 }
 
 func hexList(hs [][]byte) []string {
@@ -109,6 +146,24 @@ func (t *tarWriter) json(name string, v any) {
 		t.err = err
 	}
 	t.bytes(name, b)
+}
+
+// blob writes one blob member, demanding the size it was announced with
+// (stream checks it) and, through the manifest, its digest.
+func (t *tarWriter) blob(b Blob) {
+	if t.err != nil {
+		return
+	}
+	rc, err := b.Open()
+	if err != nil {
+		t.err = fmt.Errorf("blob %s: %w", b.Hex, err)
+		return
+	}
+	defer rc.Close()
+	t.stream(blobPrefix+b.Hex, rc, b.Size)
+	if t.err == nil && t.files[blobPrefix+b.Hex] != "sha256:"+b.Hex {
+		t.err = fmt.Errorf("blob %s read back with another digest, %s", b.Hex, t.files[blobPrefix+b.Hex])
+	}
 }
 
 func (t *tarWriter) bytes(name string, b []byte) {
