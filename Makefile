@@ -7,7 +7,7 @@ TESSERA     := $(GOBIN)/posix
 DATA        ?= ./var
 ADDR        ?= 127.0.0.1:8080
 
-.PHONY: run test unit lint bench soak fuzz tools
+.PHONY: run test unit lint bench soak fuzz
 
 ## run: start the server on the embedded default (Badger + disk under ./var);
 ## creates dev keys and a dev token on first start and prints them.
@@ -43,6 +43,7 @@ $(STATICCHECK):
 bench: $(TESSERA)
 	$(GO) run ./tools/bench
 	$(GO) test -run '^$$' -bench BenchmarkLocalPut -benchtime 3x ./cas/local/
+	$(GO) test -run '^$$' -bench BenchmarkVerifyImport -benchtime 3x ./ledger/bundle/
 
 ## soak: the long crash loop (50 SIGKILL cycles) and longer fuzzing.
 soak:
