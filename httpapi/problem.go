@@ -28,6 +28,7 @@ const (
 	TypeInvalidEntry     = ProblemBase + "invalid-entry"
 	TypeUnavailable      = ProblemBase + "unavailable"
 	TypeInternal         = ProblemBase + "internal"
+	TypeReadOnlyMirror   = ProblemBase + "read-only-mirror"
 )
 
 // titles are the short, fixed summaries of the known problem types.
@@ -44,6 +45,7 @@ var titles = map[string]string{
 	TypeInvalidEntry:     "Invalid entry",
 	TypeUnavailable:      "Service unavailable",
 	TypeInternal:         "Internal error",
+	TypeReadOnlyMirror:   "Read-only mirror",
 }
 
 // ProblemContentType is the media type of problem responses (RFC 9457).
@@ -103,6 +105,7 @@ var sentinels = []struct {
 	{ledger.ErrInvalidRange, http.StatusBadRequest, TypeInvalidRange},
 	{ledger.ErrInvalidEntry, http.StatusBadRequest, TypeInvalidEntry},
 	{ledger.ErrClosed, http.StatusServiceUnavailable, TypeUnavailable},
+	{ledger.ErrMirror, http.StatusConflict, TypeReadOnlyMirror},
 }
 
 // problemFor turns any handler error into the problem to send.

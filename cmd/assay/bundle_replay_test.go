@@ -101,6 +101,8 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 			t.Fatalf("projection %q: source %q, mirror %q", k, v, pb[k])
 		}
 	}
+	b.Close() // release the mirror's ledger for its server
+	checkMirrorServe(t, mirror, dir)
 }
 
 // blobSet lists the digests a local store holds, sorted.
@@ -150,4 +152,33 @@ func projections(t *testing.T, l *ledger.Log) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// checkMirrorServe serves the mirror: reads work, writes are refused as a
+// read-only mirror unless --mirror-writes.
+func checkMirrorServe(t *testing.T, mirror, dir string) {
+	m := startServe(t, "--dev", "--data", mirror, "--origin", "mirror.test")
+	mcli := func(args ...string) (string, error) {
+		return run(t.Context(), append(args, "--server", m.url, "--token", m.token)...)
+	}
+	if _, err := mcli("log", "entry", "3"); err != nil {
+		t.Fatalf("reading the mirror: %v", err)
+	}
+	if _, err := mcli("package", "create", "--name", "x", "--producer", "p", "--retention", "transient"); err == nil || !strings.Contains(err.Error(), "is a mirror") {
+		t.Fatalf("package create on a mirror: %v, want read-only-mirror", err)
+	}
+	runID, art := "3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e69", "sha256:"+strings.Repeat("09", 32)
+	doc, _ := json.Marshal(map[string]string{"runId": runID, "artifactHash": art, "startedAt": "2025-12-02T00:00:00Z",
+		"status": "running", "tenantId": "dev", "idempotencyKey": exports.IdempotencyKey(runID, art, "dev")})
+	fresh := filepath.Join(dir, "export-new.json")
+	os.WriteFile(fresh, doc, 0o600)
+	if _, err := mcli("export", "submit", fresh); err == nil || !strings.Contains(err.Error(), "is a mirror") {
+		t.Fatalf("export submit on a mirror: %v, want read-only-mirror", err)
+	}
+	m.stop(t)
+	w := startServe(t, "--dev", "--data", mirror, "--origin", "mirror.test", "--mirror-writes")
+	if _, err := run(t.Context(), "package", "create", "--name", "x", "--producer", "p", "--retention", "transient", "--server", w.url, "--token", m.token); err != nil {
+		t.Fatalf("package create with --mirror-writes: %v", err)
+	}
+	w.stop(t)
 }

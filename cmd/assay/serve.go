@@ -45,6 +45,7 @@ func (d dataDir) tokens() string { return filepath.Join(string(d), httpapi.Token
 type serveOptions struct {
 	data, addr, origin string
 	dev, metricsPublic bool
+	mirrorWrites       bool
 	exports            exportFlags
 	catalog            catalogFlags
 }
@@ -71,6 +72,7 @@ and prints the token with a curl example.`,
 	f.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "checkpoint origin line, e.g. assay.example/log; required without --dev [ASSAY_ORIGIN]")
 	f.BoolVar(&o.dev, "dev", false, "development mode: create the key and a dev token on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
+	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "on a mirror (a ledger that imported bundles), accept direct writes too")
 	o.exports.register(f)
 	o.catalog.register(f)
 	return cmd
@@ -100,7 +102,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Appliers: stateMachine()})
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Appliers: stateMachine(), MirrorWrites: o.mirrorWrites})
 	if err != nil {
 		return err
 	}
