@@ -17,8 +17,9 @@
 //
 // A Put streams its input once through sha256 (the address) and BLAKE3 (a
 // secondary digest recorded next to the blob so that scrubbing is fast), in
-// constant memory whatever the size. [CopyHashed] does that for backends,
-// overlapping the two hashes on two goroutines.
+// constant memory whatever the size. [StreamHashed] and [CopyHashed] do
+// that for backends, overlapping reading, the two hashes and writing on
+// three goroutines.
 //
 // # Errors
 //

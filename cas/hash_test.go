@@ -98,3 +98,74 @@ func TestCheckExpected(t *testing.T) {
 		t.Errorf("message %q, want %q", err, want)
 	}
 }
+
+func TestStreamHashed(t *testing.T) {
+	tests := []struct {
+		name          string
+		size          int
+		bufs, bufSize int
+		skip          int
+	}{
+		{"empty", 0, 2, 16, 0},
+		{"empty with room", 0, 2, 16, 5},
+		{"within the first buffer", 10, 3, 16, 5},
+		{"fills the first buffer", 11, 3, 16, 5},
+		{"one past the first buffer", 12, 3, 16, 5},
+		{"many buffers", 1 << 20, 4, 4096, 128},
+		{"one buffer", 1<<16 + 3, 1, 1000, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := castest.Data(uint64(tc.size), tc.size)
+			bufs := make([][]byte, tc.bufs)
+			for i := range bufs {
+				bufs[i] = make([]byte, tc.bufSize)
+			}
+			for i := range tc.skip {
+				bufs[0][i] = 0xee
+			}
+			var out bytes.Buffer
+			writes := 0
+			got, err := cas.StreamHashed(t.Context(), iotest.HalfReader(bytes.NewReader(data)), bufs, tc.skip, func(p []byte) error {
+				if writes > 0 && out.Len() != writes*tc.bufSize {
+					t.Errorf("write %d after a short block", writes)
+				}
+				writes++
+				out.Write(p)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := castest.Expect(data); got != want {
+				t.Fatalf("StreamHashed = %+v, want %+v", got, want)
+			}
+			want := append(bytes.Repeat([]byte{0xee}, tc.skip), data...)
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("wrote %d bytes, want the %d bytes of room and data", out.Len(), len(want))
+			}
+		})
+	}
+}
+
+func TestStreamHashedWriteError(t *testing.T) {
+	errWrite := errors.New("disk full")
+	bufs := [][]byte{make([]byte, 64), make([]byte, 64)}
+	writes := 0
+	_, err := cas.StreamHashed(t.Context(), castest.NewReader(1, 1<<20), bufs, 0, func([]byte) error {
+		writes++
+		if writes == 3 {
+			return errWrite
+		}
+		return nil
+	})
+	if !errors.Is(err, errWrite) || !strings.Contains(err.Error(), "writing blob") {
+		t.Fatalf("StreamHashed = %v, want %v mentioning writing blob", err, errWrite)
+	}
+	if writes != 3 {
+		t.Fatalf("%d writes, want the copy to stop at the failed third", writes)
+	}
+	if _, err := cas.StreamHashed(t.Context(), strings.NewReader("x"), [][]byte{make([]byte, 4)}, 4, nil); err == nil {
+		t.Fatal("StreamHashed with no room after skip succeeded")
+	}
+}

@@ -74,6 +74,15 @@ type Info struct {
 	Existed bool
 }
 
+// ReadAheader is implemented by stores whose Put reads its input on a
+// goroutine of its own, ahead of hashing and writing (as [StreamHashed]
+// and [CopyHashed] do) when ReadsAhead is true. A caller streaming a slow
+// source, such as a request body, into such a store needs no read-ahead
+// buffering of its own, which would only add a copy.
+type ReadAheader interface {
+	ReadsAhead() bool
+}
+
 // Sweeper is implemented by stores that may leave temporaries behind when
 // the process dies in the middle of a Put (temp files, pending multipart
 // uploads). SweepTemp removes those started before the cutoff and returns

@@ -57,9 +57,9 @@ func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 		return nil, catalogProblem(err)
 	}
 	body := &bodyReader{r: r.Body}
-	ra := newReadAhead(body)
-	obj, err := h.svc.PutObject(r.Context(), id.Name, id.Tenant, key, media, meta, expected, ra)
-	ra.Close()
+	src, done := readAheadFor(h.svc.Store, body)
+	obj, err := h.svc.PutObject(r.Context(), id.Name, id.Tenant, key, media, meta, expected, src)
+	done()
 	if err != nil {
 		return nil, writeProblem(err, body)
 	}

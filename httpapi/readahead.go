@@ -3,6 +3,8 @@ package httpapi
 import (
 	"io"
 	"sync"
+
+	"github.com/assay-ledger/assay/cas"
 )
 
 // Read-ahead sizing: readAheadBufs buffers of readAheadSize bytes per
@@ -41,6 +43,18 @@ func newReadAhead(src io.Reader) *readAhead {
 	ra.done.Add(1)
 	go ra.fill(src)
 	return ra
+}
+
+// readAheadFor returns what to give store.Put to read body: body itself
+// when the store reads ahead on its own (cas.ReadAheader), else a
+// readAhead of it. done stops the read-ahead, if any; call it once Put
+// has returned.
+func readAheadFor(store cas.Store, body io.Reader) (r io.Reader, done func()) {
+	if ra, ok := store.(cas.ReadAheader); ok && ra.ReadsAhead() {
+		return body, func() {}
+	}
+	ahead := newReadAhead(body)
+	return ahead, func() { ahead.Close() }
 }
 
 // fill reads src into free buffers until an error, or until Close.

@@ -163,9 +163,9 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 			return fail(catalogProblem(multipartProblem(err)))
 		}
 		body := &bodyReader{r: part}
-		ra := newReadAhead(body)
-		f, err := h.svc.AddFile(r.Context(), id.Name, id.Tenant, pkg, spec.path, spec.mediaType, spec.expected, ra)
-		ra.Close()
+		src, done := readAheadFor(h.svc.Store, body)
+		f, err := h.svc.AddFile(r.Context(), id.Name, id.Tenant, pkg, spec.path, spec.mediaType, spec.expected, src)
+		done()
 		if err != nil {
 			return fail(writeProblem(err, body))
 		}

@@ -31,12 +31,14 @@ import (
 
 // Compile-time checks that Local implements the interfaces it promises.
 var (
-	_ cas.Store   = (*Local)(nil)
-	_ cas.Sweeper = (*Local)(nil)
+	_ cas.Store       = (*Local)(nil)
+	_ cas.Sweeper     = (*Local)(nil)
+	_ cas.ReadAheader = (*Local)(nil)
 )
 
-// copyBufSize is the per-Put copy buffer; with the zstd and AEAD state it
-// bounds a Put's memory.
+// copyBufSize is the per-Put copy buffer of compressed or encrypted blobs;
+// with the zstd and AEAD state it bounds such a Put's memory. Plain blobs
+// use directBufs buffers of directBufSize instead.
 const copyBufSize = 1 << 20
 
 // Config selects where and how blobs are stored.
@@ -62,6 +64,7 @@ type Local struct {
 	key      *keyring // nil: no encryption
 	encoders encoderPool
 	bufs     sync.Pool // *[]byte of copyBufSize
+	dbufs    sync.Pool // *[][]byte: directBufs aligned buffers of directBufSize
 }
 
 // Open prepares the directories under cfg.Root and loads the key file.
@@ -95,6 +98,10 @@ func (l *Local) path(d cas.Digest) string {
 	h := d.Hex()
 	return filepath.Join(l.blobDir, h[0:2], h[2:4], h)
 }
+
+// ReadsAhead is true: every Put reads its input ahead of hashing and
+// writing, through cas.StreamHashed or cas.CopyHashed.
+func (l *Local) ReadsAhead() bool { return true }
 
 // Head reads the blob's header.
 func (l *Local) Head(ctx context.Context, d cas.Digest) (cas.Info, error) {

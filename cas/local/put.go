@@ -71,6 +71,9 @@ func (l *Local) writeTemp(ctx context.Context, f *os.File, r io.Reader, expected
 	if err != nil {
 		return cas.Info{}, err
 	}
+	if h.flags == 0 {
+		return l.writePlain(ctx, f, r, expected, &h)
+	}
 	if _, err := f.Write(make([]byte, headerSize)); err != nil {
 		return cas.Info{}, fmt.Errorf("write header: %w", err)
 	}
@@ -99,6 +102,28 @@ func (l *Local) writeTemp(ctx context.Context, f *os.File, r io.Reader, expected
 		bodyHash.Sum(h.bodyB3[:0])
 	}
 	return info, l.finishTemp(f, &h, &info)
+}
+
+// writePlain writes a blob that is neither compressed nor encrypted: the
+// header room and the bytes go to f from the buffers they are received
+// into, while both digests are computed (see cas.StreamHashed), with
+// O_DIRECT where the filesystem allows it.
+func (l *Local) writePlain(ctx context.Context, f *os.File, r io.Reader, expected cas.Digest, h *header) (cas.Info, error) {
+	bufs := l.directBuffers()
+	defer l.dbufs.Put(bufs)
+	clear((*bufs)[0][:headerSize])
+	w := newDirectWriter(f)
+	info, err := cas.StreamHashed(ctx, r, *bufs, headerSize, w.write)
+	if err != nil {
+		return cas.Info{}, err
+	}
+	if err := w.buffered(); err != nil {
+		return cas.Info{}, fmt.Errorf("writing blob: %w", err)
+	}
+	if err := cas.CheckExpected(expected, info); err != nil {
+		return cas.Info{}, err
+	}
+	return info, l.finishTemp(f, h, &info)
 }
 
 // finishTemp writes the final header, makes the file read-only and records

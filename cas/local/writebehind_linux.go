@@ -6,10 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeBehindEvery is how many bytes are written before their writeback is
-// started.
-const writeBehindEvery = 8 << 20
-
 // writeBehind writes to a file and asks the kernel to start writing each
 // 8 MiB back to disk as soon as it is complete (sync_file_range with
 // SYNC_FILE_RANGE_WRITE, which does not wait). The final fsync then has
@@ -29,9 +25,42 @@ func (w *writeBehind) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.off += int64(n)
 	if w.off-w.flushed >= writeBehindEvery {
-		// Advisory only: a failure here resurfaces in the final fsync.
-		_ = unix.SyncFileRange(int(w.f.Fd()), w.flushed, w.off-w.flushed, unix.SYNC_FILE_RANGE_WRITE)
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
 		w.flushed = w.off
 	}
 	return n, err
+}
+
+// startWriteback asks the kernel to start writing n bytes of f at off back
+// to disk, without waiting. It is advisory only: a failure here resurfaces
+// in the final fsync.
+func startWriteback(f *os.File, off, n int64) {
+	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+}
+
+// setDirect turns O_DIRECT on or off for f. Turning it on fails on
+// filesystems that do not support it (tmpfs, for one).
+func setDirect(f *os.File, on bool) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	err = rc.Control(func(fd uintptr) {
+		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		if err != nil {
+			ferr = err
+			return
+		}
+		if on {
+			flags |= unix.O_DIRECT
+		} else {
+			flags &^= unix.O_DIRECT
+		}
+		_, ferr = unix.FcntlInt(fd, unix.F_SETFL, flags)
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
 }
