@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/castest"
@@ -194,5 +195,33 @@ func TestServeCatalogFlags(t *testing.T) {
 	policy, err := c.Entry(ctx, 0)
 	if err != nil || !strings.Contains(string(policy.Entry), `"raw-evidence":"30d"`) || !strings.Contains(string(policy.Entry), `"permanent-record":"none"`) {
 		t.Fatalf("policy entry %s, %v: want the retention classes", policy.Entry, err)
+	}
+}
+
+// TestServeSweepsStaleTemporaries leaves a temporary of a dead Put in the
+// local store and checks serve removes it at start, keeping a fresh one.
+func TestServeSweepsStaleTemporaries(t *testing.T) {
+	data := t.TempDir()
+	tmp := filepath.Join(data, "blobs", "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale, fresh := filepath.Join(tmp, "put-stale"), filepath.Join(tmp, "put-fresh")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * tempGrace)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServe(t, "--dev", "--data", data)
+	srv.stop(t)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale temporary still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("fresh temporary removed: %v", err)
 	}
 }

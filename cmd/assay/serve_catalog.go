@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -96,6 +97,25 @@ func (c *catalogFlags) openStore(ctx context.Context, d dataDir) (cas.Store, htt
 
 // registerCatalog opens the content store and adds the package, object and
 // store routes to api.
+// tempGrace is how old a store temporary must be for the startup sweep to
+// remove it: no Put of a server sharing the store runs that long idle.
+const tempGrace = time.Hour
+
+// sweepTemporaries removes what Puts of a process that died left in the
+// store (temp files, pending multipart uploads). A store that is down now
+// is swept at the next start.
+func sweepTemporaries(ctx context.Context, st cas.Store) error {
+	sw, ok := st.(cas.Sweeper)
+	if !ok {
+		return nil
+	}
+	_, err := sw.SweepTemp(ctx, time.Now().Add(-tempGrace))
+	if err != nil && !errors.Is(err, cas.ErrUnavailable) {
+		return fmt.Errorf("sweep store temporaries: %w", err)
+	}
+	return nil
+}
+
 func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags) error {
 	classes, err := c.classes()
 	if err != nil {
@@ -107,6 +127,9 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	}
 	if err := st.Health(ctx); err != nil && !errors.Is(err, cas.ErrUnavailable) {
 		return fmt.Errorf("content store: %w", err)
+	}
+	if err := sweepTemporaries(ctx, st); err != nil {
+		return err
 	}
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
