@@ -83,7 +83,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter(), metrics: m}
+	// SkipClean: a path with ".." or "//" reaches the handlers (which refuse
+	// it with a problem) instead of being redirected to a cleaned path.
+	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m}
 	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
 		return nil, NewProblem(http.StatusNotFound, TypeNotFound, "no route for %s", r.URL.Path)
 	}))
