@@ -120,11 +120,7 @@ func (h *catalogRoutes) listVersions(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cursor, _, err := q.str("cursor")
-	if err != nil {
-		return nil, err
-	}
-	limit, err := pageLimit(q)
+	cursor, limit, err := pageQuery(q)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +147,7 @@ func (h *catalogRoutes) listObjects(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cursor, _, err := q.str("cursor")
-	if err != nil {
-		return nil, err
-	}
-	limit, err := pageLimit(q)
+	cursor, limit, err := pageQuery(q)
 	if err != nil {
 		return nil, err
 	}
@@ -225,4 +217,14 @@ func (h *catalogRoutes) scrub(r *http.Request) (any, error) {
 	}
 	h.s.log.InfoContext(r.Context(), "scrub done", "checked", rep.Checked, "corrupt", rep.Corrupt, "missing", rep.Missing, "failed", rep.Failed)
 	return rep, nil
+}
+
+// pageQuery parses the cursor and limit of a listing.
+func pageQuery(q query) (string, int, error) {
+	cursor, _, err := q.str("cursor")
+	if err != nil {
+		return "", 0, err
+	}
+	limit, err := pageLimit(q)
+	return cursor, limit, err
 }
