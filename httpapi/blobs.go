@@ -18,6 +18,28 @@ import (
 func (h *catalogRoutes) registerBlobRoutes() {
 	h.s.HandleHTTP(http.MethodGet, "/v1/blobs/{digest}", ScopeStoreAdmin, http.HandlerFunc(h.blob))
 	h.s.HandleHTTP(http.MethodHead, "/v1/blobs/{digest}", ScopeStoreAdmin, http.HandlerFunc(h.blob))
+	h.s.Handle(http.MethodGet, "/v1/cas/{tenant}/{key:.+}", ScopeStoreAdmin, h.resolveCAS)
+}
+
+// CASObject is what a cas:// URI of a tenant names now: the raw object with
+// that key, by digest and size (GET /v1/cas/{tenant}/{key}).
+type CASObject struct {
+	Tenant string `json:"tenant"`
+	URI    string `json:"uri"`
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// resolveCAS answers what cas://{key} names for a tenant: the current
+// version of the object raw/{key}. Bundle export uses it to carry the
+// blobs of job exports' manifestPath and logsPath.
+func (h *catalogRoutes) resolveCAS(r *http.Request) (any, error) {
+	v := mux.Vars(r)
+	o, err := h.cat.Object(v["tenant"], "raw", v["key"])
+	if err != nil {
+		return nil, catalogProblem(err)
+	}
+	return CASObject{Tenant: v["tenant"], URI: "cas://" + v["key"], Digest: o.Digest, Size: o.Size}, nil
 }
 
 func (h *catalogRoutes) blob(w http.ResponseWriter, r *http.Request) {

@@ -70,3 +70,48 @@ func TestBlobByDigest(t *testing.T) {
 		t.Fatalf("BlobSize of an absent blob: %v, %v", found, err)
 	}
 }
+
+func TestResolveCAS(t *testing.T) {
+	f := newCatFixture(t, nil)
+	r := f.request(http.MethodPut, "/v1/objects/raw/runs/1/logs.ndjson", f.admin, nil, strings.NewReader("log line"))
+	if r.status >= 300 {
+		t.Fatalf("put: %d %s", r.status, r.body)
+	}
+	r = f.request(http.MethodGet, "/v1/cas/acme/runs/1/logs.ndjson", f.admin, nil, nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("resolve: %d %s", r.status, r.body)
+	}
+	got, found, err := f.adminCli.ResolveCAS(t.Context(), "acme", "cas://runs/1/logs.ndjson")
+	sum := sha256.Sum256([]byte("log line"))
+	if err != nil || !found || got.Digest != "sha256:"+hex.EncodeToString(sum[:]) || got.Size != 8 {
+		t.Fatalf("ResolveCAS = %+v, %v, %v", got, found, err)
+	}
+	if _, found, err := f.adminCli.ResolveCAS(t.Context(), "evil", "cas://runs/1/logs.ndjson"); found || err != nil {
+		t.Fatalf("another tenant's object resolved: %v, %v", found, err)
+	}
+	if _, _, err := f.adminCli.ResolveCAS(t.Context(), "acme", "https://example.com/x"); err == nil {
+		t.Fatal("a non-cas URI resolved")
+	}
+	size := f.size()
+	for name, tc := range map[string]struct {
+		path, token string
+		status      int
+	}{
+		"absent key":    {"/v1/cas/acme/runs/2/x", f.admin, http.StatusNotFound},
+		"other tenant":  {"/v1/cas/evil/runs/1/logs.ndjson", f.admin, http.StatusNotFound},
+		"dotdot key":    {"/v1/cas/acme/runs/../1/logs.ndjson", f.admin, http.StatusBadRequest},
+		"missing scope": {"/v1/cas/acme/runs/1/logs.ndjson", f.readOnly, http.StatusForbidden},
+		"no token":      {"/v1/cas/acme/runs/1/logs.ndjson", "", http.StatusUnauthorized},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := f.request(http.MethodGet, tc.path, tc.token, nil, nil)
+			if r.status != tc.status && !(tc.status == http.StatusBadRequest && r.status == http.StatusNotFound) {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			r.problem(t)
+		})
+	}
+	if f.size() != size {
+		t.Fatal("resolving cas:// URIs changed the log")
+	}
+}

@@ -155,6 +155,7 @@ type CatalogConfig struct {
 //	GET  /health/store                     public: 200, or 503 when the store is down
 //	POST /v1/store/scrub?full=             store:admin
 //	GET  /v1/blobs/{digest}                store:admin     a blob by address (HEAD too)
+//	GET  /v1/cas/{tenant}/{key...}         store:admin     what cas://key names for tenant
 //
 // Every read serves the caller's tenant only.
 func (s *Server) HandleCatalog(cfg CatalogConfig) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Every entry is indexed by the content digests its type fields name, so an
@@ -80,4 +81,29 @@ func (l *Log) EntriesWithDigest(ctx context.Context, digest string, after *uint6
 		return len(out) < limit, nil
 	})
 	return out, err
+}
+
+var casMarker = []byte(`"cas://`)
+
+// EntryCASRefs returns the distinct cas:// URIs that a JSON entry or body
+// names as string values (job exports' manifestPath and logsPath): CAS paths
+// that an air-gap bundle must resolve. Values with escapes are skipped; the
+// export validator refuses them anyway.
+func EntryCASRefs(body []byte) []string {
+	var out []string
+	for rest := body; ; {
+		i := bytes.Index(rest, casMarker)
+		if i < 0 {
+			return out
+		}
+		rest = rest[i+1:]
+		end := bytes.IndexByte(rest, '"')
+		if end < 0 {
+			return out
+		}
+		if v := string(rest[:end]); !strings.ContainsRune(v, '\\') && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+		rest = rest[end+1:]
+	}
 }

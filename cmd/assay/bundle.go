@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -286,8 +287,8 @@ func exportContents(ctx context.Context, c *client.Client, o exportOptions) (bun
 	b.Header = bundle.Header{Origin: cp.Origin, From: o.from, To: cp.Size}
 	b.Checkpoint = note
 	if o.blobs {
-		b.Blobs = func(refs []string) ([]bundle.Blob, []string, error) {
-			return resolveBlobs(ctx, c, refs, o.allowMissing)
+		b.Resolve = func(refs bundle.References) (bundle.Resolution, error) {
+			return resolveRefs(ctx, c, refs, o.allowMissing)
 		}
 	}
 	if o.from > 0 && o.from < cp.Size {
@@ -305,25 +306,44 @@ func exportContents(ctx context.Context, c *client.Client, o exportOptions) (bun
 	return b, b.Header, nil
 }
 
-// resolveBlobs finds each referenced digest in the server's store.
-func resolveBlobs(ctx context.Context, c *client.Client, refs []string, allowMissing bool) ([]bundle.Blob, []string, error) {
-	var blobs []bundle.Blob
-	var missing []string
-	for _, d := range refs {
+// resolveRefs finds each referenced digest in the server's store and what
+// each cas:// URI names for its tenant; anything not found refuses the
+// export unless allowMissing.
+func resolveRefs(ctx context.Context, c *client.Client, refs bundle.References, allowMissing bool) (bundle.Resolution, error) {
+	var res bundle.Resolution
+	blob := func(d string, size int64) bundle.Blob {
+		return bundle.Blob{Hex: d, Size: size, Open: func() (io.ReadCloser, error) { return c.Blob(ctx, d) }}
+	}
+	for _, d := range refs.Digests {
 		size, found, err := c.BlobSize(ctx, d)
 		if err != nil {
-			return nil, nil, err
+			return res, err
 		}
 		if !found {
-			missing = append(missing, d)
+			res.Missing = append(res.Missing, d)
 			continue
 		}
-		blobs = append(blobs, bundle.Blob{Hex: d, Size: size, Open: func() (io.ReadCloser, error) { return c.Blob(ctx, d) }})
+		res.Blobs = append(res.Blobs, blob(d, size))
 	}
-	if len(missing) > 0 && !allowMissing {
-		return nil, nil, fmt.Errorf("%d digests the entries name are not in the store (first sha256:%s); --allow-missing lists them in the bundle instead", len(missing), missing[0])
+	unresolved := 0
+	for _, r := range refs.CAS {
+		obj, found, err := c.ResolveCAS(ctx, r.Tenant, r.URI)
+		if err != nil {
+			return res, err
+		}
+		if found {
+			r.Digest = strings.TrimPrefix(obj.Digest, "sha256:")
+			res.Blobs = append(res.Blobs, blob(r.Digest, obj.Size))
+		} else {
+			unresolved++
+		}
+		res.CAS = append(res.CAS, r)
 	}
-	return blobs, missing, nil
+	if (len(res.Missing) > 0 || unresolved > 0) && !allowMissing {
+		return res, fmt.Errorf("%d digests and %d cas:// paths the entries name are not in the store; --allow-missing lists them in the bundle instead",
+			len(res.Missing), unresolved)
+	}
+	return res, nil
 }
 
 // entryPages yields entries [from, to) fetched a page at a time.

@@ -19,6 +19,7 @@ import (
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/exports"
 )
@@ -56,7 +57,8 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		art := "sha256:" + strings.Repeat(fmt.Sprintf("%02d", round), 32)
 		for _, status := range []string{"running", "succeeded"} {
 			doc, _ := json.Marshal(map[string]string{"runId": runID, "artifactHash": art, "startedAt": "2025-12-02T00:00:00Z",
-				"status": status, "tenantId": "dev", "idempotencyKey": exports.IdempotencyKey(runID, art, "dev")})
+				"status": status, "tenantId": "dev", "idempotencyKey": exports.IdempotencyKey(runID, art, "dev"),
+				"logsPath": "cas://evidence/latest.txt"})
 			f := filepath.Join(dir, fmt.Sprintf("export-%d-%s.json", round, status))
 			os.WriteFile(f, doc, 0o600)
 			cli("export", "submit", f)
@@ -78,6 +80,15 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 	mirror := filepath.Join(dir, "mirror")
 	mustRun(t, "keys", "generate", "--name", "checkpoint", "--out", filepath.Join(mirror, "keys"), "--key-name", "mirror.test")
 	for _, b := range []string{first, second} {
+		f, err := os.Open(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := bundle.Verify(f, bundle.Options{Key: s.vkey})
+		f.Close()
+		if err != nil || len(v.Header.CAS) != 1 || v.Header.CAS[0].Digest == "" || v.Header.CAS[0].Tenant != "dev" {
+			t.Fatalf("bundle %s: cas resolutions %+v (%v), want cas://evidence/latest.txt of dev resolved", b, v.Header.CAS, err)
+		}
 		mustRun(t, "bundle", "verify", b, "--key", s.vkey)
 		mustRun(t, "bundle", "import", b, "--data", mirror, "--origin", "mirror.test", "--key", s.vkey)
 	}

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/assay-ledger/assay/httpapi"
 )
 
 // blobRequest sends method for the blob with the given lower-case hex
@@ -53,4 +57,18 @@ func (c *Client) Blob(ctx context.Context, hexDigest string) (io.ReadCloser, err
 		return nil, fmt.Errorf("blob %s is not in the store", hexDigest)
 	}
 	return resp.Body, nil
+}
+
+// ResolveCAS returns what a tenant's cas:// URI names now (scope
+// store:admin), or found=false when the tenant has no such object.
+func (c *Client) ResolveCAS(ctx context.Context, tenant, uri string) (obj httpapi.CASObject, found bool, err error) {
+	key, ok := strings.CutPrefix(uri, "cas://")
+	if !ok || key == "" {
+		return obj, false, fmt.Errorf("%q is not a cas:// URI", uri)
+	}
+	err = c.getJSON(ctx, "/v1/cas/"+url.PathEscape(tenant)+"/"+key, nil, &obj)
+	if IsProblem(err, httpapi.TypeObjectNotFound) {
+		return obj, false, nil
+	}
+	return obj, err == nil, err
 }

@@ -35,28 +35,46 @@ func blobLog(t *testing.T) (*ledger.Log, keys, map[string][]byte, string) {
 			t.Fatal(err)
 		}
 	}
+	// A job export of tenant acme names its logs by cas:// URI.
+	body := []byte(`{"logsPath":"cas://runs/1/logs.ndjson","manifestPath":"cas://runs/1/manifest.json"}`)
+	if _, err := src.Append(t.Context(), ledger.Entry{Type: "test.count", Tenant: "acme", Body: body}); err != nil {
+		t.Fatal(err)
+	}
 	return src, k, store, absent
 }
+
+// casObjects is what acme's cas:// URIs name in the test store: the logs
+// are blob 0; the manifest is not there.
+var casObjects = map[CASRef][]byte{{Tenant: "acme", URI: "cas://runs/1/logs.ndjson"}: []byte("blob 0")}
 
 // exportBlobs writes the whole log with the blobs store holds.
 func exportBlobs(t *testing.T, l *ledger.Log, store map[string][]byte) []byte {
 	to, _ := l.Head()
 	es, _ := l.Entries(0, to)
+	blob := func(data []byte) Blob {
+		sum := sha256.Sum256(data)
+		return Blob{Hex: hex.EncodeToString(sum[:]), Size: int64(len(data)), Open: func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}}
+	}
 	c := Contents{Header: Header{Origin: l.Origin(), To: to}, Checkpoint: l.Checkpoint(),
-		Blobs: func(refs []string) ([]Blob, []string, error) {
-			var bs []Blob
-			var missing []string
-			for _, d := range refs {
-				data, ok := store[d]
-				if !ok {
-					missing = append(missing, d)
-					continue
+		Resolve: func(refs References) (Resolution, error) {
+			var res Resolution
+			for _, d := range refs.Digests {
+				if data, ok := store[d]; ok {
+					res.Blobs = append(res.Blobs, blob(data))
+				} else {
+					res.Missing = append(res.Missing, d)
 				}
-				bs = append(bs, Blob{Hex: d, Size: int64(len(data)), Open: func() (io.ReadCloser, error) {
-					return io.NopCloser(bytes.NewReader(data)), nil
-				}})
 			}
-			return bs, missing, nil
+			for _, r := range refs.CAS {
+				if data, ok := casObjects[r]; ok {
+					b := blob(data)
+					res.Blobs, r.Digest = append(res.Blobs, b), b.Hex
+				}
+				res.CAS = append(res.CAS, r)
+			}
+			return res, nil
 		}}
 	var buf bytes.Buffer
 	next := func() ([]byte, error) {
@@ -80,8 +98,9 @@ func TestBundleCarriesBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !v.Header.Blobs || !slices.Equal(v.Header.Missing, []string{absent}) {
-		t.Fatalf("header %+v: want blobs and missing [%s]", v.Header, absent)
+	if !v.Header.Blobs || !slices.Equal(v.Header.Missing, []string{absent}) || len(v.Header.CAS) != 2 ||
+		v.Header.CAS[0].Digest == "" || v.Header.CAS[1].Digest != "" {
+		t.Fatalf("header %+v: want blobs, missing [%s], logs resolved and manifest not", v.Header, absent)
 	}
 	got := map[string][]byte{}
 	sink := func(d string, r io.Reader) error {
@@ -93,7 +112,7 @@ func TestBundleCarriesBlobs(t *testing.T) {
 	if _, err := Import(t.Context(), opener(b), dst, Options{Key: k.vkey}, nil); err == nil {
 		t.Fatal("a bundle with blobs imported with nowhere to keep them")
 	}
-	if res, err := Import(t.Context(), opener(b), dst, Options{Key: k.vkey}, sink); err != nil || res.Added != 3 {
+	if res, err := Import(t.Context(), opener(b), dst, Options{Key: k.vkey}, sink); err != nil || res.Added != 4 {
 		t.Fatalf("import: %+v, %v", res, err)
 	}
 	if len(got) != 2 {
@@ -115,6 +134,14 @@ func TestBundleBlobTampering(t *testing.T) {
 	swapped[blobAt] = []byte("blob 9") // same length, other content
 	unlisted := append([][]byte(nil), data...)
 	unlisted[0] = bytes.Replace(unlisted[0], []byte(`"missing":["`+absent+`"]`), []byte(`"missing":[]`), 1)
+	header := func(from, to string) [][]byte {
+		d := append([][]byte(nil), data...)
+		if !bytes.Contains(d[0], []byte(from)) {
+			t.Fatalf("header %s lacks %s", d[0], from)
+		}
+		d[0] = bytes.Replace(d[0], []byte(from), []byte(to), 1)
+		return withManifest(names, d)
+	}
 	reordered := append([]string(nil), names...)
 	rdata := append([][]byte(nil), data...)
 	reordered[blobAt], reordered[blobAt+1] = reordered[blobAt+1], reordered[blobAt]
@@ -124,6 +151,9 @@ func TestBundleBlobTampering(t *testing.T) {
 		"blob swapped, manifest fixed": pack(t, names, withManifest(names, swapped), tar.TypeReg),
 		"missing digest not listed":    pack(t, names, withManifest(names, unlisted), tar.TypeReg),
 		"blobs out of order":           pack(t, reordered, withManifest(reordered, rdata), tar.TypeReg),
+		"cas URI not resolved":         pack(t, names, header(`{"tenant":"acme","uri":"cas://runs/1/manifest.json","digest":""}`, ``), tar.TypeReg),
+		"cas URI of another tenant":    pack(t, names, header(`"tenant":"acme","uri":"cas://runs/1/logs`, `"tenant":"evil","uri":"cas://runs/1/logs`), tar.TypeReg),
+		"cas digest not carried":       pack(t, names, header(`"uri":"cas://runs/1/manifest.json","digest":""`, `"uri":"cas://runs/1/manifest.json","digest":"`+absent+`"`), tar.TypeReg),
 		"stray member among blobs":     pack(t, append(append(append([]string(nil), names[:blobAt]...), "blobs/x"), names[blobAt:]...), append(append(append([][]byte(nil), data[:blobAt]...), []byte("x")), data[blobAt:]...), tar.TypeReg),
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -13,7 +13,8 @@
 //	                  tree at A with the bundle's entries
 //	consistency.json  ["hex",…] the RFC 6962 consistency proof from A to B
 //	blobs/<hex>       zero or more: the content of each blob the entries name
-//	                  (sha256:<hex> values), in increasing order, when the
+//	                  (sha256:<hex> values, and cas:// URIs as resolved in
+//	                  the header's "cas"), in increasing order, when the
 //	                  header says "blobs": true
 //	entries           B-A entries, each a big-endian uint32 length and the
 //	                  entry's bytes
@@ -32,6 +33,9 @@ package bundle
 
 import (
 	"errors"
+	"strings"
+
+	"github.com/assay-ledger/assay/ledger"
 )
 
 // Format names this version of the layout in header.json.
@@ -71,6 +75,42 @@ type Header struct {
 	// (sorted) the digests it names but does not carry.
 	Blobs   bool     `json:"blobs,omitempty"`
 	Missing []string `json:"missing,omitempty"`
+	// CAS says what each cas:// URI an entry names resolved to: the digest
+	// of a carried blob, or "" when it could not be (--allow-missing).
+	CAS []CASRef `json:"cas,omitempty"`
+}
+
+// CASRef is a cas:// URI as named by an entry of a tenant; in a header, with
+// the digest (lower-case hex) of the object it named at export time. A
+// cas://KEY names the object KEY in the raw zone of the entry's tenant.
+type CASRef struct {
+	Tenant string `json:"tenant"`
+	URI    string `json:"uri"`
+	Digest string `json:"digest"`
+}
+
+func compareCAS(a, b CASRef) int {
+	if c := strings.Compare(a.Tenant, b.Tenant); c != 0 {
+		return c
+	}
+	return strings.Compare(a.URI, b.URI)
+}
+
+// casRefs lists the cas:// URIs an entry names, with its tenant.
+func casRefs(entry []byte) []CASRef {
+	uris := ledger.EntryCASRefs(entry)
+	if len(uris) == 0 {
+		return nil
+	}
+	rec, err := ledger.ParseRecord(entry)
+	if err != nil {
+		return nil // not an entry: the verification refuses it on its own
+	}
+	out := make([]CASRef, len(uris))
+	for i, u := range uris {
+		out[i] = CASRef{Tenant: rec.Tenant, URI: u}
+	}
+	return out
 }
 
 // manifest is the bundle's manifest.json.

@@ -35,6 +35,7 @@ type Verified struct {
 	Entries    uint64
 	roots      map[uint64][]byte // tree roots at From + k*rootEvery and at To
 	entries    io.Reader         // the entries member, once reached
+	cas        map[CASRef]bool   // cas:// URIs the header resolves (Digest cleared)
 }
 
 // Verify reads a whole bundle and checks it as the package doc says, with no
@@ -128,7 +129,7 @@ func (v *Verified) readBlobs(rd *reader, o Options, sink BlobSink) (map[string]b
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
-	known, prev := map[string]bool{}, ""
+	known, carried, prev := map[string]bool{}, map[string]bool{}, ""
 	for _, d := range v.Header.Missing {
 		if !isHexDigest(d) || d <= prev {
 			return nil, fmt.Errorf("%w: header lists missing digest %q out of order or malformed", ErrInvalid, d)
@@ -163,12 +164,28 @@ func (v *Verified) readBlobs(rd *reader, o Options, sink BlobSink) (map[string]b
 		if rd.sums[name] != "sha256:"+d {
 			return nil, fmt.Errorf("%w: blob %s holds content with digest %s", ErrInvalid, d, rd.sums[name])
 		}
-		known[d], prev = true, d
+		known[d], carried[d], prev = true, true, d
 	}
 	if !v.Header.Blobs {
 		return nil, nil
 	}
-	return known, nil
+	return known, v.checkCAS(carried)
+}
+
+// checkCAS checks the header's cas:// resolutions: sorted, unique, each
+// digest carried (or "" for unresolved), and records them for readEntries.
+func (v *Verified) checkCAS(carried map[string]bool) error {
+	v.cas = map[CASRef]bool{}
+	for i, r := range v.Header.CAS {
+		if i > 0 && compareCAS(v.Header.CAS[i-1], r) >= 0 {
+			return fmt.Errorf("%w: header cas entries out of order at %s %s", ErrInvalid, r.Tenant, r.URI)
+		}
+		if r.Digest != "" && !carried[r.Digest] {
+			return fmt.Errorf("%w: %s of tenant %q resolves to sha256:%s, which the bundle does not carry", ErrInvalid, r.URI, r.Tenant, r.Digest)
+		}
+		v.cas[CASRef{Tenant: r.Tenant, URI: r.URI}] = true
+	}
+	return nil
 }
 
 func isHexDigest(s string) bool {
@@ -206,10 +223,8 @@ func (v *Verified) readEntries(rd *reader, rng *compact.Range, blobs map[string]
 			return err
 		}
 		if blobs != nil {
-			for _, d := range ledger.EntryDigests(e) {
-				if !blobs[d] {
-					return fmt.Errorf("%w: entry %d names sha256:%s, neither carried nor listed missing", ErrInvalid, i, d)
-				}
+			if err := v.checkRefs(i, e, blobs); err != nil {
+				return err
 			}
 		}
 		if fn != nil {
@@ -232,6 +247,22 @@ func (v *Verified) readEntries(rd *reader, rng *compact.Range, blobs map[string]
 		return fmt.Errorf("%w: entries [%d, %d) over the base range do not hash to the checkpoint's root", ErrInvalid, h.From, h.To)
 	}
 	v.Entries = h.To - h.From
+	return nil
+}
+
+// checkRefs demands every digest and cas:// URI entry i names be resolved
+// in the bundle (or listed as missing).
+func (v *Verified) checkRefs(i uint64, e []byte, blobs map[string]bool) error {
+	for _, d := range ledger.EntryDigests(e) {
+		if !blobs[d] {
+			return fmt.Errorf("%w: entry %d names sha256:%s, neither carried nor listed missing", ErrInvalid, i, d)
+		}
+	}
+	for _, r := range casRefs(e) {
+		if !v.cas[r] {
+			return fmt.Errorf("%w: entry %d names %s (tenant %q), not resolved in the header", ErrInvalid, i, r.URI, r.Tenant)
+		}
+	}
 	return nil
 }
 

@@ -25,10 +25,25 @@ type Contents struct {
 	Checkpoint  []byte   // signed note at Header.To
 	BaseRange   [][]byte // compact range of [0, Header.From)
 	Consistency [][]byte // proof from Header.From to Header.To
-	// Blobs, when set, is asked for the blobs of the digests the entries name
-	// (sorted lower-case hex) and returns those it can supply and those it
-	// cannot (missing); the bundle then carries them and says which are not.
-	Blobs func(referenced []string) (blobs []Blob, missing []string, err error)
+	// Resolve, when set, is asked for the blobs the entries name and the
+	// bundle then carries them, saying in its header which it does not.
+	Resolve func(References) (Resolution, error)
+}
+
+// References are what a bundle's entries name: content digests (sorted
+// lower-case hex) and cas:// URIs with the tenant of the entry naming them.
+type References struct {
+	Digests []string
+	CAS     []CASRef
+}
+
+// Resolution answers References: the blobs to carry (those of resolved
+// cas:// URIs included), the digests not available, and every CASRef with
+// the digest it resolves to ("" when unresolved).
+type Resolution struct {
+	Blobs   []Blob
+	Missing []string
+	CAS     []CASRef
 }
 
 // Blob is one blob a bundle carries: its sha256 in lower-case hex, its size
@@ -49,19 +64,22 @@ func Write(w io.Writer, c Contents, next func() ([]byte, error), tmpDir string) 
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	n, size, referenced, err := spoolEntries(spool, next)
+	n, size, refs, err := spoolEntries(spool, next)
 	if err != nil {
 		return err
 	}
 	var blobs []Blob
-	if c.Blobs != nil {
-		var missing []string
-		if blobs, missing, err = c.Blobs(referenced); err != nil {
+	if c.Resolve != nil {
+		res, err := c.Resolve(refs)
+		if err != nil {
 			return err
 		}
+		blobs = res.Blobs
 		slices.SortFunc(blobs, func(a, b Blob) int { return strings.Compare(a.Hex, b.Hex) })
-		slices.Sort(missing)
-		c.Header.Blobs, c.Header.Missing = true, missing
+		blobs = slices.CompactFunc(blobs, func(a, b Blob) bool { return a.Hex == b.Hex })
+		slices.Sort(res.Missing)
+		slices.SortFunc(res.CAS, compareCAS)
+		c.Header.Blobs, c.Header.Missing, c.Header.CAS = true, res.Missing, res.CAS
 	}
 	if n != c.Header.To-c.Header.From {
 		return fmt.Errorf("bundle of [%d, %d) given %d entries", c.Header.From, c.Header.To, n)
@@ -94,25 +112,32 @@ func Write(w io.Writer, c Contents, next func() ([]byte, error), tmpDir string) 
 }
 
 // spoolEntries writes the entries to f and returns their count, the bytes
-// written and the digests they name, sorted.
-func spoolEntries(f *os.File, next func() ([]byte, error)) (count uint64, size int64, referenced []string, err error) {
+// written and what they reference, sorted.
+func spoolEntries(f *os.File, next func() ([]byte, error)) (count uint64, size int64, refs References, err error) {
 	bw := bufio.NewWriter(f)
 	seen := map[string]bool{}
+	seenCAS := map[CASRef]bool{}
 	for {
 		e, err := next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, 0, nil, err
+			return 0, 0, refs, err
 		}
 		if len(e) > ledger.MaxEntrySize {
-			return 0, 0, nil, fmt.Errorf("entry of %d bytes over the limit %d", len(e), ledger.MaxEntrySize)
+			return 0, 0, refs, fmt.Errorf("entry of %d bytes over the limit %d", len(e), ledger.MaxEntrySize)
 		}
 		for _, d := range ledger.EntryDigests(e) {
 			if !seen[d] {
 				seen[d] = true
-				referenced = append(referenced, d)
+				refs.Digests = append(refs.Digests, d)
+			}
+		}
+		for _, r := range casRefs(e) {
+			if !seenCAS[r] {
+				seenCAS[r] = true
+				refs.CAS = append(refs.CAS, r)
 			}
 		}
 		bw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(e))))
@@ -120,8 +145,9 @@ func spoolEntries(f *os.File, next func() ([]byte, error)) (count uint64, size i
 		count++
 		size += 4 + int64(len(e))
 	}
-	slices.Sort(referenced)
-	return count, size, referenced, bw.Flush()
+	slices.Sort(refs.Digests)
+	slices.SortFunc(refs.CAS, compareCAS)
+	return count, size, refs, bw.Flush()
 }
 
 func hexList(hs [][]byte) []string {
