@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"io"
 	"io/fs"
@@ -14,8 +13,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
@@ -46,18 +43,8 @@ type catFixture struct {
 func newCatFixture(t *testing.T, store cas.Store) *catFixture {
 	t.Helper()
 	dir := t.TempDir()
-	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := note.NewSigner(skey)
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	lg, err := ledger.Open(ledger.Config{Dir: filepath.Join(dir, "ledger"), Origin: testOrigin, Signer: signer,
-		Now: clock.Now, Logger: testLogger(t), Appliers: catalog.Appliers()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	lg, vkey := openLedger(t, dir, testLogger(t), catalog.Appliers())
+	var err error
 	f := &catFixture{t: t, log: lg, vkey: vkey, blobs: filepath.Join(dir, "blobs"), maxUpload: 1 << 20}
 	if store == nil {
 		if store, err = local.Open(local.Config{Root: f.blobs}); err != nil {

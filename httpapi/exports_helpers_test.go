@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -48,25 +47,11 @@ type exportFixture struct {
 func newExportFixture(t testing.TB) *exportFixture {
 	t.Helper()
 	dir := t.TempDir()
-	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	logger := testLogger(t)
 	if _, fuzz := t.(*testing.F); fuzz {
 		logger = slog.New(slog.DiscardHandler) // F.Log may not be called from fuzz inputs
 	}
-	lg, err := ledger.Open(ledger.Config{Dir: filepath.Join(dir, "ledger"), Origin: testOrigin, Signer: signer,
-		Now: clock.Now, Logger: logger, Appliers: exports.Appliers()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	lg, vkey := openLedger(t, dir, logger, exports.Appliers())
 	f := &exportFixture{t: t, log: lg, vkey: vkey, bus: events.NewBus(0), key: testKey1(t), tokens: filepath.Join(dir, httpapi.TokenFile)}
 	trust := exports.NewTrust()
 	if err := trust.AddKey("acme", testKey1Verifier(t, f.key)); err != nil {

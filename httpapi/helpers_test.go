@@ -60,9 +60,11 @@ type fixture struct {
 	reader string // token with scope log:read only
 }
 
-func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixture {
+// openLedger opens a real ledger in dir/ledger with a fresh checkpoint key,
+// the step clock and the given Appliers, closed at the end of the test. It
+// returns the ledger and the key's verifier.
+func openLedger(t testing.TB, dir string, logger *slog.Logger, appliers map[string]ledger.Applier) (*ledger.Log, string) {
 	t.Helper()
-	dir := t.TempDir()
 	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
 	if err != nil {
 		t.Fatal(err)
@@ -72,11 +74,20 @@ func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixtu
 		t.Fatal(err)
 	}
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	lg, err := ledger.Open(ledger.Config{Dir: filepath.Join(dir, "ledger"), Origin: testOrigin, Signer: signer, Now: clock.Now, Logger: testLogger(t)})
+	lg, err := ledger.Open(ledger.Config{Dir: filepath.Join(dir, "ledger"), Origin: testOrigin, Signer: signer,
+		Now: clock.Now, Logger: logger, Appliers: appliers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lg.Close() })
+	return lg, vkey
+}
+
+func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	lg, vkey := openLedger(t, dir, testLogger(t), nil)
+	var err error
 	f := &fixture{t: t, log: lg, tokens: filepath.Join(dir, httpapi.TokenFile), vkey: vkey}
 	f.admin = f.createToken("admin", "acme", httpapi.AllScopes)
 	f.reader = f.createToken("reader", "acme", httpapi.ScopeLogRead)
