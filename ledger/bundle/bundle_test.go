@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -217,7 +218,7 @@ func withManifest(names []string, data [][]byte) [][]byte {
 		tw.bytes(n, data[i])
 	}
 	out := append([][]byte(nil), data...)
-	b, _ := jsonBytes(manifest{Files: tw.files})
+	b, _ := json.Marshal(manifest{Files: tw.files})
 	out[len(out)-1] = b
 	return out
 }

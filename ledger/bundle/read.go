@@ -14,8 +14,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
 // reader reads a bundle's members strictly in order, hashing each, within a
 // cap on the decompressed bytes.
 type reader struct {

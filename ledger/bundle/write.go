@@ -3,6 +3,7 @@ package bundle
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -193,7 +194,7 @@ func (t *tarWriter) blob(b Blob) {
 }
 
 func (t *tarWriter) bytes(name string, b []byte) {
-	t.stream(name, bytesReader(b), int64(len(b)))
+	t.stream(name, bytes.NewReader(b), int64(len(b)))
 }
 
 func (t *tarWriter) stream(name string, r io.Reader, size int64) {
@@ -212,5 +213,3 @@ func (t *tarWriter) stream(name string, r io.Reader, size int64) {
 	}
 	t.files[name] = "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
-
-func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
