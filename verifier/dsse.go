@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	voied25519 "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
 
@@ -75,11 +76,25 @@ func VerifyDSSE(payloadType string, payload []byte, sigs []DSSESignature, truste
 	}
 	pae := PAE(payloadType, payload)
 	for i, s := range sigs {
-		if !ed25519.Verify(trusted[s.KeyID], pae, raw[i]) {
+		if !verifyEd25519(trusted[s.KeyID], pae, raw[i]) {
 			return fmt.Errorf("%w: signature %d by key %s over payload type %s", ErrDSSEBadSignature, i, dsseQuote(s.KeyID), dsseQuote(payloadType))
 		}
 	}
 	return nil
+}
+
+// stdlibSemantics makes curve25519-voi accept exactly the signatures
+// crypto/ed25519 accepts (RFC 8032 with cofactorless verification and
+// canonical encodings), so an auditor re-checking an entry's signatures
+// with the standard library reaches the same verdict.
+var stdlibSemantics = &voied25519.Options{Verify: voied25519.VerifyOptionsStdLib}
+
+// verifyEd25519 is ed25519.Verify computed by curve25519-voi, which takes
+// about 33 µs per signature where the standard library takes 55 µs; the
+// signature check dominates the CPU cost of a signed job export.
+// TestVerifyEd25519MatchesStdlib holds the two to the same answers.
+func verifyEd25519(pub ed25519.PublicKey, msg, sig []byte) bool {
+	return voied25519.VerifyWithOptions(voied25519.PublicKey(pub), msg, sig, stdlibSemantics)
 }
 
 // checkDSSESignatures validates everything about sigs except the
