@@ -89,7 +89,7 @@ func decodeApplied(rec *ledger.Record) (*applied, error) {
 		return nil, fmt.Errorf("%w: %s tenantId %q in an entry of tenant %q", ledger.ErrInvalidEntry, rec.Type, a.TenantID, rec.Tenant)
 	case a.Key != IdempotencyKey(a.RunID, a.ArtifactHash, a.TenantID):
 		return nil, fmt.Errorf("%w: %s idempotencyKey does not match runId, artifactHash and tenantId", ledger.ErrInvalidEntry, rec.Type)
-	case checkStatus(a.Status) != nil || !hashPattern.MatchString(a.PayloadDigest):
+	case checkStatus(a.Status) != nil || !isHash(a.PayloadDigest):
 		return nil, fmt.Errorf("%w: %s needs a valid status and payloadDigest", ledger.ErrInvalidEntry, rec.Type)
 	}
 	return &a, nil
@@ -100,14 +100,16 @@ func applyIngested(tx *ledger.Tx, rec *ledger.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := checkDuplicate(tx, a); err != nil {
-		return err
-	}
+	// A payload key is written only with its state key, which is never
+	// deleted, so a key without state has no recorded payload either.
 	_, found, err := loadState(tx.Get, a.Key)
 	if err != nil {
 		return err
 	}
 	if found {
+		if err := checkDuplicate(tx, a); err != nil {
+			return err
+		}
 		return errRecorded
 	}
 	a.store(tx, rec, nil)

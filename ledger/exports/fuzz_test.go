@@ -58,6 +58,13 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(v.Submitted))
 	}
 	f.Add([]byte(`{"signatures":[{"type":"dsse","keyId":"a\",\"signatures\":","signature":"AA=="}],"artifactHash":"x"}`))
+	// Shapes the plain path must hand to the general path.
+	for _, body := range []string{`{}`, `{"runId":"a","runId":"a"}`, `{"runId":""}`, `{"signatures":[]}`, `{"bogus":"x"}`,
+		`{"runId":"a",}`, `{"runId":1}`, `{"signatures":[{"type":"dsse","keyId":"k","signature":"AA==","type":"dsse"}]}`,
+		`{"signatures":[{"type":"x509","keyId":"k","signature":"AA=="}]}`, `{"signatures":[{"type":"dsse","keyId":"k"}]}`,
+		`{"signatures":[{"type":"dsse","keyId":"k","signature":"AA=="}],"signatures":[{"type":"dsse","keyId":"k","signature":"AA=="}]}`} {
+		f.Add([]byte(body))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sub, canonical, err := Decode(body)
 		sub2, err2 := Parse(body)

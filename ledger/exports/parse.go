@@ -343,15 +343,11 @@ func jsonKind(raw json.RawMessage) string {
 // the validated submission and the canonical bytes its signatures are made
 // over, with the errors Parse and CanonicalPayload return.
 func Decode(body []byte) (*Submission, []byte, error) {
-	if members, ok := plainMembers(body); ok {
-		sub, err := fromMembers(members)
-		if err == nil {
-			err = sub.Validate()
-		}
-		if err != nil {
+	if sub, canonical, ok := plainDecode(body); ok {
+		if err := sub.Validate(); err != nil {
 			return nil, nil, err
 		}
-		return sub, plainCanonical(members), nil
+		return sub, canonical, nil
 	}
 	members, whole, err := decodeCanonical(body)
 	if err != nil {

@@ -2,69 +2,146 @@ package exports
 
 import (
 	"bytes"
-	"encoding/json"
-	"maps"
-	"slices"
 	"unicode/utf8"
+
+	"github.com/assay-ledger/assay/verifier"
 )
 
-// The plain path: most bodies have no backslash anywhere. In such a body
-// every string's RFC 8785 form is its raw bytes (there is nothing to
-// escape, and no \u escape can hide a lone surrogate), so the canonical
-// payload is the sorted members written back verbatim, and a small scanner
-// that understands only objects, arrays and escape-free strings can stand
-// in for the token-by-token checks of checkSyntax. Whatever it does not
-// positively accept goes down the general path, which gives the precise
-// error; FuzzDecode holds the two paths to the same answers.
+// The plain path: most bodies are exactly what the contract describes, one
+// object of non-empty string members and perhaps a "signatures" array,
+// with no backslash anywhere. In such a body every string's RFC 8785 form
+// is its raw bytes (there is nothing to escape, and no \u escape can hide a
+// lone surrogate), so the canonical payload is the present fields written
+// back in sorted order, and a scanner that knows only that shape can fill
+// the Submission directly, without the token-by-token checks, the generic
+// decoding and the canonicalizer of the general path. Whatever it does not
+// positively accept (any escape, unknown or repeated member, other value
+// type, empty string, malformed signature entry) goes down the general
+// path, which gives the precise error; FuzzDecode holds the two paths to
+// the same answers.
 
-// plainMembers returns the members of body if it is a plain export body:
-// at most MaxBodyBytes, no backslash, valid UTF-8, and one object of
-// objects, arrays and strings within the depth and size bounds, with no
-// duplicate key and nothing after it.
-func plainMembers(body []byte) (map[string]json.RawMessage, bool) {
-	if len(body) > MaxBodyBytes || bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
-		return nil, false
+// plainField is one string member of an export: its name and where it
+// goes. plainFields lists them in RFC 8785 order (byte order of the
+// names, which are ASCII), the order the canonical payload writes them in.
+type plainField struct {
+	name string
+	ptr  func(*Submission) *string
+}
+
+var plainFields = [...]plainField{
+	{"artifactHash", func(s *Submission) *string { return &s.ArtifactHash }},
+	{"bundleId", func(s *Submission) *string { return &s.BundleID }},
+	{"completedAt", func(s *Submission) *string { return &s.CompletedAt }},
+	{"environment", func(s *Submission) *string { return &s.Environment }},
+	{"idempotencyKey", func(s *Submission) *string { return &s.IdempotencyKey }},
+	{"jobType", func(s *Submission) *string { return &s.JobType }},
+	{"logsPath", func(s *Submission) *string { return &s.LogsPath }},
+	{"manifestPath", func(s *Submission) *string { return &s.ManifestPath }},
+	{"policyHash", func(s *Submission) *string { return &s.PolicyHash }},
+	{"runId", func(s *Submission) *string { return &s.RunID }},
+	{"scanId", func(s *Submission) *string { return &s.ScanID }},
+	{"startedAt", func(s *Submission) *string { return &s.StartedAt }},
+	{"status", func(s *Submission) *string { return &s.Status }},
+	{"tenantId", func(s *Submission) *string { return &s.TenantID }},
+}
+
+// plainFieldIndex returns the position of name in plainFields, or -1.
+func plainFieldIndex(name []byte) int {
+	for i := range plainFields {
+		if string(name) == plainFields[i].name {
+			return i
+		}
 	}
+	return -1
+}
+
+// plainDecode returns the submission in body and its canonical payload if
+// body is a plain export body: at most MaxBodyBytes, no backslash, valid
+// UTF-8, one object whose members are known fields with non-empty string
+// values, each at most once, plus at most one well-formed "signatures"
+// array, and nothing but whitespace after it. The submission is not yet
+// validated.
+func plainDecode(body []byte) (*Submission, []byte, bool) {
+	if len(body) > MaxBodyBytes || bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
+		return nil, nil, false
+	}
+	text := string(body) // one copy; every field is a substring of it
 	s := plainScanner{b: body}
+	sub := &Submission{}
+	var seen uint32 // bit i: plainFields[i]; bit len(plainFields): signatures
 	s.space()
-	if !s.object(1) {
-		return nil, false
+	if !s.eat('{') {
+		return nil, nil, false
+	}
+	for first := true; ; first = false {
+		s.space()
+		if s.eat('}') {
+			if first {
+				return nil, nil, false // the general path names the missing fields
+			}
+			break
+		}
+		if !first && (!s.eat(',') || !s.spaced()) {
+			return nil, nil, false
+		}
+		name, ok := s.str()
+		if !ok || !s.colon() {
+			return nil, nil, false
+		}
+		bit := uint32(1) << len(plainFields)
+		if string(name) == "signatures" {
+			sigs, ok := s.signatures(text)
+			if !ok {
+				return nil, nil, false
+			}
+			sub.Signatures = sigs
+		} else {
+			i := plainFieldIndex(name)
+			if i < 0 {
+				return nil, nil, false
+			}
+			bit = 1 << i
+			v, ok := s.value(text)
+			if !ok {
+				return nil, nil, false
+			}
+			*plainFields[i].ptr(sub) = v
+		}
+		if seen&bit != 0 {
+			return nil, nil, false
+		}
+		seen |= bit
 	}
 	if s.space(); s.i != len(body) {
-		return nil, false
+		return nil, nil, false
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(body, &members) != nil {
-		return nil, false
-	}
-	return members, true
+	return sub, plainCanonical(sub), true
 }
 
-// plainCanonical returns the canonical payload of a plain body's checked
-// members: sorted (the names are ASCII, so byte order is UTF-16 order),
-// without "signatures", string values verbatim.
-func plainCanonical(members map[string]json.RawMessage) []byte {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for _, name := range slices.Sorted(maps.Keys(members)) {
-		if name == "signatures" {
+// plainCanonical returns the canonical payload of a plainly decoded
+// submission: its present fields in sorted order, values verbatim.
+func plainCanonical(sub *Submission) []byte {
+	b := make([]byte, 0, 768)
+	b = append(b, '{')
+	for i := range plainFields {
+		v := *plainFields[i].ptr(sub)
+		if v == "" {
 			continue
 		}
-		if b.Len() > 1 {
-			b.WriteByte(',')
+		if len(b) > 1 {
+			b = append(b, ',')
 		}
-		b.WriteByte('"')
-		b.WriteString(name)
-		b.WriteString(`":`)
-		b.Write(members[name])
+		b = append(b, '"')
+		b = append(b, plainFields[i].name...)
+		b = append(b, `":"`...)
+		b = append(b, v...)
+		b = append(b, '"')
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
 }
 
-// plainScanner is a recursive-descent recognizer of the plain subset of
-// JSON. It never decides that a body is invalid, only whether it is
-// plainly valid.
+// plainScanner is a recognizer of the plain shape. It never decides that a
+// body is invalid, only whether it is plainly valid.
 type plainScanner struct {
 	b []byte
 	i int
@@ -76,6 +153,12 @@ func (s *plainScanner) space() {
 	}
 }
 
+// spaced skips whitespace and reports that input remains.
+func (s *plainScanner) spaced() bool {
+	s.space()
+	return s.i < len(s.b)
+}
+
 func (s *plainScanner) eat(c byte) bool {
 	if s.i < len(s.b) && s.b[s.i] == c {
 		s.i++
@@ -84,87 +167,18 @@ func (s *plainScanner) eat(c byte) bool {
 	return false
 }
 
-// object recognizes an object at nesting depth (the top level is 1).
-func (s *plainScanner) object(depth int) bool {
-	if depth > maxDepth || !s.eat('{') {
-		return false
-	}
-	var keys [maxContainerItems][]byte
+// colon skips a ':' between whitespace.
+func (s *plainScanner) colon() bool {
 	s.space()
-	if s.eat('}') {
-		return true
-	}
-	for n := 0; n < maxContainerItems; n++ {
-		k, ok := s.str()
-		if !ok {
-			return false
-		}
-		for _, p := range keys[:n] {
-			if bytes.Equal(p, k) {
-				return false
-			}
-		}
-		keys[n] = k
-		s.space()
-		if !s.eat(':') {
-			return false
-		}
-		if s.space(); !s.value(depth) {
-			return false
-		}
-		if s.space(); s.eat('}') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
-		}
-		s.space()
-	}
-	return false
-}
-
-// array recognizes an array at nesting depth.
-func (s *plainScanner) array(depth int) bool {
-	if depth > maxDepth || !s.eat('[') {
+	if !s.eat(':') {
 		return false
 	}
 	s.space()
-	if s.eat(']') {
-		return true
-	}
-	for n := 0; n < maxContainerItems; n++ {
-		if !s.value(depth) {
-			return false
-		}
-		if s.space(); s.eat(']') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
-		}
-		s.space()
-	}
-	return false
+	return true
 }
 
-// value recognizes a string, object or array inside a container at depth.
-func (s *plainScanner) value(depth int) bool {
-	if s.i >= len(s.b) {
-		return false
-	}
-	switch s.b[s.i] {
-	case '"':
-		_, ok := s.str()
-		return ok
-	case '{':
-		return s.object(depth + 1)
-	case '[':
-		return s.array(depth + 1)
-	}
-	return false // numbers and literals take the general path
-}
-
-// str recognizes a string without escapes and returns its contents.
+// str recognizes a string without escapes or control characters and
+// returns its contents.
 func (s *plainScanner) str() ([]byte, bool) {
 	if !s.eat('"') {
 		return nil, false
@@ -180,4 +194,79 @@ func (s *plainScanner) str() ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// value recognizes a non-empty string and returns it as a substring of
+// text, the body as a string.
+func (s *plainScanner) value(text string) (string, bool) {
+	start := s.i + 1
+	v, ok := s.str()
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return text[start : start+len(v)], true
+}
+
+// signatures recognizes a "signatures" array of 1 to MaxDSSESignatures
+// objects, each with exactly the non-empty string members type ("dsse"),
+// keyId and signature.
+func (s *plainScanner) signatures(text string) ([]Signature, bool) {
+	if !s.eat('[') {
+		return nil, false
+	}
+	var sigs []Signature
+	for {
+		s.space()
+		if len(sigs) > 0 && s.eat(']') {
+			return sigs, true
+		}
+		if len(sigs) > 0 && (!s.eat(',') || !s.spaced()) {
+			return nil, false
+		}
+		if len(sigs) == verifier.MaxDSSESignatures {
+			return nil, false
+		}
+		sig, ok := s.signature(text)
+		if !ok {
+			return nil, false
+		}
+		sigs = append(sigs, sig)
+	}
+}
+
+// signature recognizes one entry of the signatures array.
+func (s *plainScanner) signature(text string) (Signature, bool) {
+	var sig Signature
+	if !s.eat('{') {
+		return sig, false
+	}
+	for n := range 3 {
+		s.space()
+		if n > 0 && (!s.eat(',') || !s.spaced()) {
+			return sig, false
+		}
+		name, ok := s.str()
+		if !ok || !s.colon() {
+			return sig, false
+		}
+		var dst *string
+		switch string(name) {
+		case "type":
+			dst = &sig.Type
+		case "keyId":
+			dst = &sig.KeyID
+		case "signature":
+			dst = &sig.Signature
+		default:
+			return sig, false
+		}
+		if *dst != "" {
+			return sig, false // a repeated member
+		}
+		if *dst, ok = s.value(text); !ok {
+			return sig, false
+		}
+	}
+	s.space()
+	return sig, s.eat('}') && sig.Type == SignatureTypeDSSE
 }

@@ -198,7 +198,7 @@ func (s *Store) publish(rec *ledger.Record, body []byte) {
 // which must belong to tenant, with its inclusion proof against the
 // latest checkpoint.
 func (s *Store) Get(ctx context.Context, tenant, key string) (*Proven, error) {
-	if !hashPattern.MatchString(key) {
+	if !isHash(key) {
 		return nil, fmt.Errorf("%w: idempotency key %s, want sha256: and 64 hex digits", ErrInvalidQuery, quote(key))
 	}
 	cur, found, err := loadState(s.log.Projection, key)
@@ -306,9 +306,9 @@ func (q Query) prefix() ([]byte, error) {
 		return nil, fmt.Errorf("%w: no tenant", ErrInvalidQuery)
 	case q.Limit < 0 || q.Limit > MaxLimit:
 		return nil, fmt.Errorf("%w: limit %d, want 1 to %d", ErrInvalidQuery, q.Limit, MaxLimit)
-	case q.ArtifactHash != "" && !hashPattern.MatchString(q.ArtifactHash):
+	case q.ArtifactHash != "" && !isHash(q.ArtifactHash):
 		return nil, fmt.Errorf("%w: artifactHash %s, want sha256: and 64 hex digits", ErrInvalidQuery, quote(q.ArtifactHash))
-	case q.RunID != "" && !uuidPattern.MatchString(q.RunID):
+	case q.RunID != "" && !isUUID(q.RunID):
 		return nil, fmt.Errorf("%w: runId %s, want a lowercase UUID", ErrInvalidQuery, quote(q.RunID))
 	case q.ArtifactHash != "" && q.RunID != "":
 		return artifactKey(q.Tenant, q.ArtifactHash, q.RunID), nil

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/assay-ledger/assay/verifier"
 )
@@ -69,6 +70,9 @@ func NewTimeline(sub *Submission, canonical []byte) (*Timeline, error) {
 // the signatures in submitted order. Its digest is the entry's
 // envelopeDigest.
 func Envelope(canonical []byte, sigs []Signature) ([]byte, error) {
+	if env, ok := plainEnvelope(canonical, sigs); ok {
+		return env, nil
+	}
 	type sig struct {
 		KeyID string `json:"keyid"`
 		Sig   string `json:"sig"`
@@ -86,6 +90,47 @@ func Envelope(canonical []byte, sigs []Signature) ([]byte, error) {
 		return nil, err
 	}
 	return verifier.CanonicalizeJSON(raw)
+}
+
+// plainEnvelope writes Envelope's canonical JSON directly when no key id
+// or signature needs escaping: the member names are already in RFC 8785
+// order and every value is then its own canonical form. It declines
+// otherwise, and Envelope canonicalizes the general way.
+func plainEnvelope(canonical []byte, sigs []Signature) ([]byte, bool) {
+	for _, s := range sigs {
+		if needsEscape(s.KeyID) || needsEscape(s.Signature) {
+			return nil, false
+		}
+	}
+	b := make([]byte, 0, 64+base64.StdEncoding.EncodedLen(len(canonical))+len(PayloadType)+len(sigs)*128)
+	b = append(b, `{"payload":"`...)
+	b = base64.StdEncoding.AppendEncode(b, canonical)
+	b = append(b, `","payloadType":"`+PayloadType+`","signatures":[`...)
+	for i, s := range sigs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"keyid":"`...)
+		b = append(b, s.KeyID...)
+		b = append(b, `","sig":"`...)
+		b = append(b, s.Signature...)
+		b = append(b, `"}`...)
+	}
+	return append(b, "]}"...), true
+}
+
+// needsEscape reports whether a string's JSON form may differ from its
+// bytes.
+func needsEscape(v string) bool {
+	if !utf8.ValidString(v) {
+		return true
+	}
+	for i := range len(v) {
+		if c := v[i]; c < 0x20 || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 func digest(b []byte) string {

@@ -5,21 +5,86 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
 )
 
-var (
-	// hashPattern is the contract's hash rule, verbatim.
-	hashPattern = regexp.MustCompile(`^sha256:[A-Fa-f0-9]{64}$`)
-	// uuidPattern is the canonical (lowercase, hyphenated) UUID text form.
-	uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	// timestampPattern is ISO-8601 extended format in UTC: date, 'T', time
-	// with seconds, optional fraction, 'Z'. No offsets, no lowercase.
-	timestampPattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$`)
-)
+// The contract's formats, as hand-written matchers: each is the regular
+// expression in its comment (TestMatchersAgreeWithPatterns and
+// FuzzMatchers hold them to it) at a twentieth of its cost, which matters
+// because every export runs several of them.
+
+// isHash reports whether v matches the contract's hash rule,
+// ^sha256:[A-Fa-f0-9]{64}$.
+func isHash(v string) bool {
+	h, ok := strings.CutPrefix(v, "sha256:")
+	if !ok || len(h) != 64 {
+		return false
+	}
+	for i := range len(h) {
+		if !isHexDigit(h[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// isUUID reports whether v is a UUID in canonical text form (lowercase,
+// hyphenated): ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$.
+func isUUID(v string) bool {
+	if len(v) != 36 {
+		return false
+	}
+	for i := range len(v) {
+		c := v[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isTimestampForm reports whether v is ISO-8601 extended format in UTC:
+// date, 'T', time with seconds, an optional fraction of 1 to 9 digits, 'Z';
+// no offsets, no lowercase: ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$.
+func isTimestampForm(v string) bool {
+	const layout = "dddd-dd-ddTdd:dd:dd"
+	if len(v) < len(layout)+1 || v[len(v)-1] != 'Z' {
+		return false
+	}
+	for i := range len(layout) {
+		if c := v[i]; layout[i] == 'd' && !isDigit(c) || layout[i] != 'd' && c != layout[i] {
+			return false
+		}
+	}
+	frac := v[len(layout) : len(v)-1]
+	if frac == "" {
+		return true
+	}
+	if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+		return false
+	}
+	for i := 1; i < len(frac); i++ {
+		if !isDigit(frac[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // casScheme prefixes every manifestPath and logsPath.
 const casScheme = "cas://"
@@ -71,7 +136,7 @@ func IdempotencyKey(runID, artifactHash, tenantID string) string {
 // order exports by startedAt, which string comparison would get wrong when
 // fractions differ in length.
 func ParseTimestamp(v string) (time.Time, error) {
-	if !timestampPattern.MatchString(v) {
+	if !isTimestampForm(v) {
 		return time.Time{}, fmt.Errorf("%w: %s, want UTC ISO-8601 like 2025-12-02T00:05:30Z", ErrInvalidTimestamp, quote(v))
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
@@ -99,7 +164,7 @@ func (s *Submission) checkRequired() error {
 }
 
 func checkRunID(v string) error {
-	if !uuidPattern.MatchString(v) {
+	if !isUUID(v) {
 		return fmt.Errorf("%w: %s, want a lowercase UUID like 3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6f", ErrInvalidRunID, quote(v))
 	}
 	return nil
@@ -107,7 +172,7 @@ func checkRunID(v string) error {
 
 // checkHash checks a hash field; an absent optional one passes.
 func checkHash(name, v string) error {
-	if v != "" && !hashPattern.MatchString(v) {
+	if v != "" && !isHash(v) {
 		return fmt.Errorf("%w: %s is %s, want sha256: and 64 hex digits", ErrInvalidHash, name, quote(v))
 	}
 	return nil

@@ -1,0 +1,51 @@
+package exports
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"testing"
+
+	"github.com/assay-ledger/assay/verifier"
+)
+
+// TestEnvelopeIsCanonical checks the directly written envelope against the
+// RFC 8785 canonicalization of the same envelope built with encoding/json,
+// for key ids and signatures with and without characters that need
+// escaping (those take the general path, and must come out the same).
+func TestEnvelopeIsCanonical(t *testing.T) {
+	canonical := []byte(`{"artifactHash":"sha256:00","runId":"x<y&z>"}`)
+	sig := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 64))
+	for _, sigs := range [][]Signature{
+		{{Type: "dsse", KeyID: "producer-1", Signature: sig}},
+		{{Type: "dsse", KeyID: "a", Signature: sig}, {Type: "dsse", KeyID: "b/c+d=é<>&", Signature: sig}},
+		{{Type: "dsse", KeyID: "quote\"back\\slash", Signature: sig}},
+		{{Type: "dsse", KeyID: "tab\tnl\nu\u2028", Signature: sig}},
+	} {
+		got, err := Envelope(canonical, sigs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type s struct {
+			KeyID string `json:"keyid"`
+			Sig   string `json:"sig"`
+		}
+		env := map[string]any{"payload": base64.StdEncoding.EncodeToString(canonical), "payloadType": PayloadType}
+		var list []s
+		for _, x := range sigs {
+			list = append(list, s{x.KeyID, x.Signature})
+		}
+		env["signatures"] = list
+		raw, err := json.Marshal(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := verifier.CanonicalizeJSON(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("Envelope:\n%s\nwant\n%s", got, want)
+		}
+	}
+}
