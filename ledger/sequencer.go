@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
 
 	"github.com/assay-ledger/assay/verifier"
 )
@@ -25,8 +26,9 @@ var errEarlierBatch = errors.New("an earlier batch failed to commit")
 type Appended struct {
 	Record     *Record
 	LeafHash   []byte
-	TreeSize   uint64 // size of the tree the batch produced
-	Checkpoint []byte // signed checkpoint note at TreeSize
+	TreeSize   uint64   // size of the tree the batch produced
+	Checkpoint []byte   // signed checkpoint note at TreeSize
+	Proof      [][]byte // inclusion proof of the entry in the tree of TreeSize
 }
 
 type request struct {
@@ -35,8 +37,34 @@ type request struct {
 }
 
 type result struct {
-	a   Appended
-	err error
+	a     Appended
+	err   error
+	nodes batchNodes // of the entry's batch, for its inclusion proof
+}
+
+// batchNodes maps the tree nodes a batch can prove its entries with to
+// their hashes: the perfect subtrees covering the tree the batch was staged
+// on, and every node its entries completed. An inclusion proof of an entry
+// of the batch in the batch's tree needs no other node, so each caller
+// computes its own proof from memory, in its own goroutine, without a read.
+type batchNodes map[compact.NodeID][]byte
+
+// proof returns the inclusion proof of the entry at index in the tree of
+// size, or false if a node it needs is not in the map (the entry is not in
+// the batch the map belongs to).
+func (b batchNodes) proof(index, size uint64) ([][]byte, bool) {
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, false
+	}
+	hashes := make([][]byte, len(nodes.IDs))
+	for i, id := range nodes.IDs {
+		if hashes[i] = b[id]; hashes[i] == nil {
+			return nil, false
+		}
+	}
+	p, err := nodes.Rehash(hashes, verifier.NodeHash)
+	return p, err == nil
 }
 
 // staged is a batch applied and written into its Badger transaction, waiting
@@ -52,6 +80,7 @@ type staged struct {
 	rng      *compact.Range    // compact range after the batch
 	cp       []byte            // signed checkpoint of head
 	overlay  map[string][]byte // the batch's projection writes
+	nodes    batchNodes        // for the inclusion proofs of the batch's entries; nil for imports
 	barrier  chan struct{}     // when set, not a batch: closed by the committer when reached
 }
 
@@ -64,8 +93,9 @@ type pipeline struct {
 }
 
 // Append adds one entry. It returns after the entry's batch, its projection
-// writes and the batch's signed checkpoint are committed to disk, or with the
-// error of the entry's Applier (nothing of the entry is written then). A
+// writes and the batch's signed checkpoint are committed to disk, with the
+// entry's inclusion proof against that checkpoint, or with the error of the
+// entry's Applier (nothing of the entry is written then). A
 // context cancelled before the sequencer takes the entry abandons it; once
 // taken, Append waits for the batch so that its answer is definite.
 func (l *Log) Append(ctx context.Context, e Entry) (Appended, error) {
@@ -85,7 +115,19 @@ func (l *Log) Append(ctx context.Context, e Entry) (Appended, error) {
 		return Appended{}, ErrClosed
 	}
 	r := <-req.done
-	return r.a, r.err
+	if r.err != nil {
+		return r.a, r.err
+	}
+	var ok bool
+	if r.a.Proof, ok = r.nodes.proof(r.a.Record.Index, r.a.TreeSize); !ok {
+		// Not reached while batchNodes holds what it documents
+		// (TestAppendProofs); reading the nodes is the safe answer.
+		var err error
+		if r.a.Proof, err = l.InclusionProof(r.a.Record.Index, r.a.TreeSize); err != nil {
+			return r.a, fmt.Errorf("entry %d committed, but its inclusion proof failed: %w", r.a.Record.Index, err)
+		}
+	}
+	return r.a, nil
 }
 
 // run is the sequencer: it takes every request waiting at that moment (up to
@@ -158,10 +200,15 @@ func (l *Log) stage(w *pipeline, batch []*request) *staged {
 		w.inflight = w.inflight[1:]
 	}
 	st := &staged{batch: batch, results: make([]result, len(batch)), base: w.size, txn: l.db.NewTransactionAt(l.readTs.Load(), true)}
-	rng, err := l.fact.NewRange(0, w.size, append([][]byte(nil), w.rng.Hashes()...))
+	baseHashes := append([][]byte(nil), w.rng.Hashes()...)
+	rng, err := l.fact.NewRange(0, w.size, baseHashes)
 	if err != nil {
 		st.werr = err
 		return st
+	}
+	st.nodes = batchNodes{}
+	for i, id := range compact.RangeNodes(0, w.size, nil) {
+		st.nodes[id] = baseHashes[i]
 	}
 	overlays := make([]map[string][]byte, len(w.inflight))
 	for i, p := range w.inflight {
@@ -209,7 +256,12 @@ func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record) (
 	}
 	var nodes [][]byte // the subtrees this leaf completes, level 0 first
 	lh := verifier.LeafHash(rec.Bytes)
-	st.fail(rng.Append(lh, func(_ compact.NodeID, h []byte) { nodes = append(nodes, h) }))
+	st.fail(rng.Append(lh, func(id compact.NodeID, h []byte) {
+		nodes = append(nodes, h)
+		if st.nodes != nil {
+			st.nodes[id] = h
+		}
+	}))
 	st.set(entryKey(rec.Index), entryValue(nodes, rec.Bytes))
 	st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, rec.Index))
 	st.indexDigests(rec)
@@ -257,6 +309,7 @@ func (l *Log) commit(st *staged) {
 		l.publish(st)
 		for _, i := range st.accepted {
 			st.results[i].a.TreeSize, st.results[i].a.Checkpoint = st.head.size, st.cp
+			st.results[i].nodes = st.nodes
 		}
 	}
 	for i, r := range st.batch {
