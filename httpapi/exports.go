@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -89,7 +94,7 @@ func (h exportRoutes) submit(r *http.Request) (any, error) {
 		return nil, exportProblem(err)
 	}
 	hdr := http.Header{"Location": {ExportsPath + "/" + p.Key}}
-	return &Response{Status: http.StatusCreated, Header: hdr, Value: newExportReceipt(p)}, nil
+	return &Response{Status: http.StatusCreated, Header: hdr, ContentType: "application/json", Body: newExportReceipt(p).appendJSON(nil)}, nil
 }
 
 func (h exportRoutes) get(r *http.Request) (any, error) {
@@ -182,6 +187,73 @@ func newExportReceipt(p *exports.Proven) ExportReceipt {
 	return ExportReceipt{Type: p.Type, IdempotencyKey: p.Key, Status: p.Status, Index: p.Index,
 		LeafHash: verifier.LeafHash(p.Entry), Entry: p.Entry, TreeSize: p.TreeSize,
 		Checkpoint: string(p.Checkpoint), InclusionProof: Hashes(p.Proof)}
+}
+
+// appendJSON appends r as Server.write's JSON encoder writes it (no HTML
+// escaping, a final newline), without the encoder's reflection and its
+// second pass over the entry bytes, which are the ledger's own compact
+// JSON. A string that needs escaping is encoded by encoding/json.
+func (r ExportReceipt) appendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, r.Type)
+	b = append(b, `,"idempotencyKey":`...)
+	b = appendJSONString(b, r.IdempotencyKey)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, r.Status)
+	b = append(b, `,"index":`...)
+	b = strconv.AppendUint(b, r.Index, 10)
+	b = append(b, `,"leaf_hash":"`...)
+	b = hex.AppendEncode(b, r.LeafHash)
+	b = append(b, `","entry":`...)
+	b = append(b, r.Entry...)
+	b = append(b, `,"tree_size":`...)
+	b = strconv.AppendUint(b, r.TreeSize, 10)
+	b = append(b, `,"checkpoint":`...)
+	b = appendJSONString(b, r.Checkpoint)
+	b = append(b, `,"inclusion_proof":[`...)
+	for i, h := range r.InclusionProof {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = hex.AppendEncode(b, h)
+		b = append(b, '"')
+	}
+	return append(b, "]}\n"...)
+}
+
+// appendJSONString appends s as a JSON string the way an encoder without
+// HTML escaping writes it. Newlines (checkpoints are full of them) are
+// escaped here; a string with any other character the encoder escapes is
+// left to it.
+func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) || strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029") {
+		return appendEncoded(b, s)
+	}
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 && c != '\n' || c == '"' || c == '\\' {
+			return appendEncoded(b, s)
+		}
+	}
+	b = append(b, '"')
+	for len(s) > 0 {
+		line, rest, found := strings.Cut(s, "\n")
+		b = append(b, line...)
+		if found {
+			b = append(b, `\n`...)
+		}
+		s = rest
+	}
+	return append(b, '"')
+}
+
+// appendEncoded appends s encoded by encoding/json without HTML escaping.
+func appendEncoded(b []byte, s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
 // exportProblem turns an error of the exports package into its problem,
