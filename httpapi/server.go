@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -169,6 +170,11 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, v any) {
 	status := resp.Status
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		// Without it, net/http sends any body over its 2 KiB buffer
+		// (a receipt with its proof) chunked.
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // a failed write means the client went away
