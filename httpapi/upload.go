@@ -1,18 +1,17 @@
 package httpapi
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"strings"
 
 	"github.com/gorilla/mux"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/httpapi/internal/formdata"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -151,7 +150,7 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 		return nil, p
 	}
 	for {
-		part, err := mr.NextRawPart()
+		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
 		}
@@ -177,16 +176,21 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 	return &Response{Status: http.StatusCreated, Value: UploadResult{Files: added}}, nil
 }
 
-// multipartReader reads r's multipart/form-data body through a large
-// buffer, so that parts are scanned in big reads rather than the 4 KiB of
-// http.Request.MultipartReader.
-func multipartReader(r *http.Request) (*multipart.Reader, error) {
+// multipartReader reads r's multipart/form-data body with formdata, which
+// scans parts in large reads (rather than the 4 KiB of
+// http.Request.MultipartReader) and reads big files straight into the
+// store's buffers.
+func multipartReader(r *http.Request) (*formdata.Reader, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, NewProblem(http.StatusBadRequest, TypeInvalidMultipart,
-			"Content-Type %q: want multipart/form-data with a boundary and file parts", echo(r.Header.Get("Content-Type")))
+	var mr *formdata.Reader
+	if err == nil && mt == "multipart/form-data" {
+		mr, err = formdata.NewReader(r.Body, params["boundary"], readAheadSize)
 	}
-	return multipart.NewReader(bufio.NewReaderSize(r.Body, readAheadSize), params["boundary"]), nil
+	if err != nil || mt != "multipart/form-data" {
+		return nil, NewProblem(http.StatusBadRequest, TypeInvalidMultipart,
+			"Content-Type %q: want multipart/form-data with a boundary of 1 to 70 bytes and file parts", echo(r.Header.Get("Content-Type")))
+	}
+	return mr, nil
 }
 
 // multipartProblem turns errMultipart into its problem; other errors pass.

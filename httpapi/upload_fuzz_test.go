@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime/multipart"
 	"testing"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/httpapi/internal/formdata"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -21,9 +21,12 @@ func FuzzMultipartUpload(f *testing.F) {
 	f.Add([]byte("--B\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%00b\r\n\r\nx\r\n--B--\r\n"))
 	f.Add([]byte("--B\r\nContent-Disposition: form-data; name=\"file\"\r\nX-Assay-Path: ../x\r\nX-Assay-Digest: sha256:00\r\n\r\nx\r\n--B--\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		mr := multipart.NewReader(bytes.NewReader(body), "B")
+		mr, err := formdata.NewReader(bytes.NewReader(body), "B", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for range 16 {
-			p, err := mr.NextRawPart()
+			p, err := mr.NextPart()
 			if err != nil {
 				return
 			}
