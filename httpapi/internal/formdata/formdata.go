@@ -69,11 +69,12 @@ type Reader struct {
 	r, w int   // buf[r:w] is read from src and not yet consumed
 	err  error // first error of src: no more bytes after buf[r:w]
 
-	nl               []byte // "\r\n", or "\n" once the first delimiter line ends so
-	nlDashBoundary   []byte // nl + "--" + boundary: ends a part body
-	dashBoundary     []byte // "--" + boundary: starts a delimiter line
-	dashBoundaryDash []byte // "--" + boundary + "--": the close delimiter
-	parts            int    // parts returned so far
+	nl               []byte    // "\r\n", or "\n" once the first delimiter line ends so
+	nlDashBoundary   []byte    // nl + "--" + boundary: ends a part body
+	skip             [256]byte // how far index may move on after each byte (see setDelimiter)
+	dashBoundary     []byte    // "--" + boundary: starts a delimiter line
+	dashBoundaryDash []byte    // "--" + boundary + "--": the close delimiter
+	parts            int       // parts returned so far
 	cur              *Part
 }
 
@@ -84,14 +85,54 @@ func NewReader(src io.Reader, boundary string, size int) (*Reader, error) {
 		return nil, fmt.Errorf("%w: boundary %q: want 1 to %d bytes and no line break", ErrMalformed, boundary, maxBoundary)
 	}
 	b := []byte("\r\n--" + boundary + "--")
-	return &Reader{
+	mr := &Reader{
 		src:              src,
 		buf:              make([]byte, max(size, MinBuffer)),
 		nl:               b[:2],
-		nlDashBoundary:   b[:len(b)-2],
 		dashBoundary:     b[2 : len(b)-2],
 		dashBoundaryDash: b[2:],
-	}, nil
+	}
+	mr.setDelimiter(b[:len(b)-2])
+	return mr, nil
+}
+
+// setDelimiter sets what ends a part body, d, and the skip table of
+// index: for each byte, how far the end of a possible d may move past it,
+// that is the distance from the byte's last place in d (the final byte
+// aside) to the end of d, or all of d where it does not occur.
+func (mr *Reader) setDelimiter(d []byte) {
+	mr.nlDashBoundary = d
+	for c := range mr.skip {
+		mr.skip[c] = byte(len(d))
+	}
+	for i, c := range d[:len(d)-1] {
+		mr.skip[c] = byte(len(d) - 1 - i)
+	}
+}
+
+// index returns the index of the first delimiter in b, or -1. A delimiter
+// is 5 to 74 bytes long, so index looks at one byte in many: a byte that
+// is not in the delimiter rules out every place of it that would cover
+// the byte (Horspool's search), and in most data most bytes are not. When
+// the skips get short (data made of the delimiter's bytes), bytes.Index
+// takes over, which keeps the worst case linear.
+func (mr *Reader) index(b []byte) int {
+	d := mr.nlDashBoundary
+	last := d[len(d)-1]
+	for pos, steps := 0, 0; pos+len(d) <= len(b); steps++ {
+		c := b[pos+len(d)-1]
+		if c == last && bytes.Equal(b[pos:pos+len(d)-1], d[:len(d)-1]) {
+			return pos
+		}
+		pos += int(mr.skip[c])
+		if steps >= 64 && steps*8 > pos {
+			if i := bytes.Index(b[pos:], d); i >= 0 {
+				return pos + i
+			}
+			return -1
+		}
+	}
+	return -1
 }
 
 // Part is one part of a multipart body: its header and, through Read,
@@ -176,7 +217,7 @@ func (mr *Reader) isBoundaryDelimiterLine(line []byte) bool {
 	rest = skipLWSP(rest)
 	if mr.parts == 0 && len(rest) == 1 && rest[0] == '\n' {
 		mr.nl = mr.nl[1:]
-		mr.nlDashBoundary = mr.nlDashBoundary[1:]
+		mr.setDelimiter(mr.nlDashBoundary[1:])
 	}
 	return bytes.Equal(rest, mr.nl)
 }
@@ -335,7 +376,7 @@ func (mr *Reader) scan(b []byte, start bool, srcErr error) (int, error) {
 		}
 	}
 	delim := mr.nlDashBoundary
-	if i := bytes.Index(b, delim); i >= 0 {
+	if i := mr.index(b); i >= 0 {
 		return decide(b, i, len(delim), srcErr)
 	}
 	if bytes.HasPrefix(delim, b) {

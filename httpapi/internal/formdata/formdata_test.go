@@ -251,6 +251,57 @@ func defuse(body []byte, boundary string) []byte {
 	return out
 }
 
+// FuzzIndex checks the delimiter search against bytes.Index.
+func FuzzIndex(f *testing.F) {
+	f.Add([]byte("abc\r\n--B\r\n"), "B", false)
+	f.Add([]byte(strings.Repeat("-", 300)+"\n--"+strings.Repeat("-", 70)), strings.Repeat("-", 70), true)
+	f.Fuzz(func(t *testing.T, b []byte, boundary string, lf bool) {
+		mr, err := NewReader(nil, boundary, 0)
+		if err != nil {
+			return
+		}
+		if lf {
+			mr.setDelimiter(mr.nlDashBoundary[1:])
+		}
+		if got, want := mr.index(b), bytes.Index(b, mr.nlDashBoundary); got != want {
+			t.Fatalf("index(%q) of %q = %d, want %d", b, mr.nlDashBoundary, got, want)
+		}
+	})
+}
+
+// TestIndex checks the delimiter search against bytes.Index where it skips
+// far, where it falls back to bytes.Index and where it finds nothing.
+func TestIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := make([]byte, 1<<20)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	long := strings.Repeat("-", maxBoundary)
+	tests := []struct {
+		name, boundary string
+		b              []byte
+	}{
+		{"random bytes, no delimiter", "0123456789abcdef", random},
+		{"delimiter at the end of random bytes", "0123456789abcdef", append(bytes.Clone(random), "\r\n--0123456789abcdef"...)},
+		{"delimiter at the start", "B", []byte("\r\n--Bxyz")},
+		{"dashes around a boundary of dashes", long, []byte(strings.Repeat("-", 5000) + "\r\n--" + long + strings.Repeat("-", 100))},
+		{"near-delimiters, then one", "ab", []byte(strings.Repeat("\r\n--a\r\n-", 2000) + "\r\n--ab")},
+		{"shorter than the delimiter", "abc", []byte("\r\n--ab")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mr, err := NewReader(nil, tt.boundary, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := mr.index(tt.b), bytes.Index(tt.b, mr.nlDashBoundary); got != want {
+				t.Fatalf("index = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
 // TestReaderRefuses lists bodies and boundaries that must be refused, with
 // the error each gives.
 func TestReaderRefuses(t *testing.T) {
