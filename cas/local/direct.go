@@ -11,10 +11,12 @@ import (
 // Plain blobs (neither compressed nor encrypted) are streamed through
 // directBufs buffers of directBufSize bytes each, aligned for O_DIRECT:
 // while one is being received, those before it are hashed and written.
+// Three of 4 MiB beat four of 2 MiB by about 10% in the upload bench (half
+// the O_DIRECT requests and wake-ups) for 4 MiB more per Put.
 const (
 	directAlign   = 4096 // O_DIRECT alignment of addresses, lengths and offsets (covers 512 and 4096-byte sectors)
-	directBufSize = 2 << 20
-	directBufs    = 4
+	directBufSize = 4 << 20
+	directBufs    = 3
 )
 
 // writeBehindEvery is how many bytes are written through the page cache
