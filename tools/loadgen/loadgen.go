@@ -16,6 +16,7 @@ package loadgen
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -79,6 +80,9 @@ type client struct {
 	conn net.Conn
 	br   *bufio.Reader // reads conn; nil when conn must be dialed again
 	buf  []byte        // the request being written
+	body bytes.Buffer  // the answer being read, reused
+	url  string        // the URL u was parsed from
+	u    *url.URL
 	lat  []time.Duration
 	errs int
 	err  error
@@ -151,10 +155,14 @@ func (c *client) drop() {
 // do sends r on the client's connection, dialing it first if needed, and
 // reads the answer, which must have status want.
 func (c *client) do(r Request, want int) error {
-	u, err := url.Parse(r.URL)
-	if err != nil {
-		return err
+	if r.URL != c.url || c.u == nil {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			return err
+		}
+		c.url, c.u = r.URL, u
 	}
+	u := c.u
 	if u.Scheme != "http" {
 		return fmt.Errorf("loadgen speaks plain HTTP only, not %q", u.Scheme)
 	}
@@ -177,7 +185,8 @@ func (c *client) do(r Request, want int) error {
 		c.drop()
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	c.body.Reset()
+	_, err = c.body.ReadFrom(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if err != nil || resp.Close {
 		c.drop()
@@ -186,7 +195,7 @@ func (c *client) do(r Request, want int) error {
 		return err
 	}
 	if resp.StatusCode != want {
-		return fmt.Errorf("status %d, want %d: %.200s", resp.StatusCode, want, body)
+		return fmt.Errorf("status %d, want %d: %.200s", resp.StatusCode, want, c.body.Bytes())
 	}
 	return nil
 }
