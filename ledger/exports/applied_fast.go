@@ -6,13 +6,15 @@ import (
 	"unicode/utf8"
 )
 
-// timelineNames are the top-level members a timeline body may have: those
-// of Submission and of Timeline, exactly as Timeline.Marshal spells them.
-var timelineNames = map[string]bool{
-	"runId": true, "jobType": true, "artifactHash": true, "policyHash": true, "startedAt": true, "completedAt": true,
-	"status": true, "manifestPath": true, "logsPath": true, "tenantId": true, "environment": true,
-	"idempotencyKey": true, "bundleId": true, "scanId": true, "signatures": true, "timeline": true,
-	"payloadDigest": true, "envelopeDigest": true, "policyIndex": true, "previousStatus": true, "previousIndex": true,
+// timelineOwnNames are the members Timeline adds to those of a
+// Submission, as Timeline.Marshal spells them.
+var timelineOwnNames = map[string]bool{"timeline": true, "payloadDigest": true, "envelopeDigest": true,
+	"policyIndex": true, "previousStatus": true, "previousIndex": true}
+
+// isTimelineName reports whether name is a top-level member of a timeline
+// body.
+func isTimelineName(name []byte) bool {
+	return fieldIndex(name) >= 0 || string(name) == "signatures" || timelineOwnNames[string(name)]
 }
 
 // decodeAppliedPlain reads the applied fields of a timeline body without
@@ -42,7 +44,7 @@ func decodeAppliedPlain(body []byte) (*applied, bool) {
 			return nil, false
 		}
 		name, ok := s.str()
-		if !ok || !s.colon() || !timelineNames[string(name)] || seen[string(name)] {
+		if !ok || !s.colon() || !isTimelineName(name) || seen[string(name)] {
 			return nil, false
 		}
 		seen[string(name)] = true

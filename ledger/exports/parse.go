@@ -197,25 +197,40 @@ func syntaxCause(err error) error {
 	return err
 }
 
-// stringFields maps each string-valued member of an export to the
-// Submission field it fills.
-func stringFields(s *Submission) map[string]*string {
-	return map[string]*string{
-		"runId":          &s.RunID,
-		"jobType":        &s.JobType,
-		"artifactHash":   &s.ArtifactHash,
-		"policyHash":     &s.PolicyHash,
-		"startedAt":      &s.StartedAt,
-		"completedAt":    &s.CompletedAt,
-		"status":         &s.Status,
-		"manifestPath":   &s.ManifestPath,
-		"logsPath":       &s.LogsPath,
-		"tenantId":       &s.TenantID,
-		"environment":    &s.Environment,
-		"idempotencyKey": &s.IdempotencyKey,
-		"bundleId":       &s.BundleID,
-		"scanId":         &s.ScanID,
+// submissionField is one string member of an export: its name and the
+// Submission field it fills. submissionFields lists them in RFC 8785 order
+// (byte order of the names, which are ASCII), the order a canonical
+// payload has them in.
+type submissionField struct {
+	name string
+	ptr  func(*Submission) *string
+}
+
+var submissionFields = [...]submissionField{
+	{"artifactHash", func(s *Submission) *string { return &s.ArtifactHash }},
+	{"bundleId", func(s *Submission) *string { return &s.BundleID }},
+	{"completedAt", func(s *Submission) *string { return &s.CompletedAt }},
+	{"environment", func(s *Submission) *string { return &s.Environment }},
+	{"idempotencyKey", func(s *Submission) *string { return &s.IdempotencyKey }},
+	{"jobType", func(s *Submission) *string { return &s.JobType }},
+	{"logsPath", func(s *Submission) *string { return &s.LogsPath }},
+	{"manifestPath", func(s *Submission) *string { return &s.ManifestPath }},
+	{"policyHash", func(s *Submission) *string { return &s.PolicyHash }},
+	{"runId", func(s *Submission) *string { return &s.RunID }},
+	{"scanId", func(s *Submission) *string { return &s.ScanID }},
+	{"startedAt", func(s *Submission) *string { return &s.StartedAt }},
+	{"status", func(s *Submission) *string { return &s.Status }},
+	{"tenantId", func(s *Submission) *string { return &s.TenantID }},
+}
+
+// fieldIndex returns the position of name in submissionFields, or -1.
+func fieldIndex[T string | []byte](name T) int {
+	for i := range submissionFields {
+		if string(name) == submissionFields[i].name {
+			return i
+		}
 	}
+	return -1
 }
 
 // fromMembers fills a Submission from the members of a syntactically
@@ -224,7 +239,6 @@ func stringFields(s *Submission) map[string]*string {
 // always reports the same one.
 func fromMembers(members map[string]json.RawMessage) (*Submission, error) {
 	sub := &Submission{}
-	fields := stringFields(sub)
 	for _, name := range slices.Sorted(maps.Keys(members)) {
 		raw := members[name]
 		if name == "signatures" {
@@ -235,11 +249,11 @@ func fromMembers(members map[string]json.RawMessage) (*Submission, error) {
 			sub.Signatures = sigs
 			continue
 		}
-		dst, ok := fields[name]
-		if !ok {
+		i := fieldIndex(name)
+		if i < 0 {
 			return nil, fmt.Errorf("%w: %s is not an export field", ErrUnknownField, quote(name))
 		}
-		if err := decodeString(name, raw, dst); err != nil {
+		if err := decodeString(name, raw, submissionFields[i].ptr(sub)); err != nil {
 			return nil, err
 		}
 	}

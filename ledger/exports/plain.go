@@ -20,41 +20,6 @@ import (
 // path, which gives the precise error; FuzzDecode holds the two paths to
 // the same answers.
 
-// plainField is one string member of an export: its name and where it
-// goes. plainFields lists them in RFC 8785 order (byte order of the
-// names, which are ASCII), the order the canonical payload writes them in.
-type plainField struct {
-	name string
-	ptr  func(*Submission) *string
-}
-
-var plainFields = [...]plainField{
-	{"artifactHash", func(s *Submission) *string { return &s.ArtifactHash }},
-	{"bundleId", func(s *Submission) *string { return &s.BundleID }},
-	{"completedAt", func(s *Submission) *string { return &s.CompletedAt }},
-	{"environment", func(s *Submission) *string { return &s.Environment }},
-	{"idempotencyKey", func(s *Submission) *string { return &s.IdempotencyKey }},
-	{"jobType", func(s *Submission) *string { return &s.JobType }},
-	{"logsPath", func(s *Submission) *string { return &s.LogsPath }},
-	{"manifestPath", func(s *Submission) *string { return &s.ManifestPath }},
-	{"policyHash", func(s *Submission) *string { return &s.PolicyHash }},
-	{"runId", func(s *Submission) *string { return &s.RunID }},
-	{"scanId", func(s *Submission) *string { return &s.ScanID }},
-	{"startedAt", func(s *Submission) *string { return &s.StartedAt }},
-	{"status", func(s *Submission) *string { return &s.Status }},
-	{"tenantId", func(s *Submission) *string { return &s.TenantID }},
-}
-
-// plainFieldIndex returns the position of name in plainFields, or -1.
-func plainFieldIndex(name []byte) int {
-	for i := range plainFields {
-		if string(name) == plainFields[i].name {
-			return i
-		}
-	}
-	return -1
-}
-
 // plainDecode returns the submission in body and its canonical payload if
 // body is a plain export body: at most MaxBodyBytes, no backslash, valid
 // UTF-8, one object whose members are known fields with non-empty string
@@ -68,7 +33,7 @@ func plainDecode(body []byte) (*Submission, []byte, bool) {
 	text := string(body) // one copy; every field is a substring of it
 	s := plainScanner{b: body}
 	sub := &Submission{}
-	var seen uint32 // bit i: plainFields[i]; bit len(plainFields): signatures
+	var seen uint32 // bit i: submissionFields[i]; bit len(submissionFields): signatures
 	s.space()
 	if !s.eat('{') {
 		return nil, nil, false
@@ -88,7 +53,7 @@ func plainDecode(body []byte) (*Submission, []byte, bool) {
 		if !ok || !s.colon() {
 			return nil, nil, false
 		}
-		bit := uint32(1) << len(plainFields)
+		bit := uint32(1) << len(submissionFields)
 		if string(name) == "signatures" {
 			sigs, ok := s.signatures(text)
 			if !ok {
@@ -96,7 +61,7 @@ func plainDecode(body []byte) (*Submission, []byte, bool) {
 			}
 			sub.Signatures = sigs
 		} else {
-			i := plainFieldIndex(name)
+			i := fieldIndex(name)
 			if i < 0 {
 				return nil, nil, false
 			}
@@ -105,7 +70,7 @@ func plainDecode(body []byte) (*Submission, []byte, bool) {
 			if !ok {
 				return nil, nil, false
 			}
-			*plainFields[i].ptr(sub) = v
+			*submissionFields[i].ptr(sub) = v
 		}
 		if seen&bit != 0 {
 			return nil, nil, false
@@ -123,8 +88,8 @@ func plainDecode(body []byte) (*Submission, []byte, bool) {
 func plainCanonical(sub *Submission) []byte {
 	b := make([]byte, 0, 768)
 	b = append(b, '{')
-	for i := range plainFields {
-		v := *plainFields[i].ptr(sub)
+	for i := range submissionFields {
+		v := *submissionFields[i].ptr(sub)
 		if v == "" {
 			continue
 		}
@@ -132,7 +97,7 @@ func plainCanonical(sub *Submission) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, plainFields[i].name...)
+		b = append(b, submissionFields[i].name...)
 		b = append(b, `":"`...)
 		b = append(b, v...)
 		b = append(b, '"')
