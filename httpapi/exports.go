@@ -94,7 +94,7 @@ func (h exportRoutes) submit(r *http.Request) (any, error) {
 		return nil, exportProblem(err)
 	}
 	hdr := http.Header{"Location": {ExportsPath + "/" + p.Key}}
-	return &Response{Status: http.StatusCreated, Header: hdr, ContentType: "application/json", Body: newExportReceipt(p).appendJSON(nil)}, nil
+	return &Response{Status: http.StatusCreated, Header: hdr, Value: newExportReceipt(p)}, nil
 }
 
 func (h exportRoutes) get(r *http.Request) (any, error) {
@@ -192,7 +192,8 @@ func newExportReceipt(p *exports.Proven) ExportReceipt {
 // appendJSON appends r as Server.write's JSON encoder writes it (no HTML
 // escaping, a final newline), without the encoder's reflection and its
 // second pass over the entry bytes, which are the ledger's own compact
-// JSON. A string that needs escaping is encoded by encoding/json.
+// JSON: receipts answer every export. A string that needs escaping is
+// encoded by encoding/json.
 func (r ExportReceipt) appendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
 	b = appendJSONString(b, r.Type)
