@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,30 +10,15 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 )
 
-const testOrigin = "assay.test/log"
-
-// stepClock is the injected clock: each reading is one second after the last.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Second)
-	return c.t
-}
+const testOrigin = ledgertest.Origin
 
 // testWriter sends log lines to t.Log.
 type testWriter struct{ t testing.TB }
@@ -65,22 +49,7 @@ type fixture struct {
 // returns the ledger and the key's verifier.
 func openLedger(t testing.TB, dir string, logger *slog.Logger, appliers map[string]ledger.Applier) (*ledger.Log, string) {
 	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	lg, err := ledger.Open(ledger.Config{Dir: filepath.Join(dir, "ledger"), Origin: testOrigin, Signer: signer,
-		Now: clock.Now, Logger: logger, Appliers: appliers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
-	return lg, vkey
+	return ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Logger: logger, Appliers: appliers})
 }
 
 func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixture {

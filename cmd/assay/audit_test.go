@@ -19,6 +19,7 @@ import (
 
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 )
 
 // forkedLogs are several ledgers signed by one key, served one at a time
@@ -62,14 +63,8 @@ func newForkedLogs(t *testing.T) *forkedLogs {
 // common entries then own entries tagged with name; the first common
 // entries are byte-identical across ledgers.
 func (f *forkedLogs) add(name string, common, own int) {
-	s, _ := note.NewSigner(f.skey)
 	logger := slog.New(slog.NewTextHandler(testWriter{f.t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	l, err := ledger.Open(ledger.Config{Dir: f.t.TempDir(), Origin: testOrigin, Signer: s, Now: clock.Now, Logger: logger})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { l.Close() })
+	l, _ := ledgertest.Open(f.t, f.t.TempDir(), ledgertest.Options{Key: f.skey, Logger: logger})
 	api, err := httpapi.New(httpapi.Config{Log: l, Tokens: httpapi.OpenTokens(f.tokens), Logger: logger})
 	if err != nil {
 		f.t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,15 +12,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 )
 
-const testOrigin = "assay.test/log"
+const testOrigin = ledgertest.Origin
 
 // run executes the assay command tree in-process and returns its stdout.
 func run(ctx context.Context, args ...string) (string, error) {
@@ -32,18 +29,6 @@ func run(ctx context.Context, args ...string) (string, error) {
 	root.SetErr(&errOut)
 	err := root.ExecuteContext(ctx)
 	return out.String(), err
-}
-
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Second)
-	return c.t
 }
 
 type testWriter struct{ t testing.TB }
@@ -76,18 +61,9 @@ func (ts *testServer) setTamper(fn tamper) {
 func newTestServer(t *testing.T, n int) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := note.NewSigner(skey)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	lg, err := ledger.Open(ledger.Config{Dir: filepath.Join(dir, "ledger"), Origin: testOrigin, Signer: signer, Now: clock.Now, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	clock := ledgertest.NewClock()
+	lg, vkey := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Now: clock.Now, Logger: logger})
 	tokens := filepath.Join(dir, httpapi.TokenFile)
 	tok, err := httpapi.CreateToken(tokens, httpapi.Identity{Name: "auditor", Tenant: "acme", Scopes: []string{httpapi.ScopeLogRead}}, clock.Now())
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -46,19 +46,9 @@ func newKeys(t testing.TB, name string) keys {
 }
 
 func openLog(t testing.TB, k keys, org string) *ledger.Log {
-	s, err := note.NewSigner(k.skey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	l, err := ledger.Open(ledger.Config{Dir: t.TempDir(), Origin: org, Signer: s,
-		Now:      func() time.Time { return clock },
-		Appliers: map[string]ledger.Applier{"test.count": counter},
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l, _ := ledgertest.Open(t, t.TempDir(), ledgertest.Options{Origin: org, Key: k.skey,
+		Now: func() time.Time { return clock }, Appliers: map[string]ledger.Applier{"test.count": counter}})
 	return l
 }
 

@@ -3,48 +3,22 @@ package catalog
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 	"github.com/assay-ledger/assay/verifier"
 )
 
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Second)
-	return c.t
-}
-
 func openLog(t *testing.T, dir string) *ledger.Log {
 	t.Helper()
-	skey, _, err := note.GenerateKey(rand.Reader, "assay.test/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := note.NewSigner(skey)
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	lg, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.test/catalog", Signer: signer, Now: clock.Now, Appliers: Appliers()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close() })
+	lg, _ := ledgertest.Open(t, dir, ledgertest.Options{Origin: "assay.test/catalog", Appliers: Appliers()})
 	return lg
 }
 

@@ -7,18 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/events"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -31,37 +28,10 @@ type rawSigner struct {
 func (s rawSigner) Name() string                    { return s.name }
 func (s rawSigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
 
-// clock is the injected clock: one second per reading.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Second)
-	return c.t
-}
-
 // openLog opens a real ledger with the export Appliers in a temp dir.
 func openLog(t *testing.T) *ledger.Log {
 	t.Helper()
-	skey, _, err := note.GenerateKey(rand.Reader, "assay.test/exports")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	l, err := ledger.Open(ledger.Config{Dir: filepath.Join(t.TempDir(), "ledger"), Origin: "assay.test/exports", Signer: signer,
-		Now: c.now, Appliers: Appliers(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l, _ := ledgertest.Open(t, filepath.Join(t.TempDir(), "ledger"), ledgertest.Options{Origin: "assay.test/exports", Appliers: Appliers()})
 	return l
 }
 
