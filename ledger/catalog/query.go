@@ -178,18 +178,8 @@ func (c *Catalog) Object(tenant, zone, key string) (*Object, error) {
 // Objects lists the current versions of the tenant's objects in zone whose
 // keys start with prefix, in key order, paged like Packages.
 func (c *Catalog) Objects(ctx context.Context, tenant, zone, prefix, cursor string, limit int) ([]Object, string, error) {
-	var out []Object
 	base := objectPrefix(tenant, zone)
-	scan := append(append([]byte{}, base...), prefix...)
-	next, err := c.page(ctx, base, scan, cursor, limit, func(_, v []byte) (bool, error) {
-		var o Object
-		if err := json.Unmarshal(v, &o); err != nil {
-			return false, err
-		}
-		out = append(out, o)
-		return true, nil
-	})
-	return out, next, err
+	return c.objectPage(ctx, base, append(append([]byte{}, base...), prefix...), cursor, limit)
 }
 
 // ObjectVersion returns version (the index of the entry that put it) of
@@ -205,9 +195,15 @@ func (c *Catalog) ObjectVersion(tenant, zone, key string, version uint64) (*Obje
 // Versions lists every version of the tenant's object zone/key, oldest
 // first, paged like Packages.
 func (c *Catalog) Versions(ctx context.Context, tenant, zone, key, cursor string, limit int) ([]Object, string, error) {
-	var out []Object
 	prefix := historyPrefix(tenant, zone, key)
-	next, err := c.page(ctx, prefix, prefix, cursor, limit, func(_, v []byte) (bool, error) {
+	return c.objectPage(ctx, prefix, prefix, cursor, limit)
+}
+
+// objectPage is a page of the Object values under base, from the keys
+// that start with scan, as c.page cuts it.
+func (c *Catalog) objectPage(ctx context.Context, base, scan []byte, cursor string, limit int) ([]Object, string, error) {
+	var out []Object
+	next, err := c.page(ctx, base, scan, cursor, limit, func(_, v []byte) (bool, error) {
 		var o Object
 		if err := json.Unmarshal(v, &o); err != nil {
 			return false, err
