@@ -33,28 +33,7 @@ type UploadFile struct {
 // returns the response when its status is want; otherwise it reads the
 // problem and closes the body.
 func (c *Client) stream(ctx context.Context, method, path string, hdr http.Header, body io.Reader, want ...int) (*http.Response, error) {
-	u := *c.base
-	u.Path += path
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
-	if err != nil {
-		return nil, err
-	}
-	if s, ok := body.(*sizedReader); ok {
-		// A body of known length goes out without chunked encoding.
-		req.ContentLength, req.Body = s.n, io.NopCloser(s.r)
-		if f, ok := s.r.(*os.File); ok {
-			// net/http sends a body with a file descriptor (syscall.Conn)
-			// with sendfile; NopCloser would hide it.
-			req.Body = fileBody{f}
-		}
-	}
-	for k, vs := range hdr {
-		req.Header[k] = vs
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(ctx, method, path, nil, hdr, body)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -58,24 +59,11 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, limit int64
 // nil) and returns the body of an answer with status want, at most limit
 // bytes. An error answer is returned as its *httpapi.Problem.
 func (c *Client) send(ctx context.Context, method, path string, q url.Values, hdr http.Header, body []byte, want int, limit int64) ([]byte, error) {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = q.Encode()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-	if err != nil {
-		return nil, err
-	}
-	for k, vs := range hdr {
-		req.Header[k] = vs
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(ctx, method, path, q, hdr, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +79,36 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, hd
 		return nil, fmt.Errorf("%s %s: %w", method, path, problemOf(resp, out))
 	}
 	return out, nil
+}
+
+// do makes one request to path (unescaped: net/url escapes it) with query
+// q, the given extra headers and the token, and a body (none when nil); a
+// *sizedReader body goes out with its length, and by sendfile when it is a
+// file. The caller closes the response body.
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, hdr http.Header, body io.Reader) (*http.Response, error) {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := body.(*sizedReader); ok {
+		// A body of known length goes out without chunked encoding.
+		req.ContentLength, req.Body = s.n, io.NopCloser(s.r)
+		if f, ok := s.r.(*os.File); ok {
+			// net/http sends a body with a file descriptor (syscall.Conn)
+			// with sendfile; NopCloser would hide it.
+			req.Body = fileBody{f}
+		}
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return c.hc.Do(req)
 }
 
 // problemOf decodes an error answer, or describes it when it is not a
