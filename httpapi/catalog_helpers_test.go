@@ -113,16 +113,7 @@ func (f *catFixture) request(method, path, token string, hdr http.Header, body i
 		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return roundTrip(f.t, f.srv, req)
 }
 
 // part is one multipart part: raw headers and content.

@@ -119,16 +119,19 @@ func (f *fixture) do(method, path, token string, body io.Reader) response {
 	return f.send(req)
 }
 
-func (f *fixture) send(req *http.Request) response {
-	f.t.Helper()
-	resp, err := f.srv.Client().Do(req)
+func (f *fixture) send(req *http.Request) response { return roundTrip(f.t, f.srv, req) }
+
+// roundTrip sends req to srv and returns the status, headers and body.
+func roundTrip(t *testing.T, srv *httptest.Server, req *http.Request) response {
+	t.Helper()
+	resp, err := srv.Client().Do(req)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }

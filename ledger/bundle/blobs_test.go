@@ -76,19 +76,7 @@ func exportBlobs(t *testing.T, l *ledger.Log, store map[string][]byte) []byte {
 			}
 			return res, nil
 		}}
-	var buf bytes.Buffer
-	next := func() ([]byte, error) {
-		if len(es) == 0 {
-			return nil, io.EOF
-		}
-		e := es[0]
-		es = es[1:]
-		return e, nil
-	}
-	if err := Write(&buf, c, next, t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return writeBundle(t, c, es)
 }
 
 func TestBundleCarriesBlobs(t *testing.T) {

@@ -86,8 +86,13 @@ func export(t testing.TB, l *ledger.Log, from uint64) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
 	c := Contents{Header: Header{Origin: l.Origin(), From: from, To: to}, Checkpoint: l.Checkpoint(), BaseRange: base, Consistency: proof}
+	return writeBundle(t, c, es)
+}
+
+// writeBundle writes a bundle of c with the entries es.
+func writeBundle(t testing.TB, c Contents, es [][]byte) []byte {
+	var buf bytes.Buffer
 	next := func() ([]byte, error) {
 		if len(es) == 0 {
 			return nil, io.EOF
