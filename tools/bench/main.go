@@ -67,7 +67,7 @@ func logBenches(dir string, appends, proofLog int) {
 	l := openLog(filepath.Join(dir, "proofs"))
 	defer l.Close()
 	t0 := time.Now()
-	fill(l, proofLog, 512, 64)
+	appendAll(l, proofLog, 512, 64, nil)
 	fmt.Printf("\nbuilt a %d-entry log in %v (512 appenders)\n", proofLog, time.Since(t0).Round(time.Millisecond))
 	reads := pointReadRate(l)
 	incl, inclReads := proofRate(l, func(i, n uint64) error { _, err := l.InclusionProof(i%n, n); return err })
@@ -136,6 +136,17 @@ func appendBench(dir string, n, workers, size int) (float64, time.Duration, time
 	defer l.Close()
 	lat := make([][]time.Duration, workers)
 	start := time.Now()
+	appendAll(l, n, workers, size, func(w int, d time.Duration) { lat[w] = append(lat[w], d) })
+	rate := float64(n) / time.Since(start).Seconds()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	return rate, all[len(all)/2].Round(time.Microsecond), all[len(all)*99/100].Round(time.Microsecond)
+}
+
+// appendAll appends n entries of about size bytes to l from the given
+// number of goroutines, each waiting for its append to be durable, and
+// reports each append's latency to done (when not nil) with its worker.
+func appendAll(l *ledger.Log, n, workers, size int, done func(w int, d time.Duration)) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -145,26 +156,9 @@ func appendBench(dir string, n, workers, size int) (float64, time.Duration, time
 				t := time.Now()
 				_, err := l.Append(context.Background(), ledger.Entry{Type: "bench.entry", Actor: "bench", Body: body(size, i)})
 				check(err)
-				lat[w] = append(lat[w], time.Since(t))
-			}
-		}()
-	}
-	wg.Wait()
-	rate := float64(n) / time.Since(start).Seconds()
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	return rate, all[len(all)/2].Round(time.Microsecond), all[len(all)*99/100].Round(time.Microsecond)
-}
-
-func fill(l *ledger.Log, n, workers, size int) {
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				_, err := l.Append(context.Background(), ledger.Entry{Type: "bench.entry", Actor: "bench", Body: body(size, i)})
-				check(err)
+				if done != nil {
+					done(w, time.Since(t))
+				}
 			}
 		}()
 	}
