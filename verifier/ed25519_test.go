@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"testing"
+
+	voied25519 "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
 // TestVerifyEd25519MatchesStdlib holds verifyEd25519 (curve25519-voi) to
@@ -73,8 +75,8 @@ func TestVerifyEd25519MatchesStdlib(t *testing.T) {
 	accepted := 0
 	for i, c := range cases {
 		want := ed25519.Verify(c.pub, c.msg, c.sig)
-		if got := verifyEd25519(c.pub, c.msg, c.sig); got != want {
-			t.Fatalf("case %d: pub %x msg %x sig %x: voi %v, crypto/ed25519 %v", i, c.pub, c.msg, c.sig, got, want)
+		if got, expanded := voiVerdicts(c.pub, c.msg, c.sig); got != want || expanded != want {
+			t.Fatalf("case %d: pub %x msg %x sig %x: voi %v, voi expanded %v, crypto/ed25519 %v", i, c.pub, c.msg, c.sig, got, expanded, want)
 		}
 		if want {
 			accepted++
@@ -83,6 +85,17 @@ func TestVerifyEd25519MatchesStdlib(t *testing.T) {
 	if accepted < 8 || accepted == len(cases) {
 		t.Fatalf("%d of %d cases verified; the corpus is not testing both verdicts", accepted, len(cases))
 	}
+}
+
+// voiVerdicts returns verifyEd25519's verdict and that of curve25519-voi
+// with a freshly expanded key, so that both paths verifyEd25519 can take
+// are compared whether or not the key cache is full.
+func voiVerdicts(pub, msg, sig []byte) (bool, bool) {
+	expanded := false
+	if k, err := voied25519.NewExpandedPublicKey(pub); err == nil {
+		expanded = voied25519.VerifyExpandedWithOptions(k, msg, sig, stdlibSemantics)
+	}
+	return verifyEd25519(pub, msg, sig), expanded
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
@@ -112,8 +125,65 @@ func FuzzVerifyEd25519(f *testing.F) {
 		if len(pub) != ed25519.PublicKeySize {
 			return // crypto/ed25519 panics on other key sizes; callers check first
 		}
-		if got, want := verifyEd25519(pub, msg, sig), ed25519.Verify(pub, msg, sig); got != want {
-			t.Fatalf("pub %x msg %x sig %x: voi %v, crypto/ed25519 %v", pub, msg, sig, got, want)
+		want := ed25519.Verify(pub, msg, sig)
+		if got, expanded := voiVerdicts(pub, msg, sig); got != want || expanded != want {
+			t.Fatalf("pub %x msg %x sig %x: voi %v, voi expanded %v, crypto/ed25519 %v", pub, msg, sig, got, expanded, want)
 		}
 	})
+}
+
+// BenchmarkVerifyEd25519 measures one verification of a signed export's
+// PAE with the expanded-key cache, beside crypto/ed25519 as the baseline.
+func BenchmarkVerifyEd25519(b *testing.B) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	pub := priv.Public().(ed25519.PublicKey)
+	msg := PAE("application/vnd.assay.export+json", make([]byte, 520))
+	sig := ed25519.Sign(priv, msg)
+	b.Run("assay", func(b *testing.B) {
+		for b.Loop() {
+			if !verifyEd25519(pub, msg, sig) {
+				b.Fatal("did not verify")
+			}
+		}
+	})
+	b.Run("stdlib", func(b *testing.B) {
+		for b.Loop() {
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Fatal("did not verify")
+			}
+		}
+	})
+}
+
+// TestKeyCache checks that a key is expanded once and then served from the
+// cache, that a key off the curve is not cached, and that a full cache
+// still answers without growing.
+func TestKeyCache(t *testing.T) {
+	c := keyCache{m: map[[ed25519.PublicKeySize]byte]*voied25519.ExpandedPublicKey{}}
+	pub := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	first := c.get(pub)
+	if first == nil || c.get(pub) != first {
+		t.Fatalf("a valid key was not expanded once and cached")
+	}
+	offCurve, _ := hex.DecodeString("0200000000000000000000000000000000000000000000000000000000000000")
+	if c.get(offCurve) != nil || len(c.m) != 1 {
+		t.Fatalf("a key off the curve was expanded or cached; cache holds %d keys", len(c.m))
+	}
+	for i := 0; len(c.m) < maxExpandedKeys; i++ {
+		seed := make([]byte, ed25519.SeedSize)
+		seed[0], seed[1] = byte(i), byte(i>>8)
+		c.m[[ed25519.PublicKeySize]byte(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))] = first
+	}
+	other := ed25519.NewKeyFromSeed(bytes32(0xff)).Public().(ed25519.PublicKey)
+	if c.get(other) != nil || len(c.m) != maxExpandedKeys {
+		t.Fatalf("a full cache answered from a new expansion or grew to %d keys", len(c.m))
+	}
+}
+
+func bytes32(b byte) []byte {
+	out := make([]byte, 32)
+	for i := range out {
+		out[i] = b
+	}
+	return out
 }
