@@ -13,10 +13,14 @@ import (
 // written only by the Appliers, inside the sequencer's transaction, so they
 // are a pure function of the log:
 //
-//	exports/k/<idempotencyKey>                          current state (JSON)
-//	exports/p/<idempotencyKey>/<payloadDigest>          index:8 of the entry that recorded that payload
+//	exports/k/<idempotencyKey>                          current state (JSON), with every payload recorded under the key
 //	exports/a/<tenant> 0 <artifactHash> 0 <runId>      index:8 of the current entry
 //	exports/r/<tenant> 0 <runId> 0 <startedAt> 0 <key> index:8 of the current entry
+//
+// A key has at most one entry per status it moved through (forward
+// transitions only), so its state lists at most three payloads; keeping
+// them there rather than under keys of their own saves the sequencer one
+// write per export.
 //
 // The "a" index serves lookups by (artifactHash, runId); the "r" index is
 // the listing, ordered by runId, then startedAt (fixed-width UTC, so byte
@@ -24,7 +28,6 @@ import (
 // runId) has exactly one idempotency key, so both orders agree.
 const (
 	prefixState   = "exports/k/"
-	prefixPayload = "exports/p/"
 	prefixArtHash = "exports/a/"
 	prefixRun     = "exports/r/"
 	sortTime      = "2006-01-02T15:04:05.000000000Z"
@@ -57,6 +60,26 @@ type state struct {
 	ArtifactHash  string `json:"artifactHash"`
 	StartedAt     string `json:"startedAt"`
 	PayloadDigest string `json:"payloadDigest"`
+	// Payloads are the payloads recorded under the key, oldest first:
+	// the entries of every status it has had.
+	Payloads []recorded `json:"payloads"`
+}
+
+// recorded is a payload digest and the entry that recorded it.
+type recorded struct {
+	Digest string `json:"digest"`
+	Index  uint64 `json:"index"`
+}
+
+// duplicate returns the DuplicateError of a payload already recorded under
+// the key of st, or nil.
+func (st *state) duplicate(key, payloadDigest string) error {
+	for _, r := range st.Payloads {
+		if r.Digest == payloadDigest {
+			return &DuplicateError{Key: key, Index: r.Index}
+		}
+	}
+	return nil
 }
 
 // applied is the part of an entry's timeline the Appliers use.
@@ -103,14 +126,12 @@ func applyIngested(tx *ledger.Tx, rec *ledger.Record) error {
 	if err != nil {
 		return err
 	}
-	// A payload key is written only with its state key, which is never
-	// deleted, so a key without state has no recorded payload either.
-	_, found, err := loadState(tx.Get, a.Key)
+	cur, found, err := loadState(tx.Get, a.Key)
 	if err != nil {
 		return err
 	}
 	if found {
-		if err := checkDuplicate(tx, a); err != nil {
+		if err := cur.duplicate(a.Key, a.PayloadDigest); err != nil {
 			return err
 		}
 		return errRecorded
@@ -124,13 +145,16 @@ func applyStatusChanged(tx *ledger.Tx, rec *ledger.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := checkDuplicate(tx, a); err != nil {
+	cur, found, err := loadState(tx.Get, a.Key)
+	if err != nil {
 		return err
 	}
-	cur, found, err := loadState(tx.Get, a.Key)
+	if found {
+		if err := cur.duplicate(a.Key, a.PayloadDigest); err != nil {
+			return err
+		}
+	}
 	switch {
-	case err != nil:
-		return err
 	case !found || a.PreviousIndex == nil || *a.PreviousIndex != cur.Index || a.PreviousStatus != cur.Status:
 		return errStale
 	case !CanTransition(cur.Status, a.Status):
@@ -140,28 +164,19 @@ func applyStatusChanged(tx *ledger.Tx, rec *ledger.Record) error {
 	return nil
 }
 
-// checkDuplicate refuses a payload already recorded under its key.
-func checkDuplicate(tx *ledger.Tx, a *applied) error {
-	v, err := tx.Get(payloadKey(a.Key, a.PayloadDigest))
-	if errors.Is(err, ledger.ErrKeyNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return &DuplicateError{Key: a.Key, Index: binary.BigEndian.Uint64(v)}
-}
-
 // store writes the projections of an accepted entry rec; prev is the
 // state it replaces, nil for a new key.
 func (a *applied) store(tx *ledger.Tx, rec *ledger.Record, prev *state) {
 	index := rec.Index
 	st := state{Index: index, Type: rec.Type, Status: a.Status, Tenant: a.TenantID, RunID: a.RunID,
 		ArtifactHash: a.ArtifactHash, StartedAt: a.sortStarted, PayloadDigest: a.PayloadDigest}
+	if prev != nil {
+		st.Payloads = prev.Payloads
+	}
+	st.Payloads = append(st.Payloads, recorded{Digest: a.PayloadDigest, Index: index})
 	v, _ := json.Marshal(st) // a struct of strings and integers always encodes
 	tx.Set([]byte(prefixState+a.Key), v)
 	idx := binary.BigEndian.AppendUint64(nil, index)
-	tx.Set(payloadKey(a.Key, a.PayloadDigest), idx)
 	tx.Set(artifactKey(a.TenantID, a.ArtifactHash, a.RunID), idx)
 	if prev != nil && prev.StartedAt != st.StartedAt {
 		tx.Delete(runKey(prev.Tenant, prev.RunID, prev.StartedAt, a.Key))
@@ -184,10 +199,6 @@ func loadState(get func([]byte) ([]byte, error), key string) (*state, bool, erro
 		return nil, false, fmt.Errorf("export state of %s: %w", key, err)
 	}
 	return &st, true, nil
-}
-
-func payloadKey(key, payloadDigest string) []byte {
-	return []byte(prefixPayload + key + "/" + payloadDigest)
 }
 
 func artifactKey(tenant, artifactHash, runID string) []byte {

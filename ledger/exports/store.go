@@ -167,11 +167,8 @@ func (s *Store) prepare(t *Timeline) (string, error) {
 	if err != nil || !found {
 		return TypeIngested, err
 	}
-	if cur.PayloadDigest == t.PayloadDigest {
-		return "", &DuplicateError{Key: t.IdempotencyKey, Index: cur.Index}
-	}
-	if v, err := s.log.Projection(payloadKey(t.IdempotencyKey, t.PayloadDigest)); err == nil {
-		return "", &DuplicateError{Key: t.IdempotencyKey, Index: binary.BigEndian.Uint64(v)}
+	if err := cur.duplicate(t.IdempotencyKey, t.PayloadDigest); err != nil {
+		return "", err
 	}
 	idx := cur.Index
 	t.PreviousStatus, t.PreviousIndex = cur.Status, &idx
