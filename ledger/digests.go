@@ -55,10 +55,11 @@ func digestKey(hexDigest string, index uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte(digestPrefix+hexDigest+"/"), index)
 }
 
-// indexDigests stages the digest index keys of an accepted record.
-func (st *staged) indexDigests(rec *Record) {
-	for _, d := range EntryDigests(rec.Body) {
-		st.set(projKey(digestKey(d, rec.Index)), nil)
+// indexDigests stages the digest index keys of an accepted record, whose
+// body names digests (EntryDigests of it).
+func (st *staged) indexDigests(index uint64, digests []string) {
+	for _, d := range digests {
+		st.set(projKey(digestKey(d, index)), nil)
 	}
 }
 

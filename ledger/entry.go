@@ -57,6 +57,7 @@ type prepared struct {
 	head               []byte // `,"type":"…"`
 	tail               []byte // `,"actor":…,"tenant":…` + rest of body + `}`
 	body               json.RawMessage
+	digests            []string // EntryDigests(body), found by the caller, not the sequencer
 }
 
 func prepare(e Entry) (*prepared, error) {
@@ -73,7 +74,7 @@ func prepare(e Entry) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{typ: e.Type, actor: e.Actor, tenant: e.Tenant, body: body}
+	p := &prepared{typ: e.Type, actor: e.Actor, tenant: e.Tenant, body: body, digests: EntryDigests(body)}
 	p.head = append([]byte(`,"type":`), quote(e.Type)...)
 	p.tail = append([]byte(`,"actor":`), quote(e.Actor)...)
 	p.tail = append(p.tail, `,"tenant":`...)

@@ -160,7 +160,7 @@ func (l *Log) commitImported(recs []*Record) error {
 	defer st.txn.Discard()
 	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, reads: &l.reads}
 	for _, rec := range recs {
-		if _, err := l.stageRecord(st, tx, rng, rec); err != nil {
+		if _, err := l.stageRecord(st, tx, rng, rec, EntryDigests(rec.Body)); err != nil {
 			return fmt.Errorf("%w: entry %d: %w", ErrImport, rec.Index, err)
 		}
 	}

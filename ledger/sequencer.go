@@ -234,7 +234,7 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 	for i, r := range st.batch {
 		data := r.p.encode(size, ts)
 		rec := &Record{Index: size, Type: r.p.typ, Time: now, Actor: r.p.actor, Tenant: r.p.tenant, Body: r.p.body, Bytes: data}
-		lh, err := l.stageRecord(st, tx, rng, rec)
+		lh, err := l.stageRecord(st, tx, rng, rec, r.p.digests)
 		if err != nil {
 			st.results[i].err = err
 			continue
@@ -248,9 +248,10 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 }
 
 // stageRecord runs one record through its Applier and, if accepted, writes
-// the entry, its leaf index and the tree nodes it completes. Appends and
-// imports share it, so a replayed entry is stored exactly as the original.
-func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record) ([]byte, error) {
+// the entry, its leaf index, the tree nodes it completes and the index of
+// the digests its body names. Appends and imports share it, so a replayed
+// entry is stored exactly as the original.
+func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record, digests []string) ([]byte, error) {
 	if err := tx.apply(l.cfg.Appliers[rec.Type], rec); err != nil {
 		return nil, err
 	}
@@ -264,7 +265,7 @@ func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record) (
 	}))
 	st.set(entryKey(rec.Index), entryValue(nodes, rec.Bytes))
 	st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, rec.Index))
-	st.indexDigests(rec)
+	st.indexDigests(rec.Index, digests)
 	return lh, nil
 }
 
