@@ -25,7 +25,7 @@ const TimeFormat = time.RFC3339Nano
 var ErrInvalidEntry = errors.New("invalid entry")
 
 // reserved are the envelope fields; a body may not set them.
-var reserved = map[string]bool{"v": true, "index": true, "type": true, "time": true, "actor": true, "tenant": true}
+var reserved = []string{"v", "index", "type", "time", "actor", "tenant"}
 
 var typePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
 
@@ -117,81 +117,133 @@ func checkName(field, s string) error {
 
 // compactObject checks that body is one JSON object with unique keys, none of
 // them an envelope field, and returns it compacted ("{}" for an empty body).
+// A valid body without whitespace between its tokens is already compact and
+// is returned as it is; producers' bodies usually are.
 func compactObject(body json.RawMessage) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return json.RawMessage("{}"), nil
 	}
-	var out bytes.Buffer
-	out.Grow(len(body))
-	if err := json.Compact(&out, body); err != nil {
-		return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
+	c := body
+	compact, err := false, error(nil)
+	if json.Valid(body) {
+		compact, err = checkKeys(body)
 	}
-	c := out.Bytes()
-	if c[0] != '{' {
-		return nil, fmt.Errorf("%w: body is not a JSON object", ErrInvalidEntry)
+	if !compact {
+		var out bytes.Buffer
+		out.Grow(len(body))
+		if err := json.Compact(&out, body); err != nil {
+			return nil, fmt.Errorf("%w: body: %w", ErrInvalidEntry, err)
+		}
+		c = out.Bytes()
+		if _, err = checkKeys(c); err != nil {
+			return nil, err
+		}
 	}
-	keys, err := topLevelKeys(c)
 	if err != nil {
 		return nil, err
-	}
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		if reserved[k] || seen[k] {
-			return nil, fmt.Errorf("%w: body key %q is reserved or repeated", ErrInvalidEntry, k)
-		}
-		seen[k] = true
 	}
 	return c, nil
 }
 
-// topLevelKeys returns the member names of a valid, compact JSON object: one
-// pass that skips every value, decoding a name only when it has escapes.
-func topLevelKeys(obj []byte) ([]string, error) {
-	var keys []string
-	depth, inString, keyStart := 0, false, -1
-	for i := 0; i < len(obj); i++ {
-		c := obj[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-				if keyStart >= 0 {
-					k, err := jsonName(obj[keyStart : i+1])
-					if err != nil {
-						return nil, err
-					}
-					keys = append(keys, k)
-					keyStart = -1
-				}
-			}
-			continue
+// maxPairwiseKeys is the member count up to which checkKeys compares names
+// pair by pair, which is cheaper than a map for the bodies entries carry.
+const maxPairwiseKeys = 32
+
+// checkKeys refuses a valid JSON value that is not an object, or whose
+// member names repeat or name an envelope field. It reports whether obj is
+// compact (no whitespace between tokens); the names of an object that is
+// not are not checked. One pass skips every value, jumping over strings,
+// and decodes a name only when it has escapes.
+func checkKeys(obj []byte) (compact bool, err error) {
+	if obj[0] != '{' {
+		if len(bytes.TrimLeft(obj, " \t\r\n")) != len(obj) {
+			return false, nil
 		}
-		switch c {
-		case '"':
-			inString = true
-			if depth == 1 && (obj[i-1] == '{' || obj[i-1] == ',') {
-				keyStart = i
-			}
+		return true, fmt.Errorf("%w: body is not a JSON object", ErrInvalidEntry)
+	}
+	var small [maxPairwiseKeys][]byte
+	keys := small[:0]
+	var seen map[string]bool // once there are more keys than small holds
+	depth := 0
+	for i := 0; i < len(obj); i++ {
+		switch obj[i] {
+		case ' ', '\t', '\r', '\n':
+			return false, nil
 		case '{', '[':
 			depth++
 		case '}', ']':
 			depth--
+		case '"':
+			end := stringEnd(obj, i)
+			if depth == 1 && (obj[i-1] == '{' || obj[i-1] == ',') {
+				k, err := jsonName(obj[i : end+1])
+				if err != nil {
+					return true, err
+				}
+				dup := isReserved(k)
+				switch {
+				case seen != nil:
+				case len(keys) < maxPairwiseKeys:
+					for _, prev := range keys {
+						dup = dup || bytes.Equal(prev, k)
+					}
+					keys = append(keys, k)
+				default:
+					seen = make(map[string]bool, 2*maxPairwiseKeys)
+					for _, prev := range keys {
+						seen[string(prev)] = true
+					}
+				}
+				if seen != nil {
+					dup = dup || seen[string(k)]
+					seen[string(k)] = true
+				}
+				if dup {
+					return true, fmt.Errorf("%w: body key %q is reserved or repeated", ErrInvalidEntry, k)
+				}
+			}
+			i = end
 		}
 	}
-	return keys, nil
+	return true, nil
 }
 
-func jsonName(quoted []byte) (string, error) {
+// stringEnd returns the index of the quote that closes the string of the
+// valid JSON text obj opening at start.
+func stringEnd(obj []byte, start int) int {
+	for i := start + 1; ; i++ {
+		i += bytes.IndexByte(obj[i:], '"')
+		escapes := 0
+		for obj[i-1-escapes] == '\\' {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return i
+		}
+	}
+}
+
+// isReserved reports whether a body member name is an envelope field.
+func isReserved(name []byte) bool {
+	for _, r := range reserved {
+		if string(name) == r {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonName returns the name a quoted JSON string spells: the bytes between
+// the quotes when it has no escapes, else its decoding.
+func jsonName(quoted []byte) ([]byte, error) {
 	if bytes.IndexByte(quoted, '\\') < 0 {
-		return string(quoted[1 : len(quoted)-1]), nil
+		return quoted[1 : len(quoted)-1], nil
 	}
 	var k string
 	if err := json.Unmarshal(quoted, &k); err != nil {
-		return "", fmt.Errorf("%w: body key %s: %w", ErrInvalidEntry, quoted, err)
+		return nil, fmt.Errorf("%w: body key %s: %w", ErrInvalidEntry, quoted, err)
 	}
-	return k, nil
+	return []byte(k), nil
 }
 
 // quote encodes s as a JSON string without HTML escaping, so that "<", ">"
@@ -244,7 +296,7 @@ func parseGeneral(data []byte) (*Record, error) {
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
 	}
-	for k := range reserved {
+	for _, k := range reserved {
 		delete(fields, k)
 	}
 	var body bytes.Buffer

@@ -3,8 +3,11 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"slices"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzEntryBody checks the body validator against encoding/json: an accepted
@@ -25,7 +28,7 @@ func FuzzEntryBody(f *testing.F) {
 		if len(bytes.TrimSpace(body)) > 0 && (jsonErr != nil || fields == nil) {
 			t.Fatalf("accepted %q, which is not a JSON object: %v", body, jsonErr)
 		}
-		for k := range reserved {
+		for _, k := range reserved {
 			if _, ok := fields[k]; ok {
 				t.Fatalf("accepted reserved key %q in %q", k, body)
 			}
@@ -87,4 +90,60 @@ func FuzzParseCanonical(f *testing.F) {
 			t.Fatalf("envelopes differ for %q: %+v vs %+v", data, fast, slow)
 		}
 	})
+}
+
+// FuzzCompactObject holds compactObject to a reference built on
+// encoding/json alone: json.Compact, then the member names read with a
+// json.Decoder and checked for repeats and envelope fields. Both must
+// refuse the same bodies and return the same bytes for the rest.
+func FuzzCompactObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, ` {"a" : [ ] } `, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"index":1}`,
+		`{"a":"x\\","b":"\\\""}`, `{"a":{"type":1},"b":[{"v":2}]}`, `[1]`, `"s"`, ` 1`, `{"a":"b c"}`, `{"a" :1}`,
+		`{"k0":0,"k1":0,"k2":0,"k3":0,"k4":0,"k5":0,"k6":0,"k7":0,"k8":0,"k9":0,"k10":0,"k11":0,"k12":0,"k13":0,"k14":0,"k15":0,` +
+			`"k16":0,"k17":0,"k18":0,"k19":0,"k20":0,"k21":0,"k22":0,"k23":0,"k24":0,"k25":0,"k26":0,"k27":0,"k28":0,"k29":0,"k30":0,` +
+			`"k31":0,"k32":0,"k33":0,"k3":0}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !utf8.Valid(body) {
+			return // the decoder would replace invalid bytes in names; compactObject compares them raw
+		}
+		got, err := compactObject(body)
+		want, wantErr := compactObjectReference(body)
+		if (err == nil) != (wantErr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("body %q: compactObject %q, %v; reference %q, %v", body, got, err, want, wantErr)
+		}
+	})
+}
+
+func compactObjectReference(body []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return []byte("{}"), nil
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, body); err != nil {
+		return nil, err
+	}
+	c := out.Bytes()
+	dec := json.NewDecoder(bytes.NewReader(c))
+	if tok, _ := dec.Token(); tok != json.Delim('{') {
+		return nil, errors.New("not an object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k := tok.(string)
+		if seen[k] || slices.Contains(reserved, k) {
+			return nil, errors.New("reserved or repeated key")
+		}
+		seen[k] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
