@@ -39,16 +39,32 @@ func EntryDigests(body []byte) []string {
 		if len(rest) < 65 || rest[64] != '"' {
 			continue
 		}
-		h := bytes.ToLower(rest[:64])
-		if _, err := hex.DecodeString(string(h)); err != nil {
+		var h [64]byte
+		if !lowerHex(&h, rest[:64]) {
 			continue
 		}
-		if d := string(h); !slices.Contains(out, d) {
-			out = append(out, d)
+		if !slices.ContainsFunc(out, func(d string) bool { return d == string(h[:]) }) {
+			out = append(out, string(h[:]))
 		}
 		rest = rest[65:]
 	}
 	return out
+}
+
+// lowerHex writes the hex digits of src to dst in lower case, or reports
+// false if src has a byte that is not a hex digit.
+func lowerHex(dst *[64]byte, src []byte) bool {
+	for i, c := range src {
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+			dst[i] = c
+		case 'A' <= c && c <= 'F':
+			dst[i] = c + 'a' - 'A'
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func digestKey(hexDigest string, index uint64) []byte {

@@ -2,10 +2,12 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -146,4 +148,42 @@ func compactObjectReference(body []byte) ([]byte, error) {
 		}
 	}
 	return c, nil
+}
+
+// FuzzEntryDigests holds EntryDigests to a reference that lower-cases
+// each candidate with bytes.ToLower and checks it with hex.DecodeString.
+func FuzzEntryDigests(f *testing.F) {
+	d := strings.Repeat("ab", 32)
+	for _, s := range []string{`{}`, `{"a":"sha256:` + d + `"}`, `{"a":"sha256:` + strings.ToUpper(d) + `","b":"sha256:` + d + `"}`,
+		`{"a":"sha256:` + d[:63] + `g"}`, `"sha256:"sha256:` + d + `"`, `{"a":"sha256:` + d + `x"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if got, want := EntryDigests(body), entryDigestsReference(body); !slices.Equal(got, want) {
+			t.Fatalf("body %q: EntryDigests %q, reference %q", body, got, want)
+		}
+	})
+}
+
+func entryDigestsReference(body []byte) []string {
+	var out []string
+	for rest := body; len(out) < maxDigestsPerEntry; {
+		i := bytes.Index(rest, sha256Marker)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(sha256Marker):]
+		if len(rest) < 65 || rest[64] != '"' {
+			continue
+		}
+		h := bytes.ToLower(rest[:64])
+		if _, err := hex.DecodeString(string(h)); err != nil {
+			continue
+		}
+		if d := string(h); !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+		rest = rest[65:]
+	}
+	return out
 }
