@@ -69,7 +69,11 @@ func (l *Log) Import(ctx context.Context, first uint64, entries [][]byte, baseRo
 
 // runImport runs in the sequencer with no batch in flight.
 func (l *Log) runImport(job *importJob) importResult {
-	recs, err := l.importable(job)
+	err := l.brokenErr()
+	var recs []*Record
+	if err == nil {
+		recs, err = l.importable(job)
+	}
 	if err == nil && len(recs) > importChunk {
 		// More than one transaction: a rejection must come before the first
 		// commit. One chunk is one transaction, discarded on a rejection.
@@ -167,11 +171,12 @@ func (l *Log) commitImported(recs []*Record) error {
 	st.stageProjections(tx)
 	st.set(projKey(mirrorKey), []byte{1})
 	l.seal(st, rng, size+uint64(len(recs)))
-	if st.werr == nil {
-		st.werr = st.txn.CommitAt(commitTs(st.head.size), nil)
-	}
 	if st.werr != nil {
 		return fmt.Errorf("%w: %w", ErrCommit, st.werr)
+	}
+	if err := st.txn.CommitAt(commitTs(st.head.size), nil); err != nil {
+		l.stop(err)
+		return fmt.Errorf("%w: %w", ErrCommit, err)
 	}
 	l.publish(st)
 	l.mirror.Store(true)

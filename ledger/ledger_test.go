@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/assay-ledger/assay/verifier"
+	"github.com/dgraph-io/badger/v4"
 )
 
 func TestAppendEnvelopeAndReads(t *testing.T) {
@@ -222,5 +223,60 @@ func TestApplyPolicy(t *testing.T) {
 	}
 	if idx, err := l.PolicyIndex(); err != nil || idx != 2 {
 		t.Fatalf("PolicyIndex = %d, %v; want 2", idx, err)
+	}
+}
+
+// TestFailedCommitStopsLog makes one batch fail to commit (its projection
+// writes are over the transaction limit of a small memtable) and checks that
+// the log then refuses every write, and that after reopening it has exactly
+// the entries committed before, and takes new ones.
+func TestFailedCommitStopsLog(t *testing.T) {
+	dir := t.TempDir()
+	k := newKeys(t)
+	s, err := newSigner(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := func(tx *Tx, rec *Record) error {
+		for i := range 10_000 {
+			tx.Set(fmt.Appendf(nil, "huge/%d", i), []byte("x"))
+		}
+		return nil
+	}
+	cfg := Config{Dir: dir, Origin: testOrigin, Signer: s, Now: newStepClock().Now, Logger: discardLogger(),
+		Appliers: map[string]Applier{"test.huge": huge},
+		Badger:   func(o *badger.Options) { o.MemTableSize, o.ValueThreshold = 1<<20, 1<<10 }}
+	l, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := l.Append(ctx, Entry{Type: "test.small", Body: json.RawMessage(`{"n":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(ctx, Entry{Type: "test.huge"}); !errors.Is(err, ErrCommit) {
+		t.Fatalf("append over the transaction limit: %v, want ErrCommit", err)
+	}
+	if _, err := l.Append(ctx, Entry{Type: "test.small", Body: json.RawMessage(`{"n":2}`)}); !errors.Is(err, ErrCommit) {
+		t.Fatalf("append after a failed commit: %v, want ErrCommit", err)
+	}
+	if size, _ := l.Head(); size != 1 {
+		t.Fatalf("size %d after the failed commit, want 1", size)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Appliers = nil
+	l, err = Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if size, _ := l.Head(); size != 1 {
+		t.Fatalf("size %d after reopening, want 1", size)
+	}
+	a, err := l.Append(ctx, Entry{Type: "test.small", Body: json.RawMessage(`{"n":3}`)})
+	if err != nil || a.Record.Index != 1 {
+		t.Fatalf("append after reopening: index %v, %v", a.Record, err)
 	}
 }

@@ -61,7 +61,7 @@ type Log struct {
 	readTs   atomic.Uint64 // Badger version of the published state; see snapshot
 	mirror   atomic.Bool   // the log has imported entries: see ErrMirror
 	mu       sync.RWMutex  // guards the published state below
-	failed   bool          // a commit failed: the sequencer restarts from the published tree
+	broken   error         // a commit failed: the log accepts no more entries until reopened
 	size     uint64
 	root     []byte
 	rng      *compact.Range

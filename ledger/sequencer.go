@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -16,9 +15,6 @@ import (
 // maxBatchBytes caps the encoded entries of one batch, well below Badger's
 // transaction size limit with the default 64 MiB memtable.
 const maxBatchBytes = 4 << 20
-
-// errEarlierBatch fails a batch staged on top of a batch whose commit failed.
-var errEarlierBatch = errors.New("an earlier batch failed to commit")
 
 // Appended is the answer to a successful Append: where the entry stands and
 // the signed checkpoint of the batch that committed it. Returned only once
@@ -101,6 +97,9 @@ type pipeline struct {
 func (l *Log) Append(ctx context.Context, e Entry) (Appended, error) {
 	if l.mirror.Load() && !l.cfg.MirrorWrites {
 		return Appended{}, ErrMirror
+	}
+	if err := l.brokenErr(); err != nil {
+		return Appended{}, err
 	}
 	p, err := prepare(e)
 	if err != nil {
@@ -190,16 +189,13 @@ func (l *Log) run() {
 // in flight, and writes it into a new Badger transaction with the tree nodes,
 // the new head and its signed checkpoint.
 func (l *Log) stage(w *pipeline, batch []*request) *staged {
-	l.mu.Lock()
-	published, failed := l.size, l.failed
-	if failed {
-		w.size, w.rng, w.inflight, l.failed = l.size, l.rng, nil, false
-	}
-	l.mu.Unlock()
+	l.mu.RLock()
+	published, readTs := l.size, l.readTs.Load()
+	l.mu.RUnlock()
 	for len(w.inflight) > 0 && w.inflight[0].head.size <= published {
 		w.inflight = w.inflight[1:]
 	}
-	st := &staged{batch: batch, results: make([]result, len(batch)), base: w.size, txn: l.db.NewTransactionAt(l.readTs.Load(), true)}
+	st := &staged{batch: batch, results: make([]result, len(batch)), base: w.size, txn: l.db.NewTransactionAt(readTs, true)}
 	baseHashes := append([][]byte(nil), w.rng.Hashes()...)
 	rng, err := l.fact.NewRange(0, w.size, baseHashes)
 	if err != nil {
@@ -282,27 +278,24 @@ func (st *staged) stageProjections(tx *Tx) {
 }
 
 // commit makes a staged batch durable, publishes its tree head and answers
-// its callers. A batch staged on a tree other than the published one (an
-// earlier batch failed) is failed whole, so the log never has a gap.
+// its callers. A failed commit stops the log: it fails the batch and every
+// later one until the log is reopened. Badger may have applied part of the
+// failed transaction in memory, and the next batch, staged again on the
+// published tree, would commit at a lower version than those writes, which
+// could then shadow its own. On reopen, Badger keeps only whole
+// transactions.
 func (l *Log) commit(st *staged) {
 	defer st.txn.Discard()
-	l.mu.RLock()
-	published := l.size
-	l.mu.RUnlock()
-	err := st.werr
-	switch {
-	case st.base != published:
-		err = errEarlierBatch
-	case err == nil && len(st.accepted) > 0:
-		err = st.txn.CommitAt(commitTs(st.head.size), nil)
+	err := l.brokenErr()
+	if err == nil && len(st.accepted) > 0 {
+		if err = st.werr; err == nil {
+			err = st.txn.CommitAt(commitTs(st.head.size), nil)
+		}
 		if err != nil {
-			l.cfg.Logger.Error("ledger batch commit failed", "entries", len(st.accepted), "err", err)
+			l.stop(err) // the batches staged on this one cannot commit either
 		}
 	}
 	if err != nil {
-		l.mu.Lock()
-		l.failed = true
-		l.mu.Unlock()
 		for i := range st.results {
 			st.results[i] = result{err: fmt.Errorf("%w: %w", ErrCommit, err)}
 		}
@@ -331,12 +324,36 @@ func (l *Log) seal(st *staged, rng *compact.Range, size uint64) {
 	st.rng = rng
 }
 
-// publish makes a committed batch's tree the one readers see.
+// publish makes a committed batch's tree the one readers see. The version
+// readers use changes under the same lock as the size, so that stage never
+// drops the overlay of a batch its read version does not show yet.
 func (l *Log) publish(st *staged) {
 	l.mu.Lock()
 	l.size, l.root, l.rng, l.latestCP = st.head.size, st.head.root, st.rng, st.cp
-	l.mu.Unlock()
 	l.publishTs(commitTs(st.head.size))
+	l.mu.Unlock()
+}
+
+// stop records a failed commit: the log accepts no more entries until it
+// is reopened (see commit).
+func (l *Log) stop(err error) {
+	l.cfg.Logger.Error("ledger commit failed; the log accepts no more entries until it is reopened", "err", err)
+	l.mu.Lock()
+	if l.broken == nil {
+		l.broken = err
+	}
+	l.mu.Unlock()
+}
+
+// brokenErr returns the error that refuses writes after a failed commit,
+// or nil.
+func (l *Log) brokenErr() error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.broken == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: the log stopped after a failed commit; reopen it: %w", ErrCommit, l.broken)
 }
 
 func (st *staged) set(k, v []byte) { st.fail(st.txn.Set(k, v)) }
