@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/assay-ledger/assay/cas/durable"
@@ -42,68 +43,100 @@ type tokenFile struct {
 	Tokens []TokenRecord `json:"tokens"`
 }
 
+// tokenRecheck is how long Tokens trusts its last look at the token file
+// for tokens it knows: a token removed from the file stops working within
+// this time. A token it does not know makes it look again at once.
+const tokenRecheck = time.Second
+
 // Tokens authenticates bearer tokens against a token file. It re-reads the
 // file whenever its modification time, size or inode changes, so tokens
-// created by CreateToken count at once. A missing file holds no tokens. It is
-// safe for concurrent use.
+// created by CreateToken count at once; it looks at the file again for
+// every unknown token, and at most every tokenRecheck for known ones, so
+// that the common lookup takes no system call or lock. A missing file holds
+// no tokens. It is safe for concurrent use.
 type Tokens struct {
-	path   string
-	mu     sync.Mutex
-	stat   fs.FileInfo // of the file as last loaded; nil when absent
-	ids    []Identity
-	hashes [][]byte
+	path string
+	now  func() time.Time
+	mu   sync.Mutex // serializes refreshes
+	snap atomic.Pointer[tokenSnapshot]
+}
+
+// tokenSnapshot is the token file as last loaded.
+type tokenSnapshot struct {
+	stat    fs.FileInfo // nil when the file is absent
+	checked time.Time   // when the file was last stat'ed
+	ids     []Identity
+	hashes  [][]byte
 }
 
 // OpenTokens returns the token set of the token file at path.
-func OpenTokens(path string) *Tokens { return &Tokens{path: path} }
+func OpenTokens(path string) *Tokens { return &Tokens{path: path, now: time.Now} }
 
 // Lookup returns the identity of token. The token's SHA-256 hash is compared
 // with every stored hash in constant time.
 func (t *Tokens) Lookup(token string) (Identity, bool, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if err := t.refresh(); err != nil {
+	sum := sha256.Sum256([]byte(token))
+	if s := t.snap.Load(); s != nil && t.now().Sub(s.checked) < tokenRecheck {
+		if id, ok := s.find(sum[:]); ok {
+			return id, true, nil
+		}
+	}
+	s, err := t.refresh()
+	if err != nil {
 		return Identity{}, false, err
 	}
-	sum := sha256.Sum256([]byte(token))
+	id, ok := s.find(sum[:])
+	return id, ok, nil
+}
+
+// find returns the identity whose token hashes to sum.
+func (s *tokenSnapshot) find(sum []byte) (Identity, bool) {
 	found := -1
-	for i, h := range t.hashes {
-		if subtle.ConstantTimeCompare(sum[:], h) == 1 {
+	for i, h := range s.hashes {
+		if subtle.ConstantTimeCompare(sum, h) == 1 {
 			found = i
 		}
 	}
 	if found < 0 {
-		return Identity{}, false, nil
+		return Identity{}, false
 	}
-	return t.ids[found], true, nil
+	return s.ids[found], true
 }
 
-// refresh reloads the file if it changed since the last load.
-func (t *Tokens) refresh() error {
+// refresh stats the file, reloads it if it changed since the last load,
+// and returns the current snapshot.
+func (t *Tokens) refresh() (*tokenSnapshot, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
 	st, err := os.Stat(t.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		t.stat, t.ids, t.hashes = nil, nil, nil
-		return nil
+		s := &tokenSnapshot{checked: now}
+		t.snap.Store(s)
+		return s, nil
 	}
 	if err != nil {
-		return fmt.Errorf("token file: %w", err)
+		return nil, fmt.Errorf("token file: %w", err)
 	}
-	if t.stat != nil && os.SameFile(st, t.stat) && st.ModTime().Equal(t.stat.ModTime()) && st.Size() == t.stat.Size() {
-		return nil
+	if old := t.snap.Load(); old != nil && old.stat != nil && os.SameFile(st, old.stat) && st.ModTime().Equal(old.stat.ModTime()) && st.Size() == old.stat.Size() {
+		s := &tokenSnapshot{stat: old.stat, checked: now, ids: old.ids, hashes: old.hashes}
+		t.snap.Store(s)
+		return s, nil
 	}
 	recs, err := ReadTokenFile(t.path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ids, hashes := make([]Identity, len(recs)), make([][]byte, len(recs))
 	for i, r := range recs {
 		ids[i] = Identity{Name: r.Name, Tenant: r.Tenant, Scopes: r.Scopes}
 		if hashes[i], err = decodeTokenHash(r.Hash); err != nil {
-			return fmt.Errorf("token file %s, token %q: %w", t.path, r.Name, err)
+			return nil, fmt.Errorf("token file %s, token %q: %w", t.path, r.Name, err)
 		}
 	}
-	t.stat, t.ids, t.hashes = st, ids, hashes
-	return nil
+	s := &tokenSnapshot{stat: st, checked: now, ids: ids, hashes: hashes}
+	t.snap.Store(s)
+	return s, nil
 }
 
 func decodeTokenHash(s string) ([]byte, error) {
