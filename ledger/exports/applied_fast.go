@@ -8,13 +8,23 @@ import (
 
 // timelineOwnNames are the members Timeline adds to those of a
 // Submission, as Timeline.Marshal spells them.
-var timelineOwnNames = map[string]bool{"timeline": true, "payloadDigest": true, "envelopeDigest": true,
-	"policyIndex": true, "previousStatus": true, "previousIndex": true}
+var timelineOwnNames = [...]string{"timeline", "payloadDigest", "envelopeDigest", "policyIndex", "previousStatus", "previousIndex"}
 
-// isTimelineName reports whether name is a top-level member of a timeline
-// body.
-func isTimelineName(name []byte) bool {
-	return fieldIndex(name) >= 0 || string(name) == "signatures" || timelineOwnNames[string(name)]
+// timelineName returns a distinct number below 64 for each top-level
+// member name of a timeline body, or -1 for any other name.
+func timelineName(name []byte) int {
+	if i := fieldIndex(name); i >= 0 {
+		return i
+	}
+	if string(name) == "signatures" {
+		return len(submissionFields)
+	}
+	for i, n := range timelineOwnNames {
+		if string(name) == n {
+			return len(submissionFields) + 1 + i
+		}
+	}
+	return -1
 }
 
 // decodeAppliedPlain reads the applied fields of a timeline body without
@@ -34,7 +44,7 @@ func decodeAppliedPlain(body []byte) (*applied, bool) {
 		return nil, false
 	}
 	var a applied
-	seen := map[string]bool{}
+	var seen uint64 // bit timelineName(name) of each member read
 	for first := true; ; first = false {
 		s.space()
 		if s.eat('}') {
@@ -44,10 +54,14 @@ func decodeAppliedPlain(body []byte) (*applied, bool) {
 			return nil, false
 		}
 		name, ok := s.str()
-		if !ok || !s.colon() || !isTimelineName(name) || seen[string(name)] {
+		if !ok || !s.colon() {
 			return nil, false
 		}
-		seen[string(name)] = true
+		n := timelineName(name)
+		if n < 0 || seen&(1<<n) != 0 {
+			return nil, false
+		}
+		seen |= 1 << n
 		if !s.appliedMember(string(name), &a) {
 			return nil, false
 		}

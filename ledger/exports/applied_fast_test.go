@@ -47,3 +47,28 @@ func FuzzDecodeAppliedPlain(f *testing.F) {
 		}
 	})
 }
+
+// TestTimelineNames checks that timelineName numbers every member name of
+// a timeline body distinctly, within the 64 bits decodeAppliedPlain keeps,
+// and refuses others.
+func TestTimelineNames(t *testing.T) {
+	var names []string
+	for _, f := range submissionFields {
+		names = append(names, f.name)
+	}
+	names = append(names, "signatures")
+	names = append(names, timelineOwnNames[:]...)
+	seen := map[int]string{}
+	for _, name := range names {
+		n := timelineName([]byte(name))
+		if n < 0 || n >= 64 || seen[n] != "" {
+			t.Fatalf("%q is number %d (also %q)", name, n, seen[n])
+		}
+		seen[n] = name
+	}
+	for _, name := range []string{"", "Status", "timelines", "index", "type"} {
+		if n := timelineName([]byte(name)); n >= 0 {
+			t.Fatalf("%q is number %d", name, n)
+		}
+	}
+}
