@@ -287,8 +287,8 @@ func (st *staged) stageProjections(tx *Tx) {
 func (l *Log) commit(st *staged) {
 	defer st.txn.Discard()
 	err := l.brokenErr()
-	if err == nil && len(st.accepted) > 0 {
-		if err = st.werr; err == nil {
+	if err == nil {
+		if err = st.werr; err == nil && len(st.accepted) > 0 {
 			err = st.txn.CommitAt(commitTs(st.head.size), nil)
 		}
 		if err != nil {
