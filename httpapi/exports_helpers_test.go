@@ -22,6 +22,7 @@ import (
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/events"
 	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -51,7 +52,7 @@ func newExportFixture(t testing.TB) *exportFixture {
 	if _, fuzz := t.(*testing.F); fuzz {
 		logger = slog.New(slog.DiscardHandler) // F.Log may not be called from fuzz inputs
 	}
-	lg, vkey := openLedger(t, dir, logger, exports.Appliers())
+	lg, vkey := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Logger: logger, Appliers: exports.Appliers(), Filtered: exports.FilteredPrefixes()})
 	f := &exportFixture{t: t, log: lg, vkey: vkey, bus: events.NewBus(0), key: testKey1(t), tokens: filepath.Join(dir, httpapi.TokenFile)}
 	trust := exports.NewTrust()
 	if err := trust.AddKey("acme", testKey1Verifier(t, f.key)); err != nil {

@@ -41,6 +41,10 @@ type Config struct {
 	// MirrorWrites lets a mirror (a ledger that has imported a bundle) take
 	// direct appends too; by default it refuses them with ErrMirror.
 	MirrorWrites bool
+	// Filtered lists projection key prefixes whose point reads (Tx.Get,
+	// Log.Projection) mostly miss; an in-memory filter answers most misses
+	// without a Badger read. Open scans the keys under them once.
+	Filtered []string
 }
 
 // Log is the append-only Merkle log with its projections, stored in Badger.
@@ -55,7 +59,8 @@ type Log struct {
 	quit     chan struct{}
 	stopped  chan struct{}
 	reads    readCounter
-	nodes    nodeCache // immutable upper tree nodes; see nodecache.go
+	nodes    nodeCache  // immutable upper tree nodes; see nodecache.go
+	filter   *keyFilter // of Config.Filtered; nil without it
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
 	readTs   atomic.Uint64 // Badger version of the published state; see snapshot
@@ -104,6 +109,10 @@ func Open(cfg Config) (*Log, error) {
 	if err := l.recover(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if l.filter, err = l.openFilter(context.Background(), cfg.Filtered); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("filter of projection keys: %w", err)
 	}
 	go l.run()
 	return l, nil
@@ -314,6 +323,9 @@ func (l *Log) LeafIndex(leafHash []byte) (uint64, error) {
 // Projection returns the committed value of a projection key, or
 // ErrKeyNotFound.
 func (l *Log) Projection(key []byte) ([]byte, error) {
+	if l.filter.absent(key) {
+		return nil, ErrKeyNotFound
+	}
 	v, err := l.get(projKey(key))
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrKeyNotFound

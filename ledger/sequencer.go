@@ -225,7 +225,7 @@ func (l *Log) stage(w *pipeline, batch []*request) *staged {
 func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][]byte) uint64 {
 	now := l.cfg.Now().UTC()
 	ts := now.Format(TimeFormat)
-	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, pending: overlays, reads: &l.reads}
+	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, pending: overlays, reads: &l.reads, filter: l.filter}
 	size := st.base
 	for i, r := range st.batch {
 		data := r.p.encode(size, ts)
@@ -275,6 +275,7 @@ func (st *staged) stageProjections(tx *Tx) {
 		}
 	}
 	st.overlay = tx.batch
+	tx.filter.add(tx.batch) // before the batch commits, so readers of it find its keys
 }
 
 // commit makes a staged batch durable, publishes its tree head and answers

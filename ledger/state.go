@@ -29,6 +29,7 @@ type Tx struct {
 	pending []map[string][]byte // writes of earlier batches not yet committed, newest first
 	own     map[string][]byte   // this entry's writes
 	reads   *readCounter
+	filter  *keyFilter // answers most misses of filtered keys; nil without
 }
 
 // Get returns the value of a projection key, or ErrKeyNotFound.
@@ -43,6 +44,9 @@ func (tx *Tx) Get(key []byte) ([]byte, error) {
 		if v, ok := p[string(key)]; ok {
 			return orNotFound(v)
 		}
+	}
+	if tx.filter.absent(key) {
+		return nil, ErrKeyNotFound
 	}
 	tx.reads.add(1)
 	item, err := tx.txn.Get(projKey(key))

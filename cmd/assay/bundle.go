@@ -161,7 +161,7 @@ func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, o
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: origin, Signer: signer, Logger: logger, Appliers: stateMachine()})
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: origin, Signer: signer, Logger: logger, Appliers: stateMachine(), Filtered: filteredPrefixes()})
 	if err != nil {
 		return err
 	}

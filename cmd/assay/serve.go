@@ -102,7 +102,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Appliers: stateMachine(), MirrorWrites: o.mirrorWrites})
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Appliers: stateMachine(), Filtered: filteredPrefixes(), MirrorWrites: o.mirrorWrites})
 	if err != nil {
 		return err
 	}

@@ -17,3 +17,7 @@ func stateMachine() map[string]ledger.Applier {
 	maps.Copy(m, catalog.Appliers())
 	return m
 }
+
+// filteredPrefixes are the projection key prefixes whose lookups mostly miss
+// (ledger.Config.Filtered), for the entry types of stateMachine.
+func filteredPrefixes() []string { return exports.FilteredPrefixes() }

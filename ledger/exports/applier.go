@@ -41,6 +41,11 @@ var (
 	errStale    = errors.New("export state changed since it was read")
 )
 
+// FilteredPrefixes are the projection key prefixes to list in
+// ledger.Config.Filtered: the state key an ingestion looks up is new
+// almost every time.
+func FilteredPrefixes() []string { return []string{prefixState} }
+
 // Appliers returns the ledger Appliers of export.ingested and
 // export.status_changed, for ledger.Config.Appliers. They refuse a payload
 // already recorded under its key (*DuplicateError), a second

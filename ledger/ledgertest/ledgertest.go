@@ -50,6 +50,7 @@ type Options struct {
 	Now      func() time.Time          // a new Clock's Now when nil
 	Logger   *slog.Logger              // discards when nil
 	Appliers map[string]ledger.Applier // none when nil
+	Filtered []string                  // ledger.Config.Filtered
 }
 
 // Open opens a ledger in dir as o says, closed when t ends, and returns it
@@ -77,7 +78,7 @@ func Open(t testing.TB, dir string, o Options) (*ledger.Log, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: o.Origin, Signer: signer, Now: o.Now, Logger: o.Logger, Appliers: o.Appliers})
+	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: o.Origin, Signer: signer, Now: o.Now, Logger: o.Logger, Appliers: o.Appliers, Filtered: o.Filtered})
 	if err != nil {
 		t.Fatal(err)
 	}
