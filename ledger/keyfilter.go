@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/bits-and-blooms/bloom/v3"
+	"github.com/dgraph-io/badger/v4"
 )
 
 // A keyFilter answers "not there" for projection keys under the prefixes of
@@ -35,28 +36,41 @@ const (
 )
 
 // openFilter builds the filter of the projection keys under prefixes, or
-// returns nil when there are none.
+// returns nil when there are none. It reads the keys twice, without their
+// values: once to size the filter, once to fill it.
 func (l *Log) openFilter(ctx context.Context, prefixes []string) (*keyFilter, error) {
 	if len(prefixes) == 0 {
 		return nil, nil
 	}
-	kf := &keyFilter{}
-	var keys [][]byte
-	for _, p := range prefixes {
-		kf.prefixes = append(kf.prefixes, p)
-		err := l.ScanProjections(ctx, []byte(p), nil, func(key, _ []byte) (bool, error) {
-			keys = append(keys, key)
-			return true, nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	kf := &keyFilter{prefixes: prefixes}
+	n := 0
+	if err := l.scanKeys(ctx, prefixes, func([]byte) { n++ }); err != nil {
+		return nil, err
 	}
-	kf.f = newBloom(len(keys))
-	for _, k := range keys {
-		kf.f.Add(k)
+	kf.f = newBloom(n)
+	if err := l.scanKeys(ctx, prefixes, func(k []byte) { kf.f.Add(k) }); err != nil {
+		return nil, err
 	}
 	return kf, nil
+}
+
+// scanKeys calls fn with each committed projection key under prefixes
+// (without the namespace byte; valid only during the call).
+func (l *Log) scanKeys(ctx context.Context, prefixes []string, fn func(key []byte)) error {
+	return l.view(func(txn *badger.Txn) error {
+		for _, p := range prefixes {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: projKey([]byte(p))})
+			for it.Rewind(); it.Valid(); it.Next() {
+				if err := ctx.Err(); err != nil {
+					it.Close()
+					return err
+				}
+				fn(it.Item().Key()[1:])
+			}
+			it.Close()
+		}
+		return nil
+	})
 }
 
 // newBloom returns an empty Bloom filter sized for a log holding n keys
