@@ -63,10 +63,10 @@ type Log struct {
 	filter   *keyFilter // of Config.Filtered; nil without it
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
-	readTs   atomic.Uint64 // Badger version of the published state; see snapshot
-	mirror   atomic.Bool   // the log has imported entries: see ErrMirror
-	mu       sync.RWMutex  // guards the published state below
-	broken   error         // a commit failed: the log accepts no more entries until reopened
+	readTs   atomic.Uint64         // Badger version of the published state; see snapshot
+	mirror   atomic.Bool           // the log has imported entries: see ErrMirror
+	broken   atomic.Pointer[error] // a commit failed: the log accepts no more entries until reopened
+	mu       sync.RWMutex          // guards the published state below
 	size     uint64
 	root     []byte
 	rng      *compact.Range

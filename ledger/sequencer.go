@@ -339,22 +339,16 @@ func (l *Log) publish(st *staged) {
 // is reopened (see commit).
 func (l *Log) stop(err error) {
 	l.cfg.Logger.Error("ledger commit failed; the log accepts no more entries until it is reopened", "err", err)
-	l.mu.Lock()
-	if l.broken == nil {
-		l.broken = err
-	}
-	l.mu.Unlock()
+	l.broken.CompareAndSwap(nil, &err)
 }
 
 // brokenErr returns the error that refuses writes after a failed commit,
-// or nil.
+// or nil. It takes no lock: every Append asks.
 func (l *Log) brokenErr() error {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.broken == nil {
-		return nil
+	if err := l.broken.Load(); err != nil {
+		return fmt.Errorf("%w: the log stopped after a failed commit; reopen it: %w", ErrCommit, *err)
 	}
-	return fmt.Errorf("%w: the log stopped after a failed commit; reopen it: %w", ErrCommit, l.broken)
+	return nil
 }
 
 func (st *staged) set(k, v []byte) { st.fail(st.txn.Set(k, v)) }
