@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/assay-ledger/assay/ledger"
@@ -38,6 +39,9 @@ type StoreConfig struct {
 	Log   *ledger.Log
 	Trust *Trust      // signature policy; nil trusts no key and requires none
 	Bus   *events.Bus // receives EventCreated for each accepted export; optional
+	// MaxChecking bounds the submissions that decode and verify at once
+	// (runtime.GOMAXPROCS when zero); see Store.check.
+	MaxChecking int
 }
 
 // Store ingests job exports into the ledger and reads them back with
@@ -45,10 +49,11 @@ type StoreConfig struct {
 // transition checks live in the Appliers, inside the sequencer's
 // transaction, so concurrent submissions cannot both pass them.
 type Store struct {
-	log    *ledger.Log
-	trust  *Trust
-	bus    *events.Bus
-	policy *uint64 // index of the policy.applied entry in force; nil when none
+	log      *ledger.Log
+	trust    *Trust
+	bus      *events.Bus
+	policy   *uint64       // index of the policy.applied entry in force; nil when none
+	checking chan struct{} // one slot per submission decoding and verifying
 }
 
 // NewStore returns a Store over cfg.Log. Make it after the policy carrying
@@ -61,7 +66,10 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 	if cfg.Trust == nil {
 		cfg.Trust = NewTrust()
 	}
-	s := &Store{log: cfg.Log, trust: cfg.Trust, bus: cfg.Bus}
+	if cfg.MaxChecking <= 0 {
+		cfg.MaxChecking = runtime.GOMAXPROCS(0)
+	}
+	s := &Store{log: cfg.Log, trust: cfg.Trust, bus: cfg.Bus, checking: make(chan struct{}, cfg.MaxChecking)}
 	idx, err := cfg.Log.PolicyIndex()
 	switch {
 	case err == nil:
@@ -98,17 +106,7 @@ type Proven struct {
 // means nothing was written; only the error of an entry committed without
 // an inclusion proof (ledger.Log.Append) says so in its message.
 func (s *Store) Submit(ctx context.Context, actor, tenant string, body []byte) (*Proven, error) {
-	sub, canonical, err := Decode(body)
-	if err != nil {
-		return nil, err
-	}
-	if sub.TenantID != tenant {
-		return nil, fmt.Errorf("%w: tenantId %s, but the caller's tenant is %s", ErrTenantMismatch, quote(sub.TenantID), quote(tenant))
-	}
-	if err := s.checkSignatures(sub, canonical); err != nil {
-		return nil, err
-	}
-	t, err := NewTimeline(sub, canonical)
+	t, err := s.check(ctx, tenant, body)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +118,32 @@ func (s *Store) Submit(ctx context.Context, actor, tenant string, body []byte) (
 	s.publish(a.Record, body)
 	return &Proven{Type: typ, Key: t.IdempotencyKey, Status: t.Status, Index: a.Record.Index, Entry: a.Record.Bytes,
 		TreeSize: a.TreeSize, Checkpoint: a.Checkpoint, Proof: a.Proof}, nil
+}
+
+// check decodes and validates a submission of tenant, verifies its
+// signatures and returns its timeline. At most MaxChecking submissions do
+// this at once; the others wait (parked, not runnable) for a slot. Under
+// load, that keeps the Go scheduler's run queues short, so that the
+// ledger's sequencer and committer, which every answer waits for, are not
+// queued behind dozens of handlers each holding a CPU-heavy step.
+func (s *Store) check(ctx context.Context, tenant string, body []byte) (*Timeline, error) {
+	select {
+	case s.checking <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.checking }()
+	sub, canonical, err := Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	if sub.TenantID != tenant {
+		return nil, fmt.Errorf("%w: tenantId %s, but the caller's tenant is %s", ErrTenantMismatch, quote(sub.TenantID), quote(tenant))
+	}
+	if err := s.checkSignatures(sub, canonical); err != nil {
+		return nil, err
+	}
+	return NewTimeline(sub, canonical)
 }
 
 // checkSignatures applies the tenant's signature policy.

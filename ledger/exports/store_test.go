@@ -2,6 +2,7 @@ package exports
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -242,5 +243,30 @@ func TestSubmitRefusesOversizedEntry(t *testing.T) {
 	body := validBody(t, map[string]any{"jobType": strings.Repeat("j", 100<<10)})
 	if _, err := st.Submit(t.Context(), "producer", "acme", body); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("Submit of a 100 KiB jobType: %v, want ErrTooLarge", err)
+	}
+}
+
+// TestSubmitWaitsForACheckingSlot holds the only checking slot: a
+// submission then waits, gives up with its context and writes nothing, and
+// goes through once the slot is free.
+func TestSubmitWaitsForACheckingSlot(t *testing.T) {
+	l := openLog(t)
+	st, err := NewStore(StoreConfig{Log: l, MaxChecking: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := l.Head()
+	st.checking <- struct{}{}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := st.Submit(ctx, "producer", "acme", validBody(t, nil)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Submit with every slot taken: %v, want context.Canceled", err)
+	}
+	if after, _ := l.Head(); after != before {
+		t.Fatalf("log grew from %d to %d entries", before, after)
+	}
+	<-st.checking
+	if _, err := st.Submit(t.Context(), "producer", "acme", validBody(t, nil)); err != nil {
+		t.Fatal(err)
 	}
 }
