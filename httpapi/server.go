@@ -149,7 +149,8 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, v any) {
 	}
 	body, ctype := resp.Body, resp.ContentType
 	if a, ok := resp.Value.(jsonAppender); ok && body == nil {
-		body, ctype = a.appendJSON(nil), "application/json"
+		// 4 KiB holds a receipt (entry, checkpoint, proof) without regrowing.
+		body, ctype = a.appendJSON(make([]byte, 0, 4<<10)), "application/json"
 	}
 	if body == nil {
 		var buf bytes.Buffer
