@@ -95,17 +95,37 @@ type pipeline struct {
 // context cancelled before the sequencer takes the entry abandons it; once
 // taken, Append waits for the batch so that its answer is definite.
 func (l *Log) Append(ctx context.Context, e Entry) (Appended, error) {
+	p, err := Prepare(e)
+	if err != nil {
+		return Appended{}, err
+	}
+	return l.AppendPrepared(ctx, p)
+}
+
+// Prepared is an entry that Prepare checked and encoded, all but its index
+// and time, ready for AppendPrepared.
+type Prepared struct{ p *prepared }
+
+// Prepare checks an entry and encodes it, as Append does first. Splitting
+// the two lets a caller do this CPU work while it holds a slot of its own
+// admission control, and release the slot before waiting for the commit.
+func Prepare(e Entry) (*Prepared, error) {
+	p, err := prepare(e)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{p}, nil
+}
+
+// AppendPrepared is Append of an entry that Prepare checked.
+func (l *Log) AppendPrepared(ctx context.Context, e *Prepared) (Appended, error) {
 	if l.mirror.Load() && !l.cfg.MirrorWrites {
 		return Appended{}, ErrMirror
 	}
 	if err := l.brokenErr(); err != nil {
 		return Appended{}, err
 	}
-	p, err := prepare(e)
-	if err != nil {
-		return Appended{}, err
-	}
-	req := &request{p: p, done: make(chan result, 1)}
+	req := &request{p: e.p, done: make(chan result, 1)}
 	select {
 	case l.reqs <- req:
 	case <-ctx.Done():

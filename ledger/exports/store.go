@@ -106,44 +106,50 @@ type Proven struct {
 // means nothing was written; only the error of an entry committed without
 // an inclusion proof (ledger.Log.Append) says so in its message.
 func (s *Store) Submit(ctx context.Context, actor, tenant string, body []byte) (*Proven, error) {
-	t, err := s.check(ctx, tenant, body)
+	t, first, err := s.check(ctx, actor, tenant, body)
 	if err != nil {
 		return nil, err
 	}
-	t.PolicyIndex = s.policy
-	a, typ, err := s.append(ctx, actor, t)
+	a, err := s.append(ctx, actor, t, first)
 	if err != nil {
 		return nil, err
 	}
 	s.publish(a.Record, body)
-	return &Proven{Type: typ, Key: t.IdempotencyKey, Status: t.Status, Index: a.Record.Index, Entry: a.Record.Bytes,
+	return &Proven{Type: a.Record.Type, Key: t.IdempotencyKey, Status: t.Status, Index: a.Record.Index, Entry: a.Record.Bytes,
 		TreeSize: a.TreeSize, Checkpoint: a.Checkpoint, Proof: a.Proof}, nil
 }
 
 // check decodes and validates a submission of tenant, verifies its
-// signatures and returns its timeline. At most MaxChecking submissions do
-// this at once; the others wait (parked, not runnable) for a slot. Under
-// load, that keeps the Go scheduler's run queues short, so that the
+// signatures and prepares its first ledger entry. At most MaxChecking
+// submissions do this at once; the others wait (parked, not runnable) for
+// a slot, and a slot is given back before the entry waits for its commit.
+// Under load that keeps the Go scheduler's run queues short, so that the
 // ledger's sequencer and committer, which every answer waits for, are not
-// queued behind dozens of handlers each holding a CPU-heavy step.
-func (s *Store) check(ctx context.Context, tenant string, body []byte) (*Timeline, error) {
+// queued behind dozens of handlers each in a CPU-heavy step.
+func (s *Store) check(ctx context.Context, actor, tenant string, body []byte) (*Timeline, *ledger.Prepared, error) {
 	select {
 	case s.checking <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 	defer func() { <-s.checking }()
 	sub, canonical, err := Decode(body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if sub.TenantID != tenant {
-		return nil, fmt.Errorf("%w: tenantId %s, but the caller's tenant is %s", ErrTenantMismatch, quote(sub.TenantID), quote(tenant))
+		return nil, nil, fmt.Errorf("%w: tenantId %s, but the caller's tenant is %s", ErrTenantMismatch, quote(sub.TenantID), quote(tenant))
 	}
 	if err := s.checkSignatures(sub, canonical); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return NewTimeline(sub, canonical)
+	t, err := NewTimeline(sub, canonical)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.PolicyIndex = s.policy
+	e, err := s.entry(actor, t)
+	return t, e, err
 }
 
 // checkSignatures applies the tenant's signature policy.
@@ -157,28 +163,36 @@ func (s *Store) checkSignatures(sub *Submission, canonical []byte) error {
 	return VerifySignatures(sub, canonical, s.trust.Keys(sub.TenantID))
 }
 
-// append appends t as a new record or a status change, whichever the
-// current state of its key calls for, and tries again when that state
-// changed before the sequencer applied the entry.
-func (s *Store) append(ctx context.Context, actor string, t *Timeline) (ledger.Appended, string, error) {
+// entry prepares the ledger entry of t: a new record or a status change,
+// whichever the current state of its key calls for.
+func (s *Store) entry(actor string, t *Timeline) (*ledger.Prepared, error) {
+	typ, err := s.prepare(t)
+	if err != nil {
+		return nil, err
+	}
+	body, err := t.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxEntryBody {
+		return nil, fmt.Errorf("%w: its ledger entry would hold %d bytes of fields, over the %d-byte entry limit; reference large data by cas:// path",
+			ErrTooLarge, len(body), maxEntryBody)
+	}
+	return ledger.Prepare(ledger.Entry{Type: typ, Actor: actor, Tenant: t.TenantID, Body: body})
+}
+
+// append appends e, the entry check prepared for t, and when the state of
+// t's key changed before the sequencer applied it, prepares the entry
+// again and retries.
+func (s *Store) append(ctx context.Context, actor string, t *Timeline, e *ledger.Prepared) (ledger.Appended, error) {
 	for attempt := 1; ; attempt++ {
-		typ, err := s.prepare(t)
-		if err != nil {
-			return ledger.Appended{}, "", err
+		a, err := s.log.AppendPrepared(ctx, e)
+		if !(errors.Is(err, errRecorded) || errors.Is(err, errStale)) || attempt == maxAttempts {
+			return a, err
 		}
-		body, err := t.Marshal()
-		if err != nil {
-			return ledger.Appended{}, "", err
+		if e, err = s.entry(actor, t); err != nil {
+			return ledger.Appended{}, err
 		}
-		if len(body) > maxEntryBody {
-			return ledger.Appended{}, "", fmt.Errorf("%w: its ledger entry would hold %d bytes of fields, over the %d-byte entry limit; reference large data by cas:// path",
-				ErrTooLarge, len(body), maxEntryBody)
-		}
-		a, err := s.log.Append(ctx, ledger.Entry{Type: typ, Actor: actor, Tenant: t.TenantID, Body: body})
-		if (errors.Is(err, errRecorded) || errors.Is(err, errStale)) && attempt < maxAttempts {
-			continue
-		}
-		return a, typ, err
 	}
 }
 
