@@ -43,6 +43,17 @@ func newKeys(t testing.TB) testKeys {
 
 func newSigner(k testKeys) (note.Signer, error) { return note.NewSigner(k.skey) }
 
+// testConfig returns the Config tests open a log in dir with: a new
+// checkpoint key, the test origin, a step clock and a discarding logger.
+func testConfig(t testing.TB, dir string) Config {
+	t.Helper()
+	s, err := newSigner(newKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{Dir: dir, Origin: testOrigin, Signer: s, Now: newStepClock().Now, Logger: discardLogger()}
+}
+
 func openLog(t testing.TB, dir string, k testKeys, appliers map[string]Applier) *Log {
 	t.Helper()
 	s, err := newSigner(k)

@@ -43,12 +43,6 @@ func TestKeyFilter(t *testing.T) {
 // when the filter is rebuilt from the stored keys), and deleted keys read as
 // absent.
 func TestFilteredProjections(t *testing.T) {
-	dir := t.TempDir()
-	k := newKeys(t)
-	s, err := newSigner(k)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// test.set sets key/<n> for every n in the body's "set" list and
 	// deletes those in "del"; it refuses an entry whose "want" key is
 	// absent, so the Appliers' reads are checked too.
@@ -73,8 +67,8 @@ func TestFilteredProjections(t *testing.T) {
 		}
 		return nil
 	}
-	cfg := Config{Dir: dir, Origin: testOrigin, Signer: s, Now: newStepClock().Now, Logger: discardLogger(),
-		Appliers: map[string]Applier{"test.set": apply}, Filtered: []string{"key/"}}
+	cfg := testConfig(t, t.TempDir())
+	cfg.Appliers, cfg.Filtered = map[string]Applier{"test.set": apply}, []string{"key/"}
 	l, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -231,21 +231,15 @@ func TestApplyPolicy(t *testing.T) {
 // the log then refuses every write, and that after reopening it has exactly
 // the entries committed before, and takes new ones.
 func TestFailedCommitStopsLog(t *testing.T) {
-	dir := t.TempDir()
-	k := newKeys(t)
-	s, err := newSigner(k)
-	if err != nil {
-		t.Fatal(err)
-	}
 	huge := func(tx *Tx, rec *Record) error {
 		for i := range 10_000 {
 			tx.Set(fmt.Appendf(nil, "huge/%d", i), []byte("x"))
 		}
 		return nil
 	}
-	cfg := Config{Dir: dir, Origin: testOrigin, Signer: s, Now: newStepClock().Now, Logger: discardLogger(),
-		Appliers: map[string]Applier{"test.huge": huge},
-		Badger:   func(o *badger.Options) { o.MemTableSize, o.ValueThreshold = 1<<20, 1<<10 }}
+	cfg := testConfig(t, t.TempDir())
+	cfg.Appliers = map[string]Applier{"test.huge": huge}
+	cfg.Badger = func(o *badger.Options) { o.MemTableSize, o.ValueThreshold = 1<<20, 1<<10 }
 	l, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
