@@ -56,6 +56,22 @@ type VersityGW struct {
 	logs    lockedBuffer
 }
 
+// SetAWSEnv points the AWS SDK's environment at g for the rest of the test:
+// g's keys, and none of the machine's own credentials, config files,
+// profile, region or endpoint. The environment is the only way the S3
+// store takes credentials.
+func (g *VersityGW) SetAWSEnv(t testing.TB) {
+	t.Helper()
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": g.AccessKey, "AWS_SECRET_ACCESS_KEY": g.SecretKey, "AWS_SESSION_TOKEN": "",
+		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_PROFILE": "",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "", "AWS_ENDPOINT_URL": "",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
 // StartVersityGW finds the versitygw binary (in PATH, then in
 // $(go env GOPATH)/bin), starts it on a free port of 127.0.0.1 with static
 // keys and `posix --versioning-dir DIR ROOT`, waits until it accepts

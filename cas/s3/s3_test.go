@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -21,14 +20,7 @@ import (
 func server(t *testing.T) *castest.VersityGW {
 	t.Helper()
 	g := castest.StartVersityGW(t)
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": g.AccessKey, "AWS_SECRET_ACCESS_KEY": g.SecretKey, "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_PROFILE": "",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "", "AWS_ENDPOINT_URL": "",
-	} {
-		t.Setenv(k, v)
-	}
+	g.SetAWSEnv(t)
 	return g
 }
 

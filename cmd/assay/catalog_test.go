@@ -20,14 +20,7 @@ import (
 func s3Args(t *testing.T) []string {
 	t.Helper()
 	g := castest.StartVersityGW(t)
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": g.AccessKey, "AWS_SECRET_ACCESS_KEY": g.SecretKey, "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_PROFILE": "",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "", "AWS_ENDPOINT_URL": "",
-	} {
-		t.Setenv(k, v)
-	}
+	g.SetAWSEnv(t)
 	if err := os.Mkdir(filepath.Join(g.Root, "evidence"), 0o700); err != nil { // a posix bucket is a directory
 		t.Fatal(err)
 	}
