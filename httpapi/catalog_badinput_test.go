@@ -6,14 +6,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/cas/castest"
 	"github.com/assay-ledger/assay/cas/s3"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -132,7 +131,7 @@ func badInputCases() []badCase {
 		{"disk full", httpapi.TypeStorageFull, 507, func(f *catFixture) response {
 			id := f.createPackage("p")
 			return f.snapshotThen(func() response {
-				limitFileSize(f.t, 256<<10)
+				castest.LimitFileSize(f.t, 256<<10)
 				return f.upload(id, f.admin, filePart("big", strings.Repeat("x", 512<<10)))
 			})
 		}},
@@ -151,28 +150,6 @@ func TestCatalogBadInput(t *testing.T) {
 			}
 		})
 	}
-}
-
-// limitFileSize lowers RLIMIT_FSIZE until the end of the test, with
-// SIGXFSZ ignored, so that writes past n bytes fail with EFBIG the way a
-// full disk fails them with ENOSPC. The limit is process-wide: tests that
-// use it must not run in parallel.
-func limitFileSize(t *testing.T, n uint64) {
-	t.Helper()
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	signal.Ignore(syscall.SIGXFSZ)
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: old.Max}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-			t.Errorf("restore RLIMIT_FSIZE: %v", err)
-		}
-		signal.Reset(syscall.SIGXFSZ)
-	})
 }
 
 // TestStoreUnavailable points the server at an S3 endpoint where nothing
