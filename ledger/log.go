@@ -45,6 +45,12 @@ type Config struct {
 	// Log.Projection) mostly miss; an in-memory filter answers most misses
 	// without a Badger read. Open scans the keys under them once.
 	Filtered []string
+	// Linger is how long the sequencer may hold a busy log's batch open
+	// for more appends (see linger.go): DefaultLinger when zero; a
+	// negative Linger never holds a batch.
+	Linger time.Duration
+
+	runnable func() int // replaces runnableGoroutines in tests
 }
 
 // Log is the append-only Merkle log with its projections, stored in Badger.
@@ -87,6 +93,15 @@ func Open(cfg Config) (*Log, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	switch {
+	case cfg.Linger == 0:
+		cfg.Linger = DefaultLinger
+	case cfg.Linger < 0:
+		cfg.Linger = 0
+	}
+	if cfg.runnable == nil {
+		cfg.runnable = runnableGoroutines()
 	}
 	appliers := map[string]Applier{PolicyType: applyPolicy}
 	for t, fn := range cfg.Appliers {

@@ -150,8 +150,9 @@ func (l *Log) AppendPrepared(ctx context.Context, e *Prepared) (Appended, error)
 }
 
 // run is the sequencer: it takes every request waiting at that moment (up to
-// the batch limits) and stages them as one batch, so that concurrent callers
-// share one fsync. Staging the next batch overlaps the commit of the last.
+// the batch limits), on a busy log also those that arrive while it lingers
+// (linger.go), and stages them as one batch, so that concurrent callers share
+// one fsync. Staging the next batch overlaps the commit of the last.
 func (l *Log) run() {
 	commits := make(chan *staged, 1)
 	committed := make(chan struct{})
@@ -173,6 +174,7 @@ func (l *Log) run() {
 	l.mu.RLock()
 	w := &pipeline{size: l.size, rng: l.rng}
 	l.mu.RUnlock()
+	var last [2]int // entries of the previous two batches
 	for {
 		var first *request
 		select {
@@ -201,6 +203,10 @@ func (l *Log) run() {
 				break fill
 			}
 		}
+		if l.cfg.Linger > 0 {
+			batch = l.linger(batch, n, last[0]+last[1])
+		}
+		last[0], last[1] = last[1], len(batch)
 		commits <- l.stage(w, batch)
 	}
 }
