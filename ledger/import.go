@@ -143,7 +143,7 @@ func (l *Log) importable(job *importJob) ([]*Record, error) {
 func (l *Log) dryRun(recs []*Record) error {
 	txn := l.db.NewTransactionAt(l.readTs.Load(), false)
 	defer txn.Discard()
-	tx := &Tx{txn: txn, batch: map[string][]byte{}, reads: &l.reads, filter: l.filter}
+	tx := l.newTx(txn, nil)
 	for _, rec := range recs {
 		if err := tx.apply(l.cfg.Appliers[rec.Type], rec); err != nil {
 			return fmt.Errorf("%w: entry %d (%s) rejected by the state machine: %w", ErrImport, rec.Index, rec.Type, err)
@@ -162,7 +162,7 @@ func (l *Log) commitImported(recs []*Record) error {
 	}
 	st := &staged{base: size, txn: l.db.NewTransactionAt(l.readTs.Load(), true)}
 	defer st.txn.Discard()
-	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, reads: &l.reads, filter: l.filter}
+	tx := l.newTx(st.txn, nil)
 	for _, rec := range recs {
 		if _, err := l.stageRecord(st, tx, rng, rec, EntryDigests(rec.Body)); err != nil {
 			return fmt.Errorf("%w: entry %d: %w", ErrImport, rec.Index, err)

@@ -251,7 +251,7 @@ func (l *Log) stage(w *pipeline, batch []*request) *staged {
 func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][]byte) uint64 {
 	now := l.cfg.Now().UTC()
 	ts := now.Format(TimeFormat)
-	tx := &Tx{txn: st.txn, batch: map[string][]byte{}, pending: overlays, reads: &l.reads, filter: l.filter}
+	tx := l.newTx(st.txn, overlays)
 	size := st.base
 	for i, r := range st.batch {
 		data := r.p.encode(size, ts)

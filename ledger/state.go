@@ -32,6 +32,13 @@ type Tx struct {
 	filter  *keyFilter // answers most misses of filtered keys; nil without
 }
 
+// newTx returns the Tx of a batch over txn, with pending the projection
+// writes of earlier batches not yet committed (newest first), counting its
+// reads and asking the log's key filter before Badger.
+func (l *Log) newTx(txn *badger.Txn, pending []map[string][]byte) *Tx {
+	return &Tx{txn: txn, batch: map[string][]byte{}, pending: pending, reads: &l.reads, filter: l.filter}
+}
+
 // Get returns the value of a projection key, or ErrKeyNotFound.
 func (tx *Tx) Get(key []byte) ([]byte, error) {
 	if v, ok := tx.own[string(key)]; ok {
