@@ -37,7 +37,7 @@ func (h *catalogRoutes) resolveCAS(r *http.Request) (any, error) {
 	v := mux.Vars(r)
 	o, err := h.cat.Object(v["tenant"], "raw", v["key"])
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	return CASObject{Tenant: v["tenant"], URI: "cas://" + v["key"], Digest: o.Digest, Size: o.Size}, nil
 }

@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
-	"syscall"
 
-	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -53,75 +50,6 @@ const (
 	TypeStorageWriteFailed = ProblemBase + "storage-write-failed"
 	TypeBlobMissing        = ProblemBase + "blob-missing"
 )
-
-// catalogErrors maps catalog and store errors to problems, most specific
-// first.
-var catalogErrors = []struct {
-	err    error
-	status int
-	typ    string
-	title  string
-}{
-	{catalog.ErrPathEmpty, 400, TypePathEmpty, "Empty path"},
-	{catalog.ErrPathAbsolute, 400, TypePathAbsolute, "Absolute path"},
-	{catalog.ErrPathDotDot, 400, TypePathDotDot, "Path with a .. segment"},
-	{catalog.ErrPathBackslash, 400, TypePathBackslash, "Path with a backslash"},
-	{catalog.ErrPathControl, 400, TypePathControl, "Path with a control character"},
-	{catalog.ErrPathUnclean, 400, TypePathUnclean, "Path not in clean form"},
-	{catalog.ErrPathReserved, 400, TypePathReserved, "Reserved key"},
-	{catalog.ErrDuplicatePath, 409, TypeDuplicatePath, "Duplicate path in package"},
-	{catalog.ErrPackageFinalized, 409, TypePackageFinalized, "Package finalized"},
-	{catalog.ErrPackageNotFound, 404, TypePackageNotFound, "Package not found"},
-	{catalog.ErrNotFinalized, 409, TypePackageNotFinal, "Package not finalized"},
-	{catalog.ErrStaleManifest, 409, TypeStaleManifest, "Files changed during finalize"},
-	{catalog.ErrFileNotFound, 404, TypeFileNotFound, "File not found"},
-	{catalog.ErrObjectNotFound, 404, TypeObjectNotFound, "Object not found"},
-	{catalog.ErrUnknownZone, 400, TypeUnknownZone, "Unknown zone"},
-	{catalog.ErrUnknownRetention, 400, TypeUnknownRetention, "Unknown retention class"},
-	{catalog.ErrMetadataTooLarge, 413, TypeMetadataTooLarge, "Metadata too large"},
-	{catalog.ErrMetadataNotJSON, 400, TypeMetadataNotJSON, "Metadata is not JSON"},
-	{catalog.ErrInvalidField, 400, TypeInvalidField, "Invalid field"},
-	{catalog.ErrInvalidCursor, 400, TypeInvalidCursor, "Invalid cursor"},
-	{cas.ErrDigestMismatch, 422, TypeDigestMismatch, "Digest mismatch"},
-	{cas.ErrInvalidDigest, 400, TypeInvalidDigest, "Invalid digest"},
-	{cas.ErrInvalidRange, 416, TypeRangeNotSatisfied, "Range not satisfiable"},
-	{cas.ErrUnavailable, 503, TypeStorageUnavailable, "Storage backend unavailable"},
-	{cas.ErrNotFound, 500, TypeBlobMissing, "Blob missing from the store"},
-	{syscall.ENOSPC, 507, TypeStorageFull, "Storage full"},
-	{syscall.EDQUOT, 507, TypeStorageFull, "Storage full"},
-	{syscall.EFBIG, 507, TypeStorageFull, "Storage full"},
-}
-
-// catalogProblem returns the problem for a catalog or store error, or err
-// itself for the generic mapping (ledger sentinels, body limits, 500).
-func catalogProblem(err error) error {
-	if _, ok := errors.AsType[*Problem](err); ok {
-		return err
-	}
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return err
-	}
-	for _, c := range catalogErrors {
-		if errors.Is(err, c.err) {
-			p := &Problem{Type: c.typ, Title: c.title, Status: c.status, Detail: err.Error(), Err: err}
-			if c.status >= 500 && c.status != http.StatusInsufficientStorage {
-				p.Detail = c.title + "; the server log has the cause"
-			}
-			return p
-		}
-	}
-	return err
-}
-
-// storeWriteProblem is the problem of a store Put that failed for a reason
-// that is neither the request body nor a mapped sentinel.
-func storeWriteProblem(err error) error {
-	if p := catalogProblem(err); p != err {
-		return p
-	}
-	return &Problem{Type: TypeStorageWriteFailed, Title: "Storage write failed", Status: http.StatusInternalServerError,
-		Detail: "writing to the content store failed; the server log has the cause", Err: err}
-}
 
 // BackendInfo describes the configured content store for GET /v1/backends;
 // Settings holds public settings only, never credentials.

@@ -43,7 +43,7 @@ type catFixture struct {
 func newCatFixture(t *testing.T, store cas.Store) *catFixture {
 	t.Helper()
 	dir := t.TempDir()
-	lg, vkey := openLedger(t, dir, testLogger(t), catalog.Appliers())
+	lg, vkey := openLedger(t, dir, testLogger(t), catalog.Module())
 	var err error
 	f := &catFixture{t: t, log: lg, vkey: vkey, blobs: filepath.Join(dir, "blobs"), maxUpload: 1 << 20}
 	if store == nil {

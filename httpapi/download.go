@@ -86,7 +86,7 @@ func (h *catalogRoutes) serveBlob(w http.ResponseWriter, r *http.Request, ref ca
 	rng, err := parseRange(r.Header.Get("Range"), ref.Size)
 	if err != nil {
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", ref.Size))
-		h.s.WriteError(w, r, catalogProblem(err))
+		h.s.WriteError(w, r, err)
 		return
 	}
 	if err := blobHeaders(w, ref); err != nil {
@@ -113,7 +113,7 @@ func (h *catalogRoutes) serveBlob(w http.ResponseWriter, r *http.Request, ref ca
 	}
 	if err != nil {
 		clearBlobHeaders(w)
-		h.s.WriteError(w, r, catalogProblem(err))
+		h.s.WriteError(w, r, err)
 		return
 	}
 	defer rc.Close()

@@ -80,18 +80,18 @@ type exportRoutes struct{ st *exports.Store }
 func (h exportRoutes) submit(r *http.Request) (any, error) {
 	id, err := requestTenant(r, true)
 	if err != nil {
-		return nil, exportProblem(err)
+		return nil, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return nil, exportProblem(fmt.Errorf("%w: body over %d bytes", exports.ErrTooLarge, mbe.Limit))
+		return nil, fmt.Errorf("%w: body over %d bytes", exports.ErrTooLarge, mbe.Limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read export body: %w", err)
 	}
 	p, err := h.st.Submit(r.Context(), id.Name, id.Tenant, body)
 	if err != nil {
-		return nil, exportProblem(err)
+		return nil, err
 	}
 	hdr := http.Header{"Location": {ExportsPath + "/" + p.Key}}
 	return &Response{Status: http.StatusCreated, Header: hdr, Value: newExportReceipt(p)}, nil
@@ -100,11 +100,11 @@ func (h exportRoutes) submit(r *http.Request) (any, error) {
 func (h exportRoutes) get(r *http.Request) (any, error) {
 	id, err := requestTenant(r, false)
 	if err != nil {
-		return nil, exportProblem(err)
+		return nil, err
 	}
 	p, err := h.st.Get(r.Context(), id.Tenant, mux.Vars(r)["key"])
 	if err != nil {
-		return nil, exportProblem(err)
+		return nil, err
 	}
 	return newExportReceipt(p), nil
 }
@@ -112,15 +112,15 @@ func (h exportRoutes) get(r *http.Request) (any, error) {
 func (h exportRoutes) list(r *http.Request) (any, error) {
 	id, err := requestTenant(r, false)
 	if err != nil {
-		return nil, exportProblem(err)
+		return nil, err
 	}
 	q, err := exportQuery(r.URL.RawQuery, id.Tenant)
 	if err != nil {
-		return nil, exportProblem(err)
+		return nil, err
 	}
 	page, err := h.st.List(r.Context(), q)
 	if err != nil {
-		return nil, exportProblem(err)
+		return nil, err
 	}
 	out := ExportsPage{Exports: make([]LogEntry, len(page.Items)), NextCursor: page.Next}
 	for i, it := range page.Items {
@@ -257,32 +257,10 @@ func appendEncoded(b []byte, s string) []byte {
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
-// exportProblem turns an error of the exports package into its problem,
-// with a pointer to the existing entry for duplicates and refused
-// transitions; other errors go on to WriteError's own mapping.
-func exportProblem(err error) error {
-	slug, status := exports.ProblemType(err)
-	if slug == "" {
-		return err
-	}
-	p := &Problem{Type: ProblemBase + slug, Title: http.StatusText(status), Status: status, Detail: err.Error(), Err: err}
-	if d, ok := errors.AsType[*exports.DuplicateError](err); ok {
-		p.Extensions = map[string]any{"existing": existing(d.Key, d.Index)}
-	}
-	if t, ok := errors.AsType[*exports.TransitionError](err); ok {
-		p.Extensions = map[string]any{"existing": existing(t.Key, t.Index), "from": t.From, "to": t.To}
-	}
-	return p
-}
-
 // ExportPointer is the "existing" member of a 409 problem: the entry the
 // submission conflicts with and where to fetch the export.
 type ExportPointer struct {
 	Index          uint64 `json:"index"`
 	IdempotencyKey string `json:"idempotencyKey"`
 	Href           string `json:"href"`
-}
-
-func existing(key string, index uint64) ExportPointer {
-	return ExportPointer{Index: index, IdempotencyKey: key, Href: ExportsPath + "/" + key}
 }

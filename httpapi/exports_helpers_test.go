@@ -52,7 +52,7 @@ func newExportFixture(t testing.TB) *exportFixture {
 	if _, fuzz := t.(*testing.F); fuzz {
 		logger = slog.New(slog.DiscardHandler) // F.Log may not be called from fuzz inputs
 	}
-	lg, vkey := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Logger: logger, Appliers: exports.Appliers(), Filtered: exports.FilteredPrefixes()})
+	lg, vkey := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Logger: logger, Modules: []ledger.Module{exports.Module()}})
 	f := &exportFixture{t: t, log: lg, vkey: vkey, bus: events.NewBus(0), key: testKey1(t), tokens: filepath.Join(dir, httpapi.TokenFile)}
 	trust := exports.NewTrust()
 	if err := trust.AddKey("acme", testKey1Verifier(t, f.key)); err != nil {

@@ -45,17 +45,17 @@ type fixture struct {
 }
 
 // openLedger opens a real ledger in dir/ledger with a fresh checkpoint key,
-// the step clock and the given Appliers, closed at the end of the test. It
+// the step clock and the given modules, closed at the end of the test. It
 // returns the ledger and the key's verifier.
-func openLedger(t testing.TB, dir string, logger *slog.Logger, appliers map[string]ledger.Applier) (*ledger.Log, string) {
+func openLedger(t testing.TB, dir string, logger *slog.Logger, mods ...ledger.Module) (*ledger.Log, string) {
 	t.Helper()
-	return ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Logger: logger, Appliers: appliers})
+	return ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Logger: logger, Modules: mods})
 }
 
 func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	lg, vkey := openLedger(t, dir, testLogger(t), nil)
+	lg, vkey := openLedger(t, dir, testLogger(t))
 	var err error
 	f := &fixture{t: t, log: lg, tokens: filepath.Join(dir, httpapi.TokenFile), vkey: vkey}
 	f.admin = f.createToken("admin", "acme", httpapi.AllScopes)

@@ -24,12 +24,12 @@ func (h *catalogRoutes) downloadFile(w http.ResponseWriter, r *http.Request) {
 	id := caller(r)
 	f, err := h.cat.File(id.Tenant, mux.Vars(r)["file_id"])
 	if err != nil {
-		h.s.WriteError(w, r, catalogProblem(err))
+		h.s.WriteError(w, r, err)
 		return
 	}
 	obj, err := h.cat.Object(id.Tenant, f.Zone, f.Key)
 	if err != nil {
-		h.s.WriteError(w, r, catalogProblem(err))
+		h.s.WriteError(w, r, err)
 		return
 	}
 	h.serveBlob(w, r, f.ObjectRef, func(rng byteRange) error {
@@ -42,19 +42,19 @@ func (h *catalogRoutes) downloadFile(w http.ResponseWriter, r *http.Request) {
 func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 	id, key := caller(r), mux.Vars(r)["key"]
 	if err := catalog.CheckObjectKey(key); err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	expected, err := expectedDigest(r.Header.Values(DigestHeader))
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	media, err := mediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	meta, err := catalog.CheckMetadata([]byte(r.Header.Get(MetadataHeader)))
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	body := &bodyReader{r: r.Body}
 	src, done := readAheadFor(h.svc.Store, body)
@@ -69,7 +69,7 @@ func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 // checkZone refuses a zone name that is not one of catalog.Zones.
 func checkZone(zone string) error {
 	if !slices.Contains(catalog.Zones(), zone) {
-		return catalogProblem(catalog.ErrUnknownZone)
+		return catalog.ErrUnknownZone
 	}
 	return nil
 }
@@ -84,7 +84,7 @@ func (h *catalogRoutes) getObject(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := h.lookupObject(r, id.Tenant, v["zone"], v["key"])
 	if err != nil {
-		h.s.WriteError(w, r, catalogProblem(err))
+		h.s.WriteError(w, r, err)
 		return
 	}
 	h.serveBlob(w, r, o.ObjectRef, func(rng byteRange) error {
@@ -126,7 +126,7 @@ func (h *catalogRoutes) listVersions(r *http.Request) (any, error) {
 	}
 	objs, next, err := h.cat.Versions(r.Context(), caller(r).Tenant, v["zone"], v["key"], cursor, limit)
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	if objs == nil {
 		objs = []catalog.Object{}
@@ -153,7 +153,7 @@ func (h *catalogRoutes) listObjects(r *http.Request) (any, error) {
 	}
 	objs, next, err := h.cat.Objects(r.Context(), caller(r).Tenant, zone, prefix, cursor, limit)
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	if objs == nil {
 		objs = []catalog.Object{}
@@ -189,7 +189,7 @@ type StoreHealth struct {
 // names no settings.
 func (h *catalogRoutes) storeHealth(r *http.Request) (any, error) {
 	if err := h.svc.Store.Health(r.Context()); err != nil {
-		return nil, catalogProblem(fmt.Errorf("%w: %w", cas.ErrUnavailable, err))
+		return nil, fmt.Errorf("%w: %w", cas.ErrUnavailable, err)
 	}
 	return StoreHealth{Status: "ok", Kind: h.backend.Kind}, nil
 }
@@ -210,7 +210,7 @@ func (h *catalogRoutes) scrub(r *http.Request) (any, error) {
 	}
 	rep, err := h.svc.Scrub(r.Context(), caller(r).Name, full == "true")
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	for _, f := range rep.Findings {
 		h.s.log.WarnContext(r.Context(), "scrub finding", "digest", f.Digest, "problem", f.Problem, "detail", f.Detail)

@@ -69,12 +69,12 @@ func (h *catalogRoutes) createPackage(r *http.Request) (any, error) {
 	}
 	req, err := parseCreate(body)
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	id := caller(r)
 	p, err := h.svc.CreatePackage(r.Context(), id.Name, id.Tenant, req)
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	return &Response{Status: http.StatusCreated, Value: p}, nil
 }
@@ -100,7 +100,7 @@ func (h *catalogRoutes) listPackages(r *http.Request) (any, error) {
 	}
 	pkgs, next, err := h.cat.Packages(r.Context(), caller(r).Tenant, f, cursor, limit)
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	if pkgs == nil {
 		pkgs = []catalog.Package{}
@@ -123,7 +123,7 @@ func pageLimit(q query) (int, error) {
 func (h *catalogRoutes) getPackage(r *http.Request) (any, error) {
 	p, err := h.cat.Package(caller(r).Tenant, mux.Vars(r)["id"])
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -132,7 +132,7 @@ func (h *catalogRoutes) finalize(r *http.Request) (any, error) {
 	id := caller(r)
 	p, err := h.svc.Finalize(r.Context(), id.Name, id.Tenant, mux.Vars(r)["id"])
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -148,7 +148,7 @@ const (
 func (h *catalogRoutes) manifest(r *http.Request) (any, error) {
 	b, p, err := h.cat.Manifest(r.Context(), caller(r).Tenant, mux.Vars(r)["id"])
 	if err != nil {
-		return nil, catalogProblem(err)
+		return nil, err
 	}
 	hdr := http.Header{}
 	hdr.Set(ManifestDigestHeader, p.ManifestDigest)

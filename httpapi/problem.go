@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 
 	"github.com/assay-ledger/assay/ledger"
@@ -89,27 +90,46 @@ func (p *Problem) Error() string {
 // Unwrap returns the cause, so errors.Is sees through a problem.
 func (p *Problem) Unwrap() error { return p.Err }
 
+// MarshalJSON writes the standard members and the extension members; an
+// extension cannot replace a standard member.
+func (p *Problem) MarshalJSON() ([]byte, error) {
+	type std Problem // without the methods, so this does not recurse
+	if len(p.Extensions) == 0 {
+		return json.Marshal((*std)(p))
+	}
+	m := make(map[string]any, len(p.Extensions)+4)
+	maps.Copy(m, p.Extensions)
+	m["type"], m["title"], m["status"] = p.Type, p.Title, p.Status
+	if p.Detail != "" {
+		m["detail"] = p.Detail
+	}
+	return json.Marshal(m)
+}
+
 func invalidParam(format string, args ...any) *Problem {
 	return NewProblem(http.StatusBadRequest, TypeInvalidParameter, format, args...)
 }
 
-// sentinels map the ledger's errors to problems; the error's message is the
-// detail, as the ledger words it for callers.
-var sentinels = []struct {
-	err    error
-	status int
-	typ    string
-}{
-	{ledger.ErrNotFound, http.StatusNotFound, TypeNotFound},
-	{ledger.ErrBeyondTree, http.StatusBadRequest, TypeBeyondTree},
-	{ledger.ErrInvalidRange, http.StatusBadRequest, TypeInvalidRange},
-	{ledger.ErrInvalidEntry, http.StatusBadRequest, TypeInvalidEntry},
-	{ledger.ErrClosed, http.StatusServiceUnavailable, TypeUnavailable},
-	{ledger.ErrMirror, http.StatusConflict, TypeReadOnlyMirror},
+// kindStatus is the HTTP status of each kind of domain error: the one
+// place kinds meet status codes.
+var kindStatus = map[ledger.Kind]int{
+	ledger.KindInvalid:             http.StatusBadRequest,
+	ledger.KindUnprocessable:       http.StatusUnprocessableEntity,
+	ledger.KindConflict:            http.StatusConflict,
+	ledger.KindNotFound:            http.StatusNotFound,
+	ledger.KindTooLarge:            http.StatusRequestEntityTooLarge,
+	ledger.KindForbidden:           http.StatusForbidden,
+	ledger.KindUnavailable:         http.StatusServiceUnavailable,
+	ledger.KindRangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
+	ledger.KindStorageFull:         http.StatusInsufficientStorage,
+	ledger.KindInternal:            http.StatusInternalServerError,
 }
 
-// problemFor turns any handler error into the problem to send.
-func problemFor(err error) *Problem {
+// problemFor turns any handler error into the problem to send: a *Problem
+// as it is, a body over its cap as payload-too-large, an error of a domain
+// module (or of the log itself) as its spec says, anything else as a 500
+// whose cause goes only to the server log.
+func (s *Server) problemFor(err error) *Problem {
 	if p, ok := errors.AsType[*Problem](err); ok {
 		return p
 	}
@@ -117,19 +137,43 @@ func problemFor(err error) *Problem {
 		return NewProblem(http.StatusRequestEntityTooLarge, TypePayloadTooLarge,
 			"request body over the limit of %d bytes: %w", mbe.Limit, err)
 	}
-	for _, s := range sentinels {
-		if errors.Is(err, s.err) {
-			return &Problem{Type: s.typ, Title: titles[s.typ], Status: s.status, Detail: err.Error(), Err: err}
-		}
+	if spec, ok := ledger.Lookup(s.errs, err); ok {
+		return specProblem(spec, err)
 	}
 	return &Problem{Type: TypeInternal, Title: titles[TypeInternal], Status: http.StatusInternalServerError,
 		Detail: "internal error; the server log has the cause", Err: err}
 }
 
+// specProblem is the problem of err, which matches spec. The message of an
+// internal or unavailable error names server internals (paths, endpoints),
+// so the client gets the title and the server log gets the cause.
+func specProblem(spec ledger.ErrorSpec, err error) *Problem {
+	status := kindStatus[spec.Kind]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	typ := ProblemBase + spec.Slug
+	title := spec.Title
+	if title == "" {
+		title = titles[typ]
+	}
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	p := &Problem{Type: typ, Title: title, Status: status, Detail: err.Error(), Err: err}
+	if spec.Kind == ledger.KindInternal || spec.Kind == ledger.KindUnavailable {
+		p.Detail = title + "; the server log has the cause"
+	}
+	if spec.Details != nil {
+		p.Extensions = spec.Details(err)
+	}
+	return p
+}
+
 // WriteError answers the request with the problem for err. Server errors are
 // logged with their cause; their detail sent to the client is generic.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	p := problemFor(err)
+	p := s.problemFor(err)
 	if p.Status >= 500 {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))

@@ -43,6 +43,7 @@ type Server struct {
 	log     *slog.Logger
 	router  *mux.Router
 	metrics *metrics
+	errs    []ledger.ErrorSpec // of the log's modules, for problemFor
 }
 
 // HandlerFunc is the inner function of a route: it returns the value to
@@ -86,7 +87,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	// SkipClean: a path with ".." or "//" reaches the handlers (which refuse
 	// it with a problem) instead of being redirected to a cleaned path.
-	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m}
+	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m,
+		errs: cfg.Log.Errors()}
 	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
 		return nil, NewProblem(http.StatusNotFound, TypeNotFound, "no route for %s", r.URL.Path)
 	}))

@@ -125,10 +125,7 @@ func writeProblem(err error, body *bodyReader) error {
 		}
 		return NewProblem(http.StatusBadRequest, TypeInvalidMultipart, "reading the request body: %w", err)
 	}
-	if errors.Is(err, catalog.ErrStore) {
-		return storeWriteProblem(err)
-	}
-	return catalogProblem(err)
+	return err
 }
 
 // uploadFiles streams each file part of a multipart body into the store
@@ -144,7 +141,7 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 	fail := func(err error) (any, error) {
 		p, ok := errors.AsType[*Problem](err)
 		if !ok {
-			p = problemFor(err)
+			p = h.s.problemFor(err)
 		}
 		p.Extensions = map[string]any{"added": added}
 		return nil, p
@@ -159,7 +156,7 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 		}
 		spec, err := partSpec(part.Header)
 		if err != nil {
-			return fail(catalogProblem(multipartProblem(err)))
+			return fail(multipartProblem(err))
 		}
 		body := &bodyReader{r: part}
 		src, done := readAheadFor(h.svc.Store, body)

@@ -60,7 +60,7 @@ func openLog(t testing.TB, dir string, k testKeys, appliers map[string]Applier) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Open(Config{Dir: dir, Origin: testOrigin, Signer: s, Now: newStepClock().Now, Appliers: appliers, Logger: discardLogger()})
+	l, err := Open(Config{Dir: dir, Origin: testOrigin, Signer: s, Now: newStepClock().Now, Modules: []Module{{Name: "test", Appliers: appliers}}, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func (l *Log) dryRun(recs []*Record) error {
 	defer txn.Discard()
 	tx := l.newTx(txn, nil)
 	for _, rec := range recs {
-		if err := tx.apply(l.cfg.Appliers[rec.Type], rec); err != nil {
+		if err := tx.apply(l.appliers[rec.Type], rec); err != nil {
 			return fmt.Errorf("%w: entry %d (%s) rejected by the state machine: %w", ErrImport, rec.Index, rec.Type, err)
 		}
 	}

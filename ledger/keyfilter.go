@@ -10,7 +10,7 @@ import (
 )
 
 // A keyFilter answers "not there" for projection keys under the prefixes of
-// Config.Filtered without a Badger read. Such a lookup (is this idempotency
+// Module.Filtered without a Badger read. Such a lookup (is this idempotency
 // key new?) misses on the ingestion hot path, and a miss costs Badger a
 // search of each memtable and a bloom check per table level, about 6 µs;
 // the filter answers in well under one.

@@ -68,7 +68,7 @@ func TestFilteredProjections(t *testing.T) {
 		return nil
 	}
 	cfg := testConfig(t, t.TempDir())
-	cfg.Appliers, cfg.Filtered = map[string]Applier{"test.set": apply}, []string{"key/"}
+	cfg.Modules = []Module{{Name: "test", Appliers: map[string]Applier{"test.set": apply}, Filtered: []string{"key/"}}}
 	l, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -238,7 +238,7 @@ func TestFailedCommitStopsLog(t *testing.T) {
 		return nil
 	}
 	cfg := testConfig(t, t.TempDir())
-	cfg.Appliers = map[string]Applier{"test.huge": huge}
+	cfg.Modules = []Module{{Name: "test", Appliers: map[string]Applier{"test.huge": huge}}}
 	cfg.Badger = func(o *badger.Options) { o.MemTableSize, o.ValueThreshold = 1<<20, 1<<10 }
 	l, err := Open(cfg)
 	if err != nil {
@@ -260,7 +260,7 @@ func TestFailedCommitStopsLog(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Appliers = nil
+	cfg.Modules = nil
 	l, err = Open(cfg)
 	if err != nil {
 		t.Fatal(err)

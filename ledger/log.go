@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,17 +36,16 @@ type Config struct {
 	Origin   string                // checkpoint origin line, e.g. "assay.example/log"
 	Signer   note.Signer           // signs every checkpoint
 	Now      func() time.Time      // injected clock; time.Now when nil
-	Appliers map[string]Applier    // state-machine step per entry type
 	MaxBatch int                   // entries per group commit; 1024 when zero
 	Logger   *slog.Logger          // slog.Default when nil
 	Badger   func(*badger.Options) // optional tuning of Badger options
+	// Modules are the domains of the state machine: their entry types'
+	// Appliers and their filtered projection prefixes (see Module). An
+	// entry type without an Applier is logged without checks.
+	Modules []Module
 	// MirrorWrites lets a mirror (a ledger that has imported a bundle) take
 	// direct appends too; by default it refuses them with ErrMirror.
 	MirrorWrites bool
-	// Filtered lists projection key prefixes whose point reads (Tx.Get,
-	// Log.Projection) mostly miss; an in-memory filter answers most misses
-	// without a Badger read. Open scans the keys under them once.
-	Filtered []string
 	// Linger is how long the sequencer may hold a busy log's batch open
 	// for more appends (see linger.go): DefaultLinger when zero; a
 	// negative Linger never holds a batch.
@@ -65,8 +66,10 @@ type Log struct {
 	quit     chan struct{}
 	stopped  chan struct{}
 	reads    readCounter
-	nodes    nodeCache  // immutable upper tree nodes; see nodecache.go
-	filter   *keyFilter // of Config.Filtered; nil without it
+	nodes    nodeCache          // immutable upper tree nodes; see nodecache.go
+	filter   *keyFilter         // of the modules' Filtered prefixes; nil without any
+	mods     []Module           // Config.Modules, then the log's own
+	appliers map[string]Applier // of every module, by entry type
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
 	readTs   atomic.Uint64         // Badger version of the published state; see snapshot
@@ -103,11 +106,15 @@ func Open(cfg Config) (*Log, error) {
 	if cfg.runnable == nil {
 		cfg.runnable = runnableGoroutines()
 	}
-	appliers := map[string]Applier{PolicyType: applyPolicy}
-	for t, fn := range cfg.Appliers {
-		appliers[t] = fn
+	mods := append(slices.Clone(cfg.Modules), coreModule())
+	if err := checkModules(mods); err != nil {
+		return nil, err
 	}
-	cfg.Appliers = appliers
+	appliers, filtered := map[string]Applier{}, []string(nil)
+	for _, m := range mods {
+		maps.Copy(appliers, m.Appliers)
+		filtered = append(filtered, m.Filtered...)
+	}
 	opts := badger.DefaultOptions(cfg.Dir).
 		WithSyncWrites(true).
 		WithDetectConflicts(false).
@@ -120,12 +127,12 @@ func Open(cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("open badger in %s: %w", cfg.Dir, err)
 	}
 	l := &Log{db: db, cfg: cfg, reqs: make(chan *request), imports: make(chan *importJob), quit: make(chan struct{}),
-		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}}
+		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}, mods: mods, appliers: appliers}
 	if err := l.recover(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if l.filter, err = l.openFilter(context.Background(), cfg.Filtered); err != nil {
+	if l.filter, err = l.openFilter(context.Background(), filtered); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("filter of projection keys: %w", err)
 	}

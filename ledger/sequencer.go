@@ -274,7 +274,7 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 // the digests its body names. Appends and imports share it, so a replayed
 // entry is stored exactly as the original.
 func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record, digests []string) ([]byte, error) {
-	if err := tx.apply(l.cfg.Appliers[rec.Type], rec); err != nil {
+	if err := tx.apply(l.appliers[rec.Type], rec); err != nil {
 		return nil, err
 	}
 	var nodes [][]byte // the subtrees this leaf completes, level 0 first

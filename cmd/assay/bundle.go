@@ -20,6 +20,7 @@ import (
 	"github.com/assay-ledger/assay/httpapi/client"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
+	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -161,7 +162,7 @@ func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, o
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: origin, Signer: signer, Logger: logger, Appliers: stateMachine(), Filtered: filteredPrefixes()})
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: origin, Signer: signer, Logger: logger, Modules: domains.Modules()})
 	if err != nil {
 		return err
 	}

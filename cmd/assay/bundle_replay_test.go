@@ -21,6 +21,7 @@ import (
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/ledger/exports"
 )
 
@@ -145,7 +146,7 @@ func sizeOfServer(t *testing.T, s *serving) uint64 {
 func openAny(t *testing.T, dir string) *ledger.Log {
 	skey, _, _ := note.GenerateKey(rand.Reader, "any")
 	s, _ := note.NewSigner(skey)
-	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "any", Signer: s, Appliers: stateMachine(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "any", Signer: s, Modules: domains.Modules(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

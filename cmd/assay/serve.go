@@ -19,6 +19,7 @@ import (
 
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/domains"
 )
 
 // devOrigin is the checkpoint origin of a --dev server started without one.
@@ -102,7 +103,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Appliers: stateMachine(), Filtered: filteredPrefixes(), MirrorWrites: o.mirrorWrites})
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Modules: domains.Modules(), MirrorWrites: o.mirrorWrites})
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func newKeys(t testing.TB, name string) keys {
 func openLog(t testing.TB, k keys, org string) *ledger.Log {
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	l, _ := ledgertest.Open(t, t.TempDir(), ledgertest.Options{Origin: org, Key: k.skey,
-		Now: func() time.Time { return clock }, Appliers: map[string]ledger.Applier{"test.count": counter}})
+		Now: func() time.Time { return clock }, Modules: []ledger.Module{{Name: "test", Appliers: map[string]ledger.Applier{"test.count": counter}}}})
 	return l
 }
 

@@ -17,10 +17,8 @@ var idPattern = regexp.MustCompile(`^(pkg|file)_[0-9a-f]{32}$`)
 // digestPattern is the canonical sha256 digest form.
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
-// Appliers returns the Applier of every catalog entry type, to be merged
-// into the ledger's registry (ledger.Config.Appliers) by the server and by
-// bundle import.
-func Appliers() map[string]ledger.Applier {
+// appliers returns the Applier of every catalog entry type, for Module.
+func appliers() map[string]ledger.Applier {
 	return map[string]ledger.Applier{
 		TypePackageCreated:   applyPackageCreated,
 		TypeFileAdded:        applyFileAdded,

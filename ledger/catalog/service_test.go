@@ -18,7 +18,7 @@ import (
 
 func openLog(t *testing.T, dir string) *ledger.Log {
 	t.Helper()
-	lg, _ := ledgertest.Open(t, dir, ledgertest.Options{Origin: "assay.test/catalog", Appliers: Appliers()})
+	lg, _ := ledgertest.Open(t, dir, ledgertest.Options{Origin: "assay.test/catalog", Modules: []ledger.Module{Module()}})
 	return lg
 }
 

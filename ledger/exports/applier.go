@@ -41,17 +41,16 @@ var (
 	errStale    = errors.New("export state changed since it was read")
 )
 
-// FilteredPrefixes are the projection key prefixes to list in
-// ledger.Config.Filtered: the state key an ingestion looks up is new
-// almost every time.
-func FilteredPrefixes() []string { return []string{prefixState} }
+// filteredPrefixes are the projection key prefixes of Module.Filtered:
+// the state key an ingestion looks up is new almost every time.
+func filteredPrefixes() []string { return []string{prefixState} }
 
-// Appliers returns the ledger Appliers of export.ingested and
-// export.status_changed, for ledger.Config.Appliers. They refuse a payload
-// already recorded under its key (*DuplicateError), a second
-// export.ingested of a key, and a status change that is not forward
-// (*TransitionError) or was prepared against an outdated state.
-func Appliers() map[string]ledger.Applier {
+// appliers returns the ledger Appliers of export.ingested and
+// export.status_changed, for Module. They refuse a payload already
+// recorded under its key (*DuplicateError), a second export.ingested of a
+// key, and a status change that is not forward (*TransitionError) or was
+// prepared against an outdated state.
+func appliers() map[string]ledger.Applier {
 	return map[string]ledger.Applier{TypeIngested: applyIngested, TypeStatusChanged: applyStatusChanged}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -182,8 +183,8 @@ func TestVerifySignaturesFailures(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("VerifySignatures = %v, want %v", err, tt.want)
 			}
-			if slug, status := ProblemType(err); slug == "" || status != 422 {
-				t.Errorf("ProblemType = %q, %d; want a slug and 422", slug, status)
+			if slug, kind := Classify(err); slug == "" || kind != ledger.KindUnprocessable {
+				t.Errorf("Classify = %q, %v; want a slug and unprocessable", slug, kind)
 			}
 		})
 	}

@@ -3,14 +3,11 @@ package exports
 import (
 	"errors"
 	"fmt"
-	"net/http"
-
-	"github.com/assay-ledger/assay/verifier"
 )
 
-// Errors for bodies that are not a well-formed export document (HTTP 400),
-// or too large (413). Each is a distinct sentinel so the HTTP layer can give
-// each its own problem+json type.
+// Errors for bodies that are not a well-formed export document (kind
+// invalid), or too large (too large). Each is a distinct sentinel so the
+// HTTP layer can give each its own problem+json type.
 var (
 	// ErrTooLarge reports a body over MaxBodyBytes.
 	ErrTooLarge = errors.New("export body too large")
@@ -29,8 +26,8 @@ var (
 	ErrFieldType = errors.New("export field has the wrong JSON type")
 )
 
-// Errors for well-formed documents that break a rule of the contract
-// (HTTP 422), one per rule.
+// Errors for well-formed documents that break a rule of the contract (kind
+// unprocessable), one per rule.
 var (
 	// ErrMissingField reports an absent required field (runId,
 	// artifactHash, startedAt, status, tenantId, idempotencyKey).
@@ -71,73 +68,6 @@ var (
 	// signature.
 	ErrSignatureEntry = errors.New("incomplete signature entry")
 )
-
-// problem is one row of the table ProblemType reads.
-type problem struct {
-	err    error
-	slug   string
-	status int
-}
-
-// problems lists every error this package and its signature checks return,
-// with the problem+json type slug and HTTP status each maps to. Signature
-// failures are 422: the request was authenticated (that is the HTTP
-// layer's 401/403), but its content fails verification.
-func problems() []problem {
-	return []problem{
-		{ErrTooLarge, "export-too-large", http.StatusRequestEntityTooLarge},
-		{ErrMalformedJSON, "export-malformed-json", http.StatusBadRequest},
-		{ErrTrailingData, "export-trailing-data", http.StatusBadRequest},
-		{ErrDuplicateKey, "export-duplicate-key", http.StatusBadRequest},
-		{ErrUnknownField, "export-unknown-field", http.StatusBadRequest},
-		{ErrFieldType, "export-field-type", http.StatusBadRequest},
-		{ErrMissingField, "export-missing-field", http.StatusUnprocessableEntity},
-		{ErrEmptyField, "export-empty-field", http.StatusUnprocessableEntity},
-		{ErrInvalidRunID, "export-invalid-run-id", http.StatusUnprocessableEntity},
-		{ErrInvalidHash, "export-invalid-hash", http.StatusUnprocessableEntity},
-		{ErrInvalidTimestamp, "export-invalid-timestamp", http.StatusUnprocessableEntity},
-		{ErrCompletedBeforeStarted, "export-completed-before-started", http.StatusUnprocessableEntity},
-		{ErrInvalidStatus, "export-invalid-status", http.StatusUnprocessableEntity},
-		{ErrInvalidEnvironment, "export-invalid-environment", http.StatusUnprocessableEntity},
-		{ErrInvalidPath, "export-invalid-path", http.StatusUnprocessableEntity},
-		{ErrPathTraversal, "export-path-traversal", http.StatusUnprocessableEntity},
-		{ErrIdempotencyKeyMismatch, "export-idempotency-key-mismatch", http.StatusUnprocessableEntity},
-		{ErrNoSignatures, "export-no-signatures", http.StatusUnprocessableEntity},
-		{ErrTooManySignatures, "export-too-many-signatures", http.StatusUnprocessableEntity},
-		{ErrSignatureType, "export-signature-type", http.StatusUnprocessableEntity},
-		{ErrSignatureEntry, "export-signature-entry", http.StatusUnprocessableEntity},
-		{verifier.ErrDSSENoSignatures, "export-no-signatures", http.StatusUnprocessableEntity},
-		{verifier.ErrDSSETooManySignatures, "export-too-many-signatures", http.StatusUnprocessableEntity},
-		{verifier.ErrDSSEDuplicateKeyID, "export-signature-duplicate-key", http.StatusUnprocessableEntity},
-		{verifier.ErrDSSEUnknownKey, "export-signature-untrusted-key", http.StatusUnprocessableEntity},
-		{verifier.ErrDSSEMalformedSignature, "export-signature-malformed", http.StatusUnprocessableEntity},
-		{verifier.ErrDSSEBadSignature, "export-signature-invalid", http.StatusUnprocessableEntity},
-		{verifier.ErrDSSEInvalidPublicKey, "export-trusted-key-invalid", http.StatusInternalServerError},
-		{verifier.ErrJCSInvalid, "export-malformed-json", http.StatusBadRequest},
-		{ErrDuplicate, "export-duplicate", http.StatusConflict},
-		{ErrTransition, "export-transition-refused", http.StatusConflict},
-		{ErrSignatureRequired, "export-signature-required", http.StatusUnprocessableEntity},
-		{ErrTenantHeader, "export-tenant-header-missing", http.StatusBadRequest},
-		{ErrTenantMismatch, "export-tenant-mismatch", http.StatusForbidden},
-		{ErrNotFound, "export-not-found", http.StatusNotFound},
-		{ErrInvalidQuery, "export-invalid-query", http.StatusBadRequest},
-		{ErrInvalidCursor, "export-invalid-cursor", http.StatusBadRequest},
-	}
-}
-
-// ProblemType maps an error from Parse, Validate, CanonicalPayload or
-// VerifySignatures to a stable problem+json type slug (RFC 9457; the HTTP
-// layer turns it into a type URI) and the HTTP status to answer with. It
-// returns "", 0 for errors that are not from this package, so the caller
-// can fall through to its own mapping.
-func ProblemType(err error) (typeSlug string, httpStatus int) {
-	for _, p := range problems() {
-		if errors.Is(err, p.err) {
-			return p.slug, p.status
-		}
-	}
-	return "", 0
-}
 
 // quote renders a client-supplied value for an error message, quoted and
 // cut short, so that a hostile value can neither flood logs nor inject

@@ -35,8 +35,8 @@
 // # Errors
 //
 // Each failure kind has its own sentinel error, wrapped with a message that
-// says what was wrong and what was expected; [ProblemType] maps them to a
-// problem+json type slug and an HTTP status.
+// says what was wrong and what was expected; [Module] lists each with its
+// transport-free kind and problem type slug, and [Classify] looks one up.
 package exports
 
 // PayloadType is the DSSE payloadType export signatures are made over. It

@@ -20,7 +20,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sub, err := Parse(body)
 		if err != nil {
-			if slug, status := ProblemType(err); slug == "" || status == 0 {
+			if slug, kind := Classify(err); slug == "" || kind == 0 {
 				t.Fatalf("Parse error %v has no problem type", err)
 			}
 			return

@@ -8,12 +8,12 @@ import (
 // Errors of ingestion and reads (the storage side of this package).
 var (
 	// ErrDuplicate reports a submission whose payload was already recorded
-	// under its idempotency key; nothing new is written (HTTP 409). The
+	// under its idempotency key; nothing new is written (a conflict). The
 	// error is a *DuplicateError naming the existing entry.
 	ErrDuplicate = errors.New("export already recorded")
 	// ErrTransition reports a status change that is not forward along
 	// pending -> running -> succeeded|failed|canceled, or another payload
-	// with the same status (HTTP 409). The error is a *TransitionError.
+	// with the same status (a conflict). The error is a *TransitionError.
 	ErrTransition = errors.New("export status transition refused")
 	// ErrSignatureRequired reports an unsigned export for a tenant whose
 	// policy requires signatures.

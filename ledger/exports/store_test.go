@@ -32,7 +32,7 @@ func (s rawSigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key,
 // openLog opens a real ledger with the export Appliers in a temp dir.
 func openLog(t *testing.T) *ledger.Log {
 	t.Helper()
-	l, _ := ledgertest.Open(t, filepath.Join(t.TempDir(), "ledger"), ledgertest.Options{Origin: "assay.test/exports", Appliers: Appliers(), Filtered: FilteredPrefixes()})
+	l, _ := ledgertest.Open(t, filepath.Join(t.TempDir(), "ledger"), ledgertest.Options{Origin: "assay.test/exports", Modules: []ledger.Module{Module()}})
 	return l
 }
 

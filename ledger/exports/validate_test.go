@@ -152,8 +152,8 @@ func TestParseValidation(t *testing.T) {
 			if !errors.Is(err, tt.want) || sub != nil {
 				t.Fatalf("Parse = %v, %v; want error %v", sub, err, tt.want)
 			}
-			if slug, status := ProblemType(err); slug == "" || status < 400 {
-				t.Errorf("ProblemType(%v) = %q, %d", err, slug, status)
+			if slug, kind := Classify(err); slug == "" || kind == 0 {
+				t.Errorf("Classify(%v) = %q, %v", err, slug, kind)
 			}
 			t.Log(err)
 		})

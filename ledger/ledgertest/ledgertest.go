@@ -42,15 +42,14 @@ func (c *Clock) Now() time.Time {
 }
 
 // Options says how to open a ledger. The zero value opens one with origin
-// Origin, a new checkpoint key, a new Clock, no Appliers and a logger that
+// Origin, a new checkpoint key, a new Clock, no modules and a logger that
 // discards.
 type Options struct {
-	Origin   string                    // Origin when empty
-	Key      string                    // note signer key; a new one for Origin when empty
-	Now      func() time.Time          // a new Clock's Now when nil
-	Logger   *slog.Logger              // discards when nil
-	Appliers map[string]ledger.Applier // none when nil
-	Filtered []string                  // ledger.Config.Filtered
+	Origin  string           // Origin when empty
+	Key     string           // note signer key; a new one for Origin when empty
+	Now     func() time.Time // a new Clock's Now when nil
+	Logger  *slog.Logger     // discards when nil
+	Modules []ledger.Module  // ledger.Config.Modules
 }
 
 // Open opens a ledger in dir as o says, closed when t ends, and returns it
@@ -78,7 +77,7 @@ func Open(t testing.TB, dir string, o Options) (*ledger.Log, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: o.Origin, Signer: signer, Now: o.Now, Logger: o.Logger, Appliers: o.Appliers, Filtered: o.Filtered})
+	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: o.Origin, Signer: signer, Now: o.Now, Logger: o.Logger, Modules: o.Modules})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/domains"
 )
 
 func main() {
@@ -92,16 +93,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func openLog(dir string) *ledger.Log { return openLogWith(dir, nil, nil) }
-
-// openLogWith opens a log in dir with the given Appliers and filtered
-// projection key prefixes (ledger.Config.Filtered).
-func openLogWith(dir string, appliers map[string]ledger.Applier, filtered []string) *ledger.Log {
+// openLog opens a log in dir with the domain modules the server runs.
+func openLog(dir string) *ledger.Log {
 	skey, _, err := note.GenerateKey(rand.Reader, "bench")
 	check(err)
 	s, err := note.NewSigner(skey)
 	check(err)
-	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s, Appliers: appliers, Filtered: filtered,
+	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s, Modules: domains.Modules(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	check(err)
 	return l

@@ -101,7 +101,7 @@ func timed(fn func()) timing {
 // put by key (a plain body the client sends with sendfile). The blobs are
 // removed in between so that both write.
 func timeUpload(dir, file string, size int64) (pkg, obj timing) {
-	lg := openLogWith(filepath.Join(dir, "upload-ledger"), catalog.Appliers(), nil)
+	lg := openLog(filepath.Join(dir, "upload-ledger"))
 	defer lg.Close()
 	st, err := local.Open(local.Config{Root: filepath.Join(dir, "upload-blobs")})
 	check(err)
