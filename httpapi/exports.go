@@ -68,14 +68,14 @@ type ExportsPage struct {
 //
 // The GET routes need scope orchestrator:exports:read and serve only the
 // caller's tenant.
-func (s *Server) HandleExports(st *exports.Store) {
+func (s *Server) HandleExports(st *exports.Service) {
 	h := exportRoutes{st: st}
 	s.Handle(http.MethodPost, ExportsPath, ScopeExportsWrite, h.submit, MaxBody(exports.MaxBodyBytes))
 	s.Handle(http.MethodGet, ExportsPath, ScopeExportsRead, h.list)
 	s.Handle(http.MethodGet, ExportsPath+"/{key}", ScopeExportsRead, h.get)
 }
 
-type exportRoutes struct{ st *exports.Store }
+type exportRoutes struct{ st *exports.Service }
 
 func (h exportRoutes) submit(r *http.Request) (any, error) {
 	id, err := requestTenant(r, true)

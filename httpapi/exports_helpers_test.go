@@ -62,7 +62,7 @@ func newExportFixture(t testing.TB) *exportFixture {
 	if _, err := lg.ApplyPolicy(t.Context(), "system", map[string]any{"exports": trust.Policy()}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := exports.NewStore(exports.StoreConfig{Log: lg, Trust: trust, Bus: f.bus})
+	st, err := exports.NewService(exports.ServiceConfig{Log: lg, Trust: trust, Bus: f.bus})
 	if err != nil {
 		t.Fatal(err)
 	}

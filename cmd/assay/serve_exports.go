@@ -55,7 +55,7 @@ func (e *exportFlags) trust() (*exports.Trust, error) {
 // registerExports adds the job-export routes, with an event bus for
 // orchestrator.export.created.
 func registerExports(api *httpapi.Server, lg *ledger.Log, trust *exports.Trust) error {
-	st, err := exports.NewStore(exports.StoreConfig{Log: lg, Trust: trust, Bus: events.NewBus(0)})
+	st, err := exports.NewService(exports.ServiceConfig{Log: lg, Trust: trust, Bus: events.NewBus(0)})
 	if err != nil {
 		return err
 	}

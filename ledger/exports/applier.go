@@ -33,7 +33,7 @@ const (
 	sortTime      = "2006-01-02T15:04:05.000000000Z"
 )
 
-// Internal outcomes of the Appliers that make Store.Submit try again with
+// Internal outcomes of the Appliers that make Service.Submit try again with
 // a fresh view: the key was recorded, or its status moved, between the
 // read that chose the entry type and the sequencer applying the entry.
 var (

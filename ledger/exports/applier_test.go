@@ -8,12 +8,12 @@ import (
 )
 
 // TestAppliersRefuse appends timeline entries straight to the ledger, past
-// the Store's own early checks, so that the Appliers' authoritative checks
+// the Service's own early checks, so that the Appliers' authoritative checks
 // are the ones tested: each refusal must carry its reason and leave the log
 // as it was.
 func TestAppliersRefuse(t *testing.T) {
 	l := openLog(t)
-	st, err := NewStore(StoreConfig{Log: l})
+	st, err := NewService(ServiceConfig{Log: l})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@
 //
 // # Storage
 //
-// [Store] appends accepted exports to the ledger as export.ingested or
+// [Service] appends accepted exports to the ledger as export.ingested or
 // export.status_changed entries whose body is a [Timeline], and reads them
 // back with inclusion proofs. The duplicate and transition rules
 // ([CanTransition]) are enforced by the ledger Appliers returned by

@@ -52,7 +52,7 @@ func startAssay(dir string) *assayServer {
 	check(trust.AddKey(benchTenant, vkey))
 	_, err = l.ApplyPolicy(context.Background(), "system", map[string]any{"exports": trust.Policy()})
 	check(err)
-	st, err := exports.NewStore(exports.StoreConfig{Log: l, Trust: trust})
+	st, err := exports.NewService(exports.ServiceConfig{Log: l, Trust: trust})
 	check(err)
 	tokens := filepath.Join(dir, httpapi.TokenFile)
 	tok, err := httpapi.CreateToken(tokens, httpapi.Identity{Name: "bench", Tenant: benchTenant, Scopes: []string{httpapi.ScopeExportsWrite}}, time.Now())

@@ -80,7 +80,7 @@ func TestParseVerifierKey(t *testing.T) {
 	}
 }
 
-// TestReplayReproducesProjections appends a history through the Store and
+// TestReplayReproducesProjections appends a history through the Service and
 // replays its entries into an empty ledger: the projections must be equal,
 // and the replayed entries' signatures must re-verify from the entries alone.
 func TestReplayReproducesProjections(t *testing.T) {
@@ -91,7 +91,7 @@ func TestReplayReproducesProjections(t *testing.T) {
 	}
 	bus := events.NewBus(0)
 	sub, _ := bus.Subscribe(16, nil)
-	st, err := NewStore(StoreConfig{Log: l, Trust: tr, Bus: bus})
+	st, err := NewService(ServiceConfig{Log: l, Trust: tr, Bus: bus})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func testKeyVerifier(t *testing.T) string {
 
 func TestGetAndListProofs(t *testing.T) {
 	l := openLog(t)
-	st, err := NewStore(StoreConfig{Log: l})
+	st, err := NewService(ServiceConfig{Log: l})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func checkProven(t *testing.T, p *Proven) {
 }
 
 func TestSubmitRefusesOversizedEntry(t *testing.T) {
-	st, err := NewStore(StoreConfig{Log: openLog(t)})
+	st, err := NewService(ServiceConfig{Log: openLog(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestSubmitRefusesOversizedEntry(t *testing.T) {
 // goes through once the slot is free.
 func TestSubmitWaitsForACheckingSlot(t *testing.T) {
 	l := openLog(t)
-	st, err := NewStore(StoreConfig{Log: l, MaxChecking: 1})
+	st, err := NewService(ServiceConfig{Log: l, MaxChecking: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

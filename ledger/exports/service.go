@@ -33,22 +33,22 @@ const maxEntryBody = ledger.MaxEntrySize - 1024
 // terminal), so a fourth attempt always settles.
 const maxAttempts = 4
 
-// StoreConfig configures a Store. Log is required and must have been
-// opened with Appliers() among its Appliers.
-type StoreConfig struct {
+// ServiceConfig configures a Service. Log is required and must have been
+// opened with Module among its modules.
+type ServiceConfig struct {
 	Log   *ledger.Log
 	Trust *Trust      // signature policy; nil trusts no key and requires none
 	Bus   *events.Bus // receives EventCreated for each accepted export; optional
 	// MaxChecking bounds the submissions that decode and verify at once
-	// (runtime.GOMAXPROCS when zero); see Store.check.
+	// (runtime.GOMAXPROCS when zero); see Service.check.
 	MaxChecking int
 }
 
-// Store ingests job exports into the ledger and reads them back with
+// Service ingests job exports into the ledger and reads them back with
 // inclusion proofs. It is safe for concurrent use; the duplicate and
 // transition checks live in the Appliers, inside the sequencer's
 // transaction, so concurrent submissions cannot both pass them.
-type Store struct {
+type Service struct {
 	log      *ledger.Log
 	trust    *Trust
 	bus      *events.Bus
@@ -56,12 +56,12 @@ type Store struct {
 	checking chan struct{} // one slot per submission decoding and verifying
 }
 
-// NewStore returns a Store over cfg.Log. Make it after the policy carrying
+// NewService returns a Service over cfg.Log. Make it after the policy carrying
 // cfg.Trust has been applied (Log.ApplyPolicy): every export entry names
-// the policy.applied entry in force when the Store was made.
-func NewStore(cfg StoreConfig) (*Store, error) {
+// the policy.applied entry in force when the Service was made.
+func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Log == nil {
-		return nil, errors.New("exports: StoreConfig.Log is required")
+		return nil, errors.New("exports: ServiceConfig.Log is required")
 	}
 	if cfg.Trust == nil {
 		cfg.Trust = NewTrust()
@@ -69,7 +69,7 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 	if cfg.MaxChecking <= 0 {
 		cfg.MaxChecking = runtime.GOMAXPROCS(0)
 	}
-	s := &Store{log: cfg.Log, trust: cfg.Trust, bus: cfg.Bus, checking: make(chan struct{}, cfg.MaxChecking)}
+	s := &Service{log: cfg.Log, trust: cfg.Trust, bus: cfg.Bus, checking: make(chan struct{}, cfg.MaxChecking)}
 	idx, err := cfg.Log.PolicyIndex()
 	switch {
 	case err == nil:
@@ -105,7 +105,7 @@ type Proven struct {
 // refusal (a parse, tenant, signature, duplicate or transition error)
 // means nothing was written; only the error of an entry committed without
 // an inclusion proof (ledger.Log.Append) says so in its message.
-func (s *Store) Submit(ctx context.Context, actor, tenant string, body []byte) (*Proven, error) {
+func (s *Service) Submit(ctx context.Context, actor, tenant string, body []byte) (*Proven, error) {
 	t, first, err := s.check(ctx, actor, tenant, body)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (s *Store) Submit(ctx context.Context, actor, tenant string, body []byte) (
 // Under load that keeps the Go scheduler's run queues short, so that the
 // ledger's sequencer and committer, which every answer waits for, are not
 // queued behind dozens of handlers each in a CPU-heavy step.
-func (s *Store) check(ctx context.Context, actor, tenant string, body []byte) (*Timeline, *ledger.Prepared, error) {
+func (s *Service) check(ctx context.Context, actor, tenant string, body []byte) (*Timeline, *ledger.Prepared, error) {
 	select {
 	case s.checking <- struct{}{}:
 	case <-ctx.Done():
@@ -153,7 +153,7 @@ func (s *Store) check(ctx context.Context, actor, tenant string, body []byte) (*
 }
 
 // checkSignatures applies the tenant's signature policy.
-func (s *Store) checkSignatures(sub *Submission, canonical []byte) error {
+func (s *Service) checkSignatures(sub *Submission, canonical []byte) error {
 	if !sub.Signed() {
 		if s.trust.Required(sub.TenantID) {
 			return fmt.Errorf("%w: tenant %s accepts only signed exports", ErrSignatureRequired, quote(sub.TenantID))
@@ -165,7 +165,7 @@ func (s *Store) checkSignatures(sub *Submission, canonical []byte) error {
 
 // entry prepares the ledger entry of t: a new record or a status change,
 // whichever the current state of its key calls for.
-func (s *Store) entry(actor string, t *Timeline) (*ledger.Prepared, error) {
+func (s *Service) entry(actor string, t *Timeline) (*ledger.Prepared, error) {
 	typ, err := s.prepare(t)
 	if err != nil {
 		return nil, err
@@ -184,7 +184,7 @@ func (s *Store) entry(actor string, t *Timeline) (*ledger.Prepared, error) {
 // append appends e, the entry check prepared for t, and when the state of
 // t's key changed before the sequencer applied it, prepares the entry
 // again and retries.
-func (s *Store) append(ctx context.Context, actor string, t *Timeline, e *ledger.Prepared) (ledger.Appended, error) {
+func (s *Service) append(ctx context.Context, actor string, t *Timeline, e *ledger.Prepared) (ledger.Appended, error) {
 	for attempt := 1; ; attempt++ {
 		a, err := s.log.AppendPrepared(ctx, e)
 		if !(errors.Is(err, errRecorded) || errors.Is(err, errStale)) || attempt == maxAttempts {
@@ -199,7 +199,7 @@ func (s *Store) append(ctx context.Context, actor string, t *Timeline, e *ledger
 // prepare chooses the entry type for t from the committed state of its key
 // and fills in the previous state; a payload already recorded is refused
 // here at once (the Appliers check again, authoritatively).
-func (s *Store) prepare(t *Timeline) (string, error) {
+func (s *Service) prepare(t *Timeline) (string, error) {
 	t.PreviousStatus, t.PreviousIndex = "", nil
 	cur, found, err := loadState(s.log.Projection, t.IdempotencyKey)
 	if err != nil || !found {
@@ -214,7 +214,7 @@ func (s *Store) prepare(t *Timeline) (string, error) {
 }
 
 // publish announces an accepted export with the submitted body, compacted.
-func (s *Store) publish(rec *ledger.Record, body []byte) {
+func (s *Service) publish(rec *ledger.Record, body []byte) {
 	if s.bus == nil {
 		return
 	}
@@ -228,7 +228,7 @@ func (s *Store) publish(rec *ledger.Record, body []byte) {
 // Get returns the current entry of the export with idempotency key key,
 // which must belong to tenant, with its inclusion proof against the
 // latest checkpoint.
-func (s *Store) Get(ctx context.Context, tenant, key string) (*Proven, error) {
+func (s *Service) Get(ctx context.Context, tenant, key string) (*Proven, error) {
 	if !isHash(key) {
 		return nil, fmt.Errorf("%w: idempotency key %s, want sha256: and 64 hex digits", ErrInvalidQuery, quote(key))
 	}
@@ -293,7 +293,7 @@ type Page struct {
 // The cursor names the last export of the previous page, so pages stay
 // stable while exports are added: each export is listed once, at its
 // place in the order.
-func (s *Store) List(ctx context.Context, q Query) (*Page, error) {
+func (s *Service) List(ctx context.Context, q Query) (*Page, error) {
 	prefix, err := q.prefix()
 	if err != nil {
 		return nil, err

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Errors of ingestion and reads (the storage side of this package).
+// Errors of ingestion and reads (the Service side of this package).
 var (
 	// ErrDuplicate reports a submission whose payload was already recorded
 	// under its idempotency key; nothing new is written (a conflict). The
