@@ -1,6 +1,7 @@
-// Package httpapi serves Assay's HTTP API: the read-only log routes, health
-// and metrics, behind bearer-token authentication, with every error written
-// as an RFC 9457 problem.
+// Package httpapi serves Assay's HTTP API: the log, tile and search routes,
+// health and metrics, and (registered by the server) the package, object,
+// store and job-export routes, behind bearer-token authentication, with
+// every error written as an RFC 9457 problem.
 //
 // # Routes
 //
@@ -28,8 +29,10 @@
 // Server.HandleHTTP for streaming handlers), naming the scope each requires.
 // A handler returns a value (encoded as JSON, or a *Response) or an error;
 // Server.WriteError is the one place errors become problems: a *Problem is
-// written as it is, the ledger's sentinel errors map to fixed types, and
-// anything else is a logged 500 whose cause is never sent to the client.
+// written as it is; an error of a domain module, or of the log itself, maps
+// through its ledger.ErrorSpec (its kind gives the status, its slug the
+// type); anything else is a logged 500 whose cause is never sent to the
+// client.
 // Handlers read the caller's Identity with IdentityFrom.
 //
 // # Authentication

@@ -17,7 +17,7 @@ import (
 // bundle import) runs them again over the same entries.
 type Applier func(tx *Tx, rec *Record) error
 
-// ErrKeyNotFound is returned by Tx.Get and Log.GetProjection for a missing key.
+// ErrKeyNotFound is returned by Tx.Get and Log.Projection for a missing key.
 var ErrKeyNotFound = errors.New("projection key not found")
 
 // Tx is an Applier's view of the projection keys: the committed state, the
