@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/verifier"
 )
@@ -20,11 +21,11 @@ import (
 func TestHealth(t *testing.T) {
 	f := newFixture(t, 3)
 	r := f.do(http.MethodGet, "/health", "", nil)
-	var h httpapi.Health
+	var h wire.Health
 	if err := json.Unmarshal(r.body, &h); err != nil || r.status != http.StatusOK {
 		t.Fatalf("GET /health: %d %s %v", r.status, r.body, err)
 	}
-	if h != (httpapi.Health{Status: "ok", Size: 3}) {
+	if h != (wire.Health{Status: "ok", Size: 3}) {
 		t.Fatalf("health %+v, want ok and size 3", h)
 	}
 }
@@ -66,7 +67,7 @@ func TestCheckpoint(t *testing.T) {
 func TestEntry(t *testing.T) {
 	f := newFixture(t, 4)
 	for i := uint64(0); i < 4; i++ {
-		var e httpapi.LogEntry
+		var e wire.LogEntry
 		f.getJSON(fmt.Sprintf("/v1/log/entries/%d", i), &e)
 		checkEntry(t, f, e, i)
 	}
@@ -74,7 +75,7 @@ func TestEntry(t *testing.T) {
 
 // checkEntry checks a served entry against the ledger's bytes and the leaf
 // hash recomputed independently with sumdb/tlog.
-func checkEntry(t *testing.T, f *fixture, e httpapi.LogEntry, index uint64) {
+func checkEntry(t *testing.T, f *fixture, e wire.LogEntry, index uint64) {
 	t.Helper()
 	want, err := f.log.Entry(index)
 	if err != nil {
@@ -97,7 +98,7 @@ func TestEntryBytesUnchanged(t *testing.T) {
 	if !bytes.Contains(r.body, a.Record.Bytes) {
 		t.Fatalf("response %s does not hold the leaf bytes %s verbatim", r.body, a.Record.Bytes)
 	}
-	var e httpapi.LogEntry
+	var e wire.LogEntry
 	f.getJSON("/v1/log/entries/0", &e)
 	checkEntry(t, f, e, 0)
 }
@@ -112,7 +113,7 @@ func TestEntries(t *testing.T) {
 		{"?start=7", 7, 7}, {"?start=4&end=4", 4, 4}, {"?start=0&end=7", 0, 7},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
-			var p httpapi.EntriesPage
+			var p wire.EntriesPage
 			f.getJSON("/v1/log/entries"+tc.query, &p)
 			if p.Entries == nil || uint64(len(p.Entries)) != tc.end-tc.start {
 				t.Fatalf("%d entries (nil: %t), want %d", len(p.Entries), p.Entries == nil, tc.end-tc.start)
@@ -126,21 +127,21 @@ func TestEntries(t *testing.T) {
 
 func TestEntriesFullPage(t *testing.T) {
 	f := newFixture(t, 0)
-	appendConcurrently(t, f.log, httpapi.MaxPage+5)
+	appendConcurrently(t, f.log, wire.MaxPage+5)
 	for _, tc := range []struct {
 		query string
 		want  int
 	}{
 		{"?start=0&end=1000", 1000}, {"", 1000}, {"?start=3", 1000}, {"?start=1000", 5}, {"?start=5&end=1005", 1000},
 	} {
-		var p httpapi.EntriesPage
+		var p wire.EntriesPage
 		f.getJSON("/v1/log/entries"+tc.query, &p)
 		if len(p.Entries) != tc.want {
 			t.Errorf("%s: %d entries, want %d", tc.query, len(p.Entries), tc.want)
 		}
 	}
 	r := f.get("/v1/log/entries?start=0&end=1001")
-	if p := r.problem(t); p.Type != httpapi.TypePageTooLarge || r.status != http.StatusBadRequest {
+	if p := r.problem(t); p.Type != wire.TypePageTooLarge || r.status != http.StatusBadRequest {
 		t.Fatalf("page of 1001: %d %+v", r.status, p)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/http"
 	"slices"
 	"strings"
@@ -54,7 +55,7 @@ func (s *Server) authorize(scope string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.authenticate(r)
 		if err == nil && !id.HasScope(scope) {
-			err = NewProblem(http.StatusForbidden, TypeForbidden,
+			err = NewProblem(http.StatusForbidden, wire.TypeForbidden,
 				"token %q lacks scope %q, which this route requires", id.Name, scope)
 		}
 		if err != nil {
@@ -71,7 +72,7 @@ func (s *Server) authorize(scope string, next http.Handler) http.Handler {
 // authenticate resolves the request's bearer token to an identity.
 func (s *Server) authenticate(r *http.Request) (Identity, error) {
 	unauthorized := func(format string, args ...any) error {
-		return NewProblem(http.StatusUnauthorized, TypeUnauthorized, format, args...)
+		return NewProblem(http.StatusUnauthorized, wire.TypeUnauthorized, format, args...)
 	}
 	vals := r.Header.Values("Authorization")
 	switch {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -47,7 +48,7 @@ func TestAuthentication(t *testing.T) {
 				return
 			}
 			p := r.problem(t)
-			if p.Type != httpapi.TypeUnauthorized || !strings.Contains(p.Detail, tc.detail) {
+			if p.Type != wire.TypeUnauthorized || !strings.Contains(p.Detail, tc.detail) {
 				t.Errorf("problem %+v, want unauthorized holding %q", p, tc.detail)
 			}
 			if got := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
@@ -77,7 +78,7 @@ func TestScopes(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
 			}
 			if tc.status == 403 {
-				if p := r.problem(t); p.Type != httpapi.TypeForbidden || !strings.Contains(p.Detail, "lacks scope") {
+				if p := r.problem(t); p.Type != wire.TypeForbidden || !strings.Contains(p.Detail, "lacks scope") {
 					t.Errorf("problem %+v", p)
 				}
 			}
@@ -103,7 +104,7 @@ func TestCorruptTokenFileFailsClosed(t *testing.T) {
 	}
 	r := f.do(http.MethodGet, "/v1/log/checkpoint", f.admin, nil)
 	p := r.problem(t)
-	if r.status != 500 || p.Type != httpapi.TypeInternal || strings.Contains(p.Detail, "json") {
+	if r.status != 500 || p.Type != wire.TypeInternal || strings.Contains(p.Detail, "json") {
 		t.Fatalf("corrupt token file: %d %+v, want a generic 500", r.status, p)
 	}
 }
@@ -120,7 +121,7 @@ func TestHandle(t *testing.T) {
 		return id, nil
 	})
 	f.api.Handle(http.MethodGet, "/test/conflict", "test:read", func(*http.Request) (any, error) {
-		return nil, httpapi.NewProblem(http.StatusConflict, httpapi.ProblemBase+"duplicate", "export %s exists already", "x1")
+		return nil, httpapi.NewProblem(http.StatusConflict, wire.ProblemBase+"duplicate", "export %s exists already", "x1")
 	})
 	f.api.Handle(http.MethodGet, "/test/broken", "test:read", func(*http.Request) (any, error) {
 		return nil, errors.New("secret internal detail")
@@ -139,7 +140,7 @@ func TestHandle(t *testing.T) {
 		t.Errorf("whoami: %d %s", r.status, r.body)
 	}
 	r := f.do(http.MethodGet, "/test/conflict", tok, nil)
-	if p := r.problem(t); r.status != 409 || p.Type != httpapi.ProblemBase+"duplicate" || p.Title != "Conflict" || p.Detail != "export x1 exists already" {
+	if p := r.problem(t); r.status != 409 || p.Type != wire.ProblemBase+"duplicate" || p.Title != "Conflict" || p.Detail != "export x1 exists already" {
 		t.Errorf("typed problem: %d %+v", r.status, p)
 	}
 	r = f.do(http.MethodGet, "/test/broken", tok, nil)
@@ -150,7 +151,7 @@ func TestHandle(t *testing.T) {
 		t.Errorf("echo: %d %s", r.status, r.body)
 	}
 	r = f.do(http.MethodPost, "/test/echo", tok, strings.NewReader(strings.Repeat("x", 17)))
-	if p := r.problem(t); r.status != 413 || p.Type != httpapi.TypePayloadTooLarge {
+	if p := r.problem(t); r.status != 413 || p.Type != wire.TypePayloadTooLarge {
 		t.Errorf("oversized body: %d %+v", r.status, p)
 	}
 }

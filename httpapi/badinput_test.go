@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // unknownHash is a well-formed leaf hash of no entry.
@@ -14,10 +14,10 @@ var unknownHash = strings.Repeat("ab", 32)
 func TestBadInput(t *testing.T) {
 	f := newFixture(t, 10)
 	const (
-		param    = httpapi.TypeInvalidParameter
-		rng      = httpapi.TypeInvalidRange
-		beyond   = httpapi.TypeBeyondTree
-		notFound = httpapi.TypeNotFound
+		param    = wire.TypeInvalidParameter
+		rng      = wire.TypeInvalidRange
+		beyond   = wire.TypeBeyondTree
+		notFound = wire.TypeNotFound
 	)
 	for _, tc := range []struct {
 		path   string
@@ -39,7 +39,7 @@ func TestBadInput(t *testing.T) {
 		{"/v1/log/entries?start=", 400, param, "start is empty"},
 		{"/v1/log/entries?end=18446744073709551616", 400, param, "out of range; expected at most 18446744073709551615"},
 		{"/v1/log/entries?start=5&end=3", 400, rng, "start 5 after end 3"},
-		{"/v1/log/entries?start=0&end=1001", 400, httpapi.TypePageTooLarge, "holds 1001 entries; expected at most 1000"},
+		{"/v1/log/entries?start=0&end=1001", 400, wire.TypePageTooLarge, "holds 1001 entries; expected at most 1000"},
 		{"/v1/log/entries?start=11", 400, beyond, "start 11 beyond current size 10"},
 		{"/v1/log/entries?start=2&end=12", 400, beyond, "end 12 beyond current size 10"},
 		{"/v1/log/entries/abc", 400, param, `index "abc"`},
@@ -84,7 +84,7 @@ func TestBadInput(t *testing.T) {
 func TestMethodNotAllowed(t *testing.T) {
 	f := newFixture(t, 1)
 	r := f.do(http.MethodPost, "/v1/log/checkpoint", f.admin, strings.NewReader("x"))
-	if p := r.problem(t); r.status != http.StatusMethodNotAllowed || p.Type != httpapi.TypeMethodNotAllowed {
+	if p := r.problem(t); r.status != http.StatusMethodNotAllowed || p.Type != wire.TypeMethodNotAllowed {
 		t.Fatalf("POST checkpoint: %d %+v", r.status, p)
 	}
 	if f.size() != 1 {

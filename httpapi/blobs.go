@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // registerBlobRoutes adds GET and HEAD /v1/blobs/{digest}: a stored blob by
@@ -21,15 +22,6 @@ func (h *catalogRoutes) registerBlobRoutes() {
 	h.s.Handle(http.MethodGet, "/v1/cas/{tenant}/{key:.+}", ScopeStoreAdmin, h.resolveCAS)
 }
 
-// CASObject is what a cas:// URI of a tenant names now: the raw object with
-// that key, by digest and size (GET /v1/cas/{tenant}/{key}).
-type CASObject struct {
-	Tenant string `json:"tenant"`
-	URI    string `json:"uri"`
-	Digest string `json:"digest"`
-	Size   int64  `json:"size"`
-}
-
 // resolveCAS answers what cas://{key} names for a tenant: the current
 // version of the object raw/{key}. Bundle export uses it to carry the
 // blobs of job exports' manifestPath and logsPath.
@@ -39,13 +31,13 @@ func (h *catalogRoutes) resolveCAS(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return CASObject{Tenant: v["tenant"], URI: "cas://" + v["key"], Digest: o.Digest, Size: o.Size}, nil
+	return wire.CASObject{Tenant: v["tenant"], URI: "cas://" + v["key"], Digest: o.Digest, Size: o.Size}, nil
 }
 
 func (h *catalogRoutes) blob(w http.ResponseWriter, r *http.Request) {
 	d, err := cas.ParseDigest(mux.Vars(r)["digest"])
 	if err != nil {
-		h.s.WriteError(w, r, NewProblem(http.StatusBadRequest, TypeInvalidParameter, "digest: %v; expected sha256:<64 lowercase hex>", err))
+		h.s.WriteError(w, r, NewProblem(http.StatusBadRequest, wire.TypeInvalidParameter, "digest: %v; expected sha256:<64 lowercase hex>", err))
 		return
 	}
 	info, err := h.svc.Store.Head(r.Context(), d)
@@ -73,9 +65,9 @@ func (h *catalogRoutes) blob(w http.ResponseWriter, r *http.Request) {
 func blobProblem(d cas.Digest, err error) error {
 	switch {
 	case errors.Is(err, cas.ErrNotFound):
-		return NewProblem(http.StatusNotFound, TypeNotFound, "no blob %s in the store", d)
+		return NewProblem(http.StatusNotFound, wire.TypeNotFound, "no blob %s in the store", d)
 	case errors.Is(err, cas.ErrUnavailable):
-		return NewProblem(http.StatusServiceUnavailable, TypeUnavailable, "store unavailable: %v", err)
+		return NewProblem(http.StatusServiceUnavailable, wire.TypeUnavailable, "store unavailable: %v", err)
 	}
 	return fmt.Errorf("blob %s: %w", d, err)
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 func TestBlobByDigest(t *testing.T) {
@@ -45,13 +45,13 @@ func TestBlobByDigest(t *testing.T) {
 		status      int
 		typ         string
 	}{
-		"absent":        {"/v1/blobs/sha256:" + strings.Repeat("0", 64), f.admin, http.StatusNotFound, httpapi.TypeNotFound},
-		"bare hex":      {"/v1/blobs/" + d, f.admin, http.StatusBadRequest, httpapi.TypeInvalidParameter},
-		"upper case":    {"/v1/blobs/sha256:" + strings.ToUpper(d), f.admin, http.StatusBadRequest, httpapi.TypeInvalidParameter},
-		"short":         {"/v1/blobs/sha256:" + d[:10], f.admin, http.StatusBadRequest, httpapi.TypeInvalidParameter},
-		"other algo":    {"/v1/blobs/md5:" + d, f.admin, http.StatusBadRequest, httpapi.TypeInvalidParameter},
-		"missing scope": {"/v1/blobs/sha256:" + d, f.readOnly, http.StatusForbidden, httpapi.TypeForbidden},
-		"no token":      {"/v1/blobs/sha256:" + d, "", http.StatusUnauthorized, httpapi.TypeUnauthorized},
+		"absent":        {"/v1/blobs/sha256:" + strings.Repeat("0", 64), f.admin, http.StatusNotFound, wire.TypeNotFound},
+		"bare hex":      {"/v1/blobs/" + d, f.admin, http.StatusBadRequest, wire.TypeInvalidParameter},
+		"upper case":    {"/v1/blobs/sha256:" + strings.ToUpper(d), f.admin, http.StatusBadRequest, wire.TypeInvalidParameter},
+		"short":         {"/v1/blobs/sha256:" + d[:10], f.admin, http.StatusBadRequest, wire.TypeInvalidParameter},
+		"other algo":    {"/v1/blobs/md5:" + d, f.admin, http.StatusBadRequest, wire.TypeInvalidParameter},
+		"missing scope": {"/v1/blobs/sha256:" + d, f.readOnly, http.StatusForbidden, wire.TypeForbidden},
+		"no token":      {"/v1/blobs/sha256:" + d, "", http.StatusUnauthorized, wire.TypeUnauthorized},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := f.request(http.MethodGet, tc.path, tc.token, nil, nil)

@@ -19,38 +19,6 @@ const (
 // is zero.
 const DefaultMaxUpload = 64 << 30
 
-// Problem types of the catalog routes. Each bad input has its own.
-const (
-	TypePathEmpty          = ProblemBase + "invalid-path-empty"
-	TypePathAbsolute       = ProblemBase + "invalid-path-absolute"
-	TypePathDotDot         = ProblemBase + "invalid-path-dotdot"
-	TypePathBackslash      = ProblemBase + "invalid-path-backslash"
-	TypePathControl        = ProblemBase + "invalid-path-control-character"
-	TypePathUnclean        = ProblemBase + "invalid-path-unclean"
-	TypePathReserved       = ProblemBase + "reserved-key"
-	TypeDuplicatePath      = ProblemBase + "duplicate-path"
-	TypePackageFinalized   = ProblemBase + "package-finalized"
-	TypePackageNotFound    = ProblemBase + "package-not-found"
-	TypePackageNotFinal    = ProblemBase + "package-not-finalized"
-	TypeStaleManifest      = ProblemBase + "stale-manifest"
-	TypeFileNotFound       = ProblemBase + "file-not-found"
-	TypeObjectNotFound     = ProblemBase + "object-not-found"
-	TypeUnknownZone        = ProblemBase + "unknown-zone"
-	TypeDigestMismatch     = ProblemBase + "digest-mismatch"
-	TypeInvalidDigest      = ProblemBase + "invalid-digest"
-	TypeUnknownRetention   = ProblemBase + "unknown-retention-class"
-	TypeMetadataTooLarge   = ProblemBase + "metadata-too-large"
-	TypeMetadataNotJSON    = ProblemBase + "metadata-not-json"
-	TypeInvalidField       = ProblemBase + "invalid-field"
-	TypeInvalidMultipart   = ProblemBase + "invalid-multipart"
-	TypeInvalidCursor      = ProblemBase + "invalid-cursor"
-	TypeRangeNotSatisfied  = ProblemBase + "range-not-satisfiable"
-	TypeStorageUnavailable = ProblemBase + "storage-unavailable"
-	TypeStorageFull        = ProblemBase + "storage-full"
-	TypeStorageWriteFailed = ProblemBase + "storage-write-failed"
-	TypeBlobMissing        = ProblemBase + "blob-missing"
-)
-
 // BackendInfo describes the configured content store for GET /v1/backends;
 // Settings holds public settings only, never credentials.
 type BackendInfo struct {

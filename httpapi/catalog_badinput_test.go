@@ -14,7 +14,7 @@ import (
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/castest"
 	"github.com/assay-ledger/assay/cas/s3"
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -63,25 +63,25 @@ func (f *catFixture) snapshotThen(send func() response) response {
 func badInputCases() []badCase {
 	bigMeta := fmt.Sprintf(`{"name":"n","retention_class":"transient","metadata":{"blob":"%s"}}`, strings.Repeat("x", catalog.MaxMetadata))
 	return []badCase{
-		{"dotdot path", httpapi.TypePathDotDot, 400, uploadTo(filePart("a/../../etc/passwd", "x"))},
-		{"absolute path", httpapi.TypePathAbsolute, 400, uploadTo(filePart("/etc/passwd", "x"))},
-		{"backslash in filename", httpapi.TypePathBackslash, 400, uploadTo(rawPart(`form-data; name="file"; filename="reports\report.md"`, "x"))},
-		{"backslash in path header", httpapi.TypePathBackslash, 400, uploadTo(filePart(`a\b`, "x"))},
-		{"NUL in filename", httpapi.TypePathControl, 400, uploadTo(rawPart(`form-data; name="file"; filename*=UTF-8''a%00b`, "x"))},
-		{"control character", httpapi.TypePathControl, 400, uploadTo(rawPart(`form-data; name="file"; filename*=UTF-8''a%1bb`, "x"))},
-		{"empty name", httpapi.TypePathEmpty, 400, uploadTo(rawPart(`form-data; name="file"; filename=""`, "x"))},
-		{"no filename", httpapi.TypePathEmpty, 400, uploadTo(rawPart(`form-data; name="file"`, "x"))},
-		{"unclean path", httpapi.TypePathUnclean, 400, uploadTo(filePart("a//b", "x"))},
-		{"not a file part", httpapi.TypeInvalidMultipart, 400, uploadTo(rawPart(`form-data; name="comment"`, "x"))},
-		{"no parts", httpapi.TypeInvalidMultipart, 400, uploadTo()},
-		{"bad part digest", httpapi.TypeInvalidDigest, 400, uploadTo(filePart("a", "x", httpapi.DigestHeader, "sha256:XYZ"))},
-		{"digest mismatch", httpapi.TypeDigestMismatch, 422, uploadTo(filePart("a", "x", httpapi.DigestHeader, cas.DigestOf([]byte("y")).String()))},
-		{"duplicate path", httpapi.TypeDuplicatePath, 409, func(f *catFixture) response {
+		{"dotdot path", wire.TypePathDotDot, 400, uploadTo(filePart("a/../../etc/passwd", "x"))},
+		{"absolute path", wire.TypePathAbsolute, 400, uploadTo(filePart("/etc/passwd", "x"))},
+		{"backslash in filename", wire.TypePathBackslash, 400, uploadTo(rawPart(`form-data; name="file"; filename="reports\report.md"`, "x"))},
+		{"backslash in path header", wire.TypePathBackslash, 400, uploadTo(filePart(`a\b`, "x"))},
+		{"NUL in filename", wire.TypePathControl, 400, uploadTo(rawPart(`form-data; name="file"; filename*=UTF-8''a%00b`, "x"))},
+		{"control character", wire.TypePathControl, 400, uploadTo(rawPart(`form-data; name="file"; filename*=UTF-8''a%1bb`, "x"))},
+		{"empty name", wire.TypePathEmpty, 400, uploadTo(rawPart(`form-data; name="file"; filename=""`, "x"))},
+		{"no filename", wire.TypePathEmpty, 400, uploadTo(rawPart(`form-data; name="file"`, "x"))},
+		{"unclean path", wire.TypePathUnclean, 400, uploadTo(filePart("a//b", "x"))},
+		{"not a file part", wire.TypeInvalidMultipart, 400, uploadTo(rawPart(`form-data; name="comment"`, "x"))},
+		{"no parts", wire.TypeInvalidMultipart, 400, uploadTo()},
+		{"bad part digest", wire.TypeInvalidDigest, 400, uploadTo(filePart("a", "x", wire.DigestHeader, "sha256:XYZ"))},
+		{"digest mismatch", wire.TypeDigestMismatch, 422, uploadTo(filePart("a", "x", wire.DigestHeader, cas.DigestOf([]byte("y")).String()))},
+		{"duplicate path", wire.TypeDuplicatePath, 409, func(f *catFixture) response {
 			id := f.createPackage("p")
 			f.upload(id, f.admin, filePart("reports/a.md", "first"))
 			return f.snapshotThen(func() response { return f.upload(id, f.admin, filePart("reports/a.md", "second")) })
 		}},
-		{"finalized package", httpapi.TypePackageFinalized, 409, func(f *catFixture) response {
+		{"finalized package", wire.TypePackageFinalized, 409, func(f *catFixture) response {
 			id := f.createPackage("p")
 			f.upload(id, f.admin, filePart("a", "a"))
 			if _, err := f.adminCli.Finalize(f.t.Context(), id); err != nil {
@@ -89,35 +89,35 @@ func badInputCases() []badCase {
 			}
 			return f.snapshotThen(func() response { return f.upload(id, f.admin, filePart("b", "b")) })
 		}},
-		{"unknown package", httpapi.TypePackageNotFound, 404, func(f *catFixture) response {
+		{"unknown package", wire.TypePackageNotFound, 404, func(f *catFixture) response {
 			return f.snapshotThen(func() response { return f.upload(catalog.NewID("pkg"), f.admin, filePart("a", "a")) })
 		}},
-		{"unknown retention class", httpapi.TypeUnknownRetention, 400, create(`{"name":"n","retention_class":"forever"}`)},
-		{"oversize metadata", httpapi.TypeMetadataTooLarge, 413, create(bigMeta)},
-		{"non-JSON metadata", httpapi.TypeMetadataNotJSON, 400, create(`{"name":"n","retention_class":"transient","metadata":"text"}`)},
-		{"non-JSON body", httpapi.TypeMetadataNotJSON, 400, create(`name=n`)},
-		{"non-JSON object metadata", httpapi.TypeMetadataNotJSON, 400, func(f *catFixture) response {
+		{"unknown retention class", wire.TypeUnknownRetention, 400, create(`{"name":"n","retention_class":"forever"}`)},
+		{"oversize metadata", wire.TypeMetadataTooLarge, 413, create(bigMeta)},
+		{"non-JSON metadata", wire.TypeMetadataNotJSON, 400, create(`{"name":"n","retention_class":"transient","metadata":"text"}`)},
+		{"non-JSON body", wire.TypeMetadataNotJSON, 400, create(`name=n`)},
+		{"non-JSON object metadata", wire.TypeMetadataNotJSON, 400, func(f *catFixture) response {
 			return f.snapshotThen(func() response {
-				return f.request(http.MethodPut, "/v1/objects/raw/k", f.admin, http.Header{httpapi.MetadataHeader: {"{oops"}}, strings.NewReader("k"))
+				return f.request(http.MethodPut, "/v1/objects/raw/k", f.admin, http.Header{wire.MetadataHeader: {"{oops"}}, strings.NewReader("k"))
 			})
 		}},
-		{"object key under packages/", httpapi.TypePathReserved, 400, func(f *catFixture) response {
+		{"object key under packages/", wire.TypePathReserved, 400, func(f *catFixture) response {
 			return f.snapshotThen(func() response {
 				return f.request(http.MethodPut, "/v1/objects/raw/packages/x", f.admin, nil, strings.NewReader("k"))
 			})
 		}},
-		{"object key with backslash", httpapi.TypePathBackslash, 400, func(f *catFixture) response {
+		{"object key with backslash", wire.TypePathBackslash, 400, func(f *catFixture) response {
 			return f.snapshotThen(func() response {
 				return f.request(http.MethodPut, "/v1/objects/raw/a%5Cb", f.admin, nil, strings.NewReader("k"))
 			})
 		}},
-		{"object key with control character", httpapi.TypePathControl, 400, func(f *catFixture) response {
+		{"object key with control character", wire.TypePathControl, 400, func(f *catFixture) response {
 			return f.snapshotThen(func() response {
 				return f.request(http.MethodPut, "/v1/objects/raw/a%01b", f.admin, nil, strings.NewReader("k"))
 			})
 		}},
-		{"upload over the size limit", httpapi.TypePayloadTooLarge, 413, uploadTo(filePart("big", strings.Repeat("x", 2<<20)))},
-		{"store write error", httpapi.TypeStorageWriteFailed, 500, func(f *catFixture) response {
+		{"upload over the size limit", wire.TypePayloadTooLarge, 413, uploadTo(filePart("big", strings.Repeat("x", 2<<20)))},
+		{"store write error", wire.TypeStorageWriteFailed, 500, func(f *catFixture) response {
 			id := f.createPackage("p")
 			tmp := filepath.Join(f.blobs, "tmp")
 			if err := os.RemoveAll(tmp); err != nil {
@@ -128,7 +128,7 @@ func badInputCases() []badCase {
 			}
 			return f.snapshotThen(func() response { return f.upload(id, f.admin, filePart("a", "a")) })
 		}},
-		{"disk full", httpapi.TypeStorageFull, 507, func(f *catFixture) response {
+		{"disk full", wire.TypeStorageFull, 507, func(f *catFixture) response {
 			id := f.createPackage("p")
 			return f.snapshotThen(func() response {
 				castest.LimitFileSize(f.t, 256<<10)
@@ -179,7 +179,7 @@ func TestStoreUnavailable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := f.snapshotThen(send)
-			if p := r.problem(t); p.Type != httpapi.TypeStorageUnavailable || p.Status != 503 {
+			if p := r.problem(t); p.Type != wire.TypeStorageUnavailable || p.Status != 503 {
 				t.Fatalf("problem %s: %s", p.Type, r.body)
 			}
 		})
@@ -188,7 +188,7 @@ func TestStoreUnavailable(t *testing.T) {
 	if !strings.Contains(string(r.body), `"status":"unavailable"`) {
 		t.Fatalf("backends: %s", r.body)
 	}
-	if r := f.request(http.MethodGet, "/health/store", "", nil, nil); r.problem(t).Type != httpapi.TypeStorageUnavailable {
+	if r := f.request(http.MethodGet, "/health/store", "", nil, nil); r.problem(t).Type != wire.TypeStorageUnavailable {
 		t.Fatalf("store health: %s", r.body)
 	}
 }

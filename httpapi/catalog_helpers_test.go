@@ -18,6 +18,7 @@ import (
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
@@ -124,7 +125,7 @@ type part struct {
 
 // filePart is a file part with path as its X-Assay-Path.
 func filePart(path, content string, extra ...string) part {
-	h := textproto.MIMEHeader{"Content-Disposition": {`form-data; name="file"; filename="x"`}, httpapi.PathHeader: {path}}
+	h := textproto.MIMEHeader{"Content-Disposition": {`form-data; name="file"; filename="x"`}, wire.PathHeader: {path}}
 	for i := 0; i+1 < len(extra); i += 2 {
 		h.Set(extra[i], extra[i+1])
 	}

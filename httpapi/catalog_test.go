@@ -18,6 +18,7 @@ import (
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -112,7 +113,7 @@ func TestDownloadRange(t *testing.T) {
 	id := f.createPackage("p")
 	content := "0123456789"
 	r := f.upload(id, f.admin, filePart("digits.txt", content, "Content-Type", "text/plain"))
-	var res httpapi.UploadResult
+	var res wire.UploadResult
 	if err := json.Unmarshal(r.body, &res); err != nil || r.status != http.StatusCreated {
 		t.Fatalf("upload: %d %s", r.status, r.body)
 	}
@@ -142,7 +143,7 @@ func TestDownloadRange(t *testing.T) {
 			}
 			wantEvents := uint64(1)
 			if tt.status == 416 {
-				if r.problem(t).Type != httpapi.TypeRangeNotSatisfied {
+				if r.problem(t).Type != wire.TypeRangeNotSatisfied {
 					t.Fatalf("problem %s", r.body)
 				}
 				wantEvents = 0
@@ -208,14 +209,14 @@ func TestObjectsByKey(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	f := newCatFixture(t, nil)
 	id := f.createPackage("p")
-	var res httpapi.UploadResult
+	var res wire.UploadResult
 	json.Unmarshal(f.upload(id, f.admin, filePart("a", "a")).body, &res)
 	f.adminCli.PutObject(t.Context(), "k", strings.NewReader("k"), 1, "", "", nil)
 	tests := []struct{ method, path, typ string }{
-		{http.MethodGet, "/v1/packages/" + id, httpapi.TypePackageNotFound},
-		{http.MethodGet, "/v1/files/" + res.Files[0].FileID + "/download", httpapi.TypeFileNotFound},
-		{http.MethodGet, "/v1/objects/raw/k", httpapi.TypeObjectNotFound},
-		{http.MethodPost, "/v1/packages/" + id + "/finalize", httpapi.TypePackageNotFound},
+		{http.MethodGet, "/v1/packages/" + id, wire.TypePackageNotFound},
+		{http.MethodGet, "/v1/files/" + res.Files[0].FileID + "/download", wire.TypeFileNotFound},
+		{http.MethodGet, "/v1/objects/raw/k", wire.TypeObjectNotFound},
+		{http.MethodPost, "/v1/packages/" + id + "/finalize", wire.TypePackageNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -247,7 +248,7 @@ func TestUploadStopsAtBadPart(t *testing.T) {
 	var ext struct {
 		Added []catalog.File `json:"added"`
 	}
-	if err := json.Unmarshal(r.body, &ext); p.Type != httpapi.TypeDuplicatePath || err != nil || len(ext.Added) != 1 || ext.Added[0].Path != "a" {
+	if err := json.Unmarshal(r.body, &ext); p.Type != wire.TypeDuplicatePath || err != nil || len(ext.Added) != 1 || ext.Added[0].Path != "a" {
 		t.Fatalf("problem %s, added %+v (%v)", p.Type, ext.Added, err)
 	}
 	pkg, err := f.adminCli.Package(t.Context(), id)

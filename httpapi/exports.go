@@ -17,48 +17,18 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/verifier"
 )
 
-// Scopes and header of the job-export routes.
+// Scopes of the job-export routes.
 const (
 	// ScopeExportsWrite lets a producer submit job exports.
 	ScopeExportsWrite = "orchestrator:exports:write"
 	// ScopeExportsRead lets a caller list and fetch its tenant's exports.
 	ScopeExportsRead = "orchestrator:exports:read"
-	// TenantHeader names the tenant a request acts for; it must equal the
-	// token's tenant (and a submission's tenantId).
-	TenantHeader = "X-Tenant-Id"
-	// ExportsPath is the collection of job exports.
-	ExportsPath = "/internal/orchestrator/exports"
 )
-
-// ExportReceipt is an export entry with everything needed to verify it
-// offline: the entry bytes (LeafHash is their RFC 6962 leaf hash), the
-// signed checkpoint of a tree that includes it and the inclusion proof
-// against that checkpoint. The 201 answer to a submission is the receipt
-// of the batch that committed the entry; GET by key proves the current
-// entry against the latest checkpoint.
-type ExportReceipt struct {
-	Type           string          `json:"type"` // export.ingested or export.status_changed
-	IdempotencyKey string          `json:"idempotencyKey"`
-	Status         string          `json:"status"`
-	Index          uint64          `json:"index"`
-	LeafHash       Hash            `json:"leaf_hash"`
-	Entry          json.RawMessage `json:"entry"`
-	TreeSize       uint64          `json:"tree_size"`
-	Checkpoint     string          `json:"checkpoint"`
-	InclusionProof []Hash          `json:"inclusion_proof"`
-}
-
-// ExportsPage is the body of GET /internal/orchestrator/exports: the
-// current entry of each export, in runId then startedAt order, and the
-// cursor of the next page ("" on the last page).
-type ExportsPage struct {
-	Exports    []LogEntry `json:"exports"`
-	NextCursor string     `json:"next_cursor"`
-}
 
 // HandleExports registers the job-export routes backed by st:
 //
@@ -70,9 +40,9 @@ type ExportsPage struct {
 // caller's tenant.
 func (s *Server) HandleExports(st *exports.Service) {
 	h := exportRoutes{st: st}
-	s.Handle(http.MethodPost, ExportsPath, ScopeExportsWrite, h.submit, MaxBody(exports.MaxBodyBytes))
-	s.Handle(http.MethodGet, ExportsPath, ScopeExportsRead, h.list)
-	s.Handle(http.MethodGet, ExportsPath+"/{key}", ScopeExportsRead, h.get)
+	s.Handle(http.MethodPost, wire.ExportsPath, ScopeExportsWrite, h.submit, MaxBody(exports.MaxBodyBytes))
+	s.Handle(http.MethodGet, wire.ExportsPath, ScopeExportsRead, h.list)
+	s.Handle(http.MethodGet, wire.ExportsPath+"/{key}", ScopeExportsRead, h.get)
 }
 
 type exportRoutes struct{ st *exports.Service }
@@ -93,7 +63,7 @@ func (h exportRoutes) submit(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	hdr := http.Header{"Location": {ExportsPath + "/" + p.Key}}
+	hdr := http.Header{"Location": {wire.ExportsPath + "/" + p.Key}}
 	return &Response{Status: http.StatusCreated, Header: hdr, Value: newExportReceipt(p)}, nil
 }
 
@@ -122,7 +92,7 @@ func (h exportRoutes) list(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := ExportsPage{Exports: make([]LogEntry, len(page.Items)), NextCursor: page.Next}
+	out := wire.ExportsPage{Exports: make([]wire.LogEntry, len(page.Items)), NextCursor: page.Next}
 	for i, it := range page.Items {
 		out.Exports[i] = newLogEntry(it.Index, it.Entry)
 	}
@@ -134,14 +104,14 @@ func (h exportRoutes) list(r *http.Request) (any, error) {
 // required is set.
 func requestTenant(r *http.Request, required bool) (Identity, error) {
 	id, _ := IdentityFrom(r.Context())
-	vals := r.Header.Values(TenantHeader)
+	vals := r.Header.Values(wire.TenantHeader)
 	switch {
 	case len(vals) == 0 && required:
-		return id, fmt.Errorf("%w: send %s: <tenant> with the token's tenant", exports.ErrTenantHeader, TenantHeader)
+		return id, fmt.Errorf("%w: send %s: <tenant> with the token's tenant", exports.ErrTenantHeader, wire.TenantHeader)
 	case len(vals) > 1:
-		return id, fmt.Errorf("%w: %d %s headers, want one", exports.ErrTenantMismatch, len(vals), TenantHeader)
+		return id, fmt.Errorf("%w: %d %s headers, want one", exports.ErrTenantMismatch, len(vals), wire.TenantHeader)
 	case len(vals) == 1 && vals[0] != id.Tenant:
-		return id, fmt.Errorf("%w: %s is %q, but token %q belongs to tenant %q", exports.ErrTenantMismatch, TenantHeader, echo(vals[0]), id.Name, id.Tenant)
+		return id, fmt.Errorf("%w: %s is %q, but token %q belongs to tenant %q", exports.ErrTenantMismatch, wire.TenantHeader, echo(vals[0]), id.Name, id.Tenant)
 	}
 	return id, nil
 }
@@ -183,10 +153,13 @@ func exportQuery(raw, tenant string) (exports.Query, error) {
 	return q, nil
 }
 
-func newExportReceipt(p *exports.Proven) ExportReceipt {
-	return ExportReceipt{Type: p.Type, IdempotencyKey: p.Key, Status: p.Status, Index: p.Index,
+// receipt is a wire.ExportReceipt that writes its own JSON (appendJSON).
+type receipt wire.ExportReceipt
+
+func newExportReceipt(p *exports.Proven) receipt {
+	return receipt{Type: p.Type, IdempotencyKey: p.Key, Status: p.Status, Index: p.Index,
 		LeafHash: verifier.LeafHash(p.Entry), Entry: p.Entry, TreeSize: p.TreeSize,
-		Checkpoint: string(p.Checkpoint), InclusionProof: Hashes(p.Proof)}
+		Checkpoint: string(p.Checkpoint), InclusionProof: wire.Hashes(p.Proof)}
 }
 
 // appendJSON appends r as Server.write's JSON encoder writes it (no HTML
@@ -194,7 +167,7 @@ func newExportReceipt(p *exports.Proven) ExportReceipt {
 // second pass over the entry bytes, which are the ledger's own compact
 // JSON: receipts answer every export. A string that needs escaping is
 // encoded by encoding/json.
-func (r ExportReceipt) appendJSON(b []byte) []byte {
+func (r receipt) appendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
 	b = appendJSONString(b, r.Type)
 	b = append(b, `,"idempotencyKey":`...)
@@ -255,12 +228,4 @@ func appendEncoded(b []byte, s string) []byte {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s) // a string always encodes
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
-}
-
-// ExportPointer is the "existing" member of a 409 problem: the entry the
-// submission conflicts with and where to fetch the export.
-type ExportPointer struct {
-	Index          uint64 `json:"index"`
-	IdempotencyKey string `json:"idempotencyKey"`
-	Href           string `json:"href"`
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/events"
 	"github.com/assay-ledger/assay/ledger/exports"
@@ -204,7 +205,7 @@ func (s rawSigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key,
 // post submits body with token and tenant header ("" omits either).
 func (f *exportFixture) post(token, tenant string, body []byte) response {
 	f.t.Helper()
-	req, err := http.NewRequestWithContext(f.t.Context(), http.MethodPost, f.srv.URL+httpapi.ExportsPath, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(f.t.Context(), http.MethodPost, f.srv.URL+wire.ExportsPath, bytes.NewReader(body))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func (f *exportFixture) post(token, tenant string, body []byte) response {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if tenant != "" {
-		req.Header.Set(httpapi.TenantHeader, tenant)
+		req.Header.Set(wire.TenantHeader, tenant)
 	}
 	return send(f.t, f.srv.Client(), req)
 }
@@ -242,12 +243,12 @@ func send(t testing.TB, c *http.Client, req *http.Request) response {
 }
 
 // receipt expects a 201 and decodes the receipt.
-func (r response) receipt(t *testing.T) httpapi.ExportReceipt {
+func (r response) receipt(t *testing.T) wire.ExportReceipt {
 	t.Helper()
 	if r.status != http.StatusCreated {
 		t.Fatalf("status %d, want 201: %s", r.status, r.body)
 	}
-	var rc httpapi.ExportReceipt
+	var rc wire.ExportReceipt
 	if err := json.Unmarshal(r.body, &rc); err != nil {
 		t.Fatal(err)
 	}

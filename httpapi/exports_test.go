@@ -14,12 +14,12 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/exports"
 )
 
-const problemBase = httpapi.ProblemBase
+const problemBase = wire.ProblemBase
 
 func TestExportVectorsOverHTTP(t *testing.T) {
 	f := newExportFixture(t)
@@ -121,8 +121,8 @@ func conflict(t *testing.T, r response, typ string, index uint64) {
 		t.Fatalf("status %d, want 409: %s", r.status, r.body)
 	}
 	var p struct {
-		Type     string                `json:"type"`
-		Existing httpapi.ExportPointer `json:"existing"`
+		Type     string             `json:"type"`
+		Existing wire.ExportPointer `json:"existing"`
 	}
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatal(err)
@@ -167,8 +167,8 @@ func TestExportStatusTransitions(t *testing.T) {
 			t.Fatalf("event %d missing after the 201", i)
 		}
 	}
-	got := f.get(f.writer, httpapi.ExportsPath+"/"+third.IdempotencyKey)
-	var rc httpapi.ExportReceipt
+	got := f.get(f.writer, wire.ExportsPath+"/"+third.IdempotencyKey)
+	var rc wire.ExportReceipt
 	if err := json.Unmarshal(got.body, &rc); err != nil || rc.Index != third.Index || rc.Status != exports.StatusSucceeded || rc.Type != exports.TypeStatusChanged {
 		t.Fatalf("GET after transitions: %s (%v)", got.body, err)
 	}
@@ -187,9 +187,9 @@ func TestExportConcurrentDuplicates(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.srv.URL+httpapi.ExportsPath, bytes.NewReader(body))
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.srv.URL+wire.ExportsPath, bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+f.writer)
-			req.Header.Set(httpapi.TenantHeader, "acme")
+			req.Header.Set(wire.TenantHeader, "acme")
 			resp, err := f.srv.Client().Do(req)
 			if err != nil {
 				t.Error(err)
@@ -223,20 +223,20 @@ func TestExportReceiptWithTlog(t *testing.T) {
 	for i := 2; i < 12; i++ {
 		f.post(f.writer, "acme", newExport("acme", i, exports.StatusRunning).json(t)).receipt(t)
 	}
-	var later httpapi.ExportReceipt
-	if err := json.Unmarshal(f.get(f.writer, httpapi.ExportsPath+"/"+rc.IdempotencyKey).body, &later); err != nil {
+	var later wire.ExportReceipt
+	if err := json.Unmarshal(f.get(f.writer, wire.ExportsPath+"/"+rc.IdempotencyKey).body, &later); err != nil {
 		t.Fatal(err)
 	}
 	if later.Index != rc.Index || later.TreeSize != f.size() || !bytes.Equal(later.Entry, rc.Entry) {
 		t.Fatalf("GET: index %d size %d, want %d in %d", later.Index, later.TreeSize, rc.Index, f.size())
 	}
 	tlogVerify(t, f.vkey, later)
-	if r := f.get(f.strict, httpapi.ExportsPath+"/"+rc.IdempotencyKey); r.status != 404 || r.problem(t).Type != problemBase+"export-not-found" {
+	if r := f.get(f.strict, wire.ExportsPath+"/"+rc.IdempotencyKey); r.status != 404 || r.problem(t).Type != problemBase+"export-not-found" {
 		t.Fatalf("another tenant's GET: %d %s", r.status, r.body)
 	}
 }
 
-func tlogVerify(t *testing.T, vkey string, rc httpapi.ExportReceipt) {
+func tlogVerify(t *testing.T, vkey string, rc wire.ExportReceipt) {
 	t.Helper()
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
@@ -308,7 +308,7 @@ func TestExportListing(t *testing.T) {
 		"tenant=strict": "export-tenant-mismatch", "limit=0": "export-invalid-query", "runId=x": "export-invalid-query",
 		"cursor=" + base64.RawURLEncoding.EncodeToString([]byte("exports/k/x")): "export-invalid-cursor", "foo=1": "export-invalid-query",
 	} {
-		r := f.get(f.writer, httpapi.ExportsPath+"?"+q)
+		r := f.get(f.writer, wire.ExportsPath+"?"+q)
 		if r.status < 400 || r.problem(t).Type != problemBase+typ {
 			t.Errorf("?%s: %d %s, want %s", q, r.status, r.body, typ)
 		}
@@ -316,16 +316,16 @@ func TestExportListing(t *testing.T) {
 }
 
 // listAll follows the cursor through every page of a listing.
-func listAll(t *testing.T, f *exportFixture, q string) []httpapi.LogEntry {
+func listAll(t *testing.T, f *exportFixture, q string) []wire.LogEntry {
 	t.Helper()
-	var all []httpapi.LogEntry
+	var all []wire.LogEntry
 	cursor := ""
 	for range 100 {
-		path := httpapi.ExportsPath + "?" + q
+		path := wire.ExportsPath + "?" + q
 		if cursor != "" {
 			path += "&cursor=" + cursor
 		}
-		var page httpapi.ExportsPage
+		var page wire.ExportsPage
 		r := f.get(f.writer, path)
 		if r.status != 200 || json.Unmarshal(r.body, &page) != nil {
 			t.Fatalf("GET %s: %d %s", path, r.status, r.body)

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,8 +19,8 @@ func checkBadRequest(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	p, ok := errors.AsType[*Problem](err)
-	if !ok || p.Status != http.StatusBadRequest || p.Type != TypeInvalidParameter || p.Detail == "" {
+	p, ok := errors.AsType[*wire.Problem](err)
+	if !ok || p.Status != http.StatusBadRequest || p.Type != wire.TypeInvalidParameter || p.Detail == "" {
 		t.Fatalf("error %v is not a 400 invalid-parameter problem", err)
 	}
 }

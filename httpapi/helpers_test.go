@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/ledgertest"
 )
@@ -151,12 +152,12 @@ func (f *fixture) getJSON(path string, v any) {
 }
 
 // problem decodes a problem answer, checking its content type and status.
-func (r response) problem(t *testing.T) httpapi.Problem {
+func (r response) problem(t *testing.T) wire.Problem {
 	t.Helper()
-	if ct := r.header.Get("Content-Type"); ct != httpapi.ProblemContentType {
-		t.Fatalf("content type %q, want %s; body %s", ct, httpapi.ProblemContentType, r.body)
+	if ct := r.header.Get("Content-Type"); ct != wire.ProblemContentType {
+		t.Fatalf("content type %q, want %s; body %s", ct, wire.ProblemContentType, r.body)
 	}
-	var p httpapi.Problem
+	var p wire.Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("problem body %s: %v", r.body, err)
 	}

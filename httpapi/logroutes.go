@@ -5,11 +5,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/verifier"
 )
-
-// MaxPage is the largest number of entries one GET /v1/log/entries returns.
-const MaxPage = 1000
 
 // CheckpointContentType is the media type of a signed checkpoint note.
 const CheckpointContentType = "text/plain; charset=utf-8"
@@ -24,7 +22,7 @@ func (s *Server) registerLogRoutes() {
 
 func (s *Server) health(*http.Request) (any, error) {
 	size, _ := s.cfg.Log.Head()
-	return Health{Status: "ok", Size: size}, nil
+	return wire.Health{Status: "ok", Size: size}, nil
 }
 
 // treeSize resolves an optional size parameter: absent means the current
@@ -35,7 +33,7 @@ func (s *Server) treeSize(name string, o optUint) (uint64, error) {
 		return cur, nil
 	}
 	if o.v > cur {
-		return 0, NewProblem(http.StatusBadRequest, TypeBeyondTree, "%s %d beyond current size %d", name, o.v, cur)
+		return 0, NewProblem(http.StatusBadRequest, wire.TypeBeyondTree, "%s %d beyond current size %d", name, o.v, cur)
 	}
 	return o.v, nil
 }
@@ -69,8 +67,8 @@ func (s *Server) entry(r *http.Request) (any, error) {
 	return newLogEntry(index, b), nil
 }
 
-func newLogEntry(index uint64, b []byte) LogEntry {
-	return LogEntry{Index: index, LeafHash: verifier.LeafHash(b), Entry: b}
+func newLogEntry(index uint64, b []byte) wire.LogEntry {
+	return wire.LogEntry{Index: index, LeafHash: verifier.LeafHash(b), Entry: b}
 }
 
 func (s *Server) entries(r *http.Request) (any, error) {
@@ -90,13 +88,13 @@ func (s *Server) entries(r *http.Request) (any, error) {
 		return nil, err
 	}
 	if !p.end.set {
-		end = min(end, start+MaxPage)
+		end = min(end, start+wire.MaxPage)
 	}
 	data, err := s.cfg.Log.Entries(start, end)
 	if err != nil {
 		return nil, err
 	}
-	page := EntriesPage{Entries: make([]LogEntry, len(data))}
+	page := wire.EntriesPage{Entries: make([]wire.LogEntry, len(data))}
 	for i, b := range data {
 		page.Entries[i] = newLogEntry(start+uint64(i), b)
 	}
@@ -111,11 +109,11 @@ func checkPage(p entriesParams) error {
 	}
 	start, end := p.start.v, p.end.v
 	if start > end {
-		return NewProblem(http.StatusBadRequest, TypeInvalidRange, "start %d after end %d; expected start <= end", start, end)
+		return NewProblem(http.StatusBadRequest, wire.TypeInvalidRange, "start %d after end %d; expected start <= end", start, end)
 	}
-	if end-start > MaxPage {
-		return NewProblem(http.StatusBadRequest, TypePageTooLarge,
-			"range [%d, %d) holds %d entries; expected at most %d per request", start, end, end-start, MaxPage)
+	if end-start > wire.MaxPage {
+		return NewProblem(http.StatusBadRequest, wire.TypePageTooLarge,
+			"range [%d, %d) holds %d entries; expected at most %d per request", start, end, end-start, wire.MaxPage)
 	}
 	return nil
 }
@@ -136,7 +134,7 @@ func (s *Server) inclusion(r *http.Request) (any, error) {
 		}
 	}
 	if index >= size {
-		return nil, NewProblem(http.StatusBadRequest, TypeInvalidRange,
+		return nil, NewProblem(http.StatusBadRequest, wire.TypeInvalidRange,
 			"index %d not below tree_size %d; expected an entry within that tree", index, size)
 	}
 	if leaf == nil {
@@ -154,7 +152,7 @@ func (s *Server) inclusion(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return InclusionProof{Index: index, TreeSize: size, LeafHash: leaf, RootHash: root, Hashes: Hashes(hashes)}, nil
+	return wire.InclusionProof{Index: index, TreeSize: size, LeafHash: leaf, RootHash: root, Hashes: wire.Hashes(hashes)}, nil
 }
 
 func (s *Server) consistency(r *http.Request) (any, error) {
@@ -168,7 +166,7 @@ func (s *Server) consistency(r *http.Request) (any, error) {
 	}
 	first := p.first.v
 	if first > second {
-		return nil, NewProblem(http.StatusBadRequest, TypeInvalidRange,
+		return nil, NewProblem(http.StatusBadRequest, wire.TypeInvalidRange,
 			"first %d greater than second %d; expected first <= second", first, second)
 	}
 	hashes, err := s.cfg.Log.ConsistencyProof(first, second)
@@ -183,5 +181,5 @@ func (s *Server) consistency(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ConsistencyProof{First: first, Second: second, FirstRoot: r1, SecondRoot: r2, Hashes: Hashes(hashes)}, nil
+	return wire.ConsistencyProof{First: first, Second: second, FirstRoot: r1, SecondRoot: r2, Hashes: wire.Hashes(hashes)}, nil
 }

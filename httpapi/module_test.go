@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/ledger/domains"
@@ -96,7 +97,7 @@ func TestToyModule(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("negative toy: %d %s, want 422", r.status, r.body)
 	}
-	if p := r.problem(t); p.Type != httpapi.ProblemBase+"toy-negative" || p.Title != "Negative amount" {
+	if p := r.problem(t); p.Type != wire.ProblemBase+"toy-negative" || p.Title != "Negative amount" {
 		t.Fatalf("negative toy: problem %+v, want type toy-negative", p)
 	}
 	if after, _ := lg.Head(); after != size {

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/httpapi/wire"
 
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
@@ -44,7 +45,7 @@ func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 	if err := catalog.CheckObjectKey(key); err != nil {
 		return nil, err
 	}
-	expected, err := expectedDigest(r.Header.Values(DigestHeader))
+	expected, err := expectedDigest(r.Header.Values(wire.DigestHeader))
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +53,7 @@ func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := catalog.CheckMetadata([]byte(r.Header.Get(MetadataHeader)))
+	meta, err := catalog.CheckMetadata([]byte(r.Header.Get(wire.MetadataHeader)))
 	if err != nil {
 		return nil, err
 	}

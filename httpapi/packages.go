@@ -9,26 +9,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
-
-// CreatePackageRequest is the body of POST /v1/packages. Any other members
-// (repo_slug, source_commits, tool_versions, ...) are kept as the package's
-// open attributes.
-type CreatePackageRequest struct {
-	Name           string          `json:"name"`
-	Producer       string          `json:"producer,omitempty"`
-	Subject        string          `json:"subject,omitempty"`
-	RunID          string          `json:"run_id,omitempty"`
-	RetentionClass string          `json:"retention_class"`
-	Metadata       json.RawMessage `json:"metadata,omitempty"`
-}
-
-// PackagesPage is the body of GET /v1/packages.
-type PackagesPage struct {
-	Packages   []catalog.Package `json:"packages"`
-	NextCursor string            `json:"next_cursor"`
-}
 
 // parseCreate splits a create request into its known members and the open
 // attributes, checking that the body and the metadata are JSON objects.
@@ -37,7 +20,7 @@ func parseCreate(body []byte) (catalog.CreateRequest, error) {
 	if err := json.Unmarshal(body, &all); err != nil || all == nil {
 		return catalog.CreateRequest{}, fmt.Errorf("%w: body: want a JSON object with name and retention_class", catalog.ErrMetadataNotJSON)
 	}
-	var req CreatePackageRequest
+	var req wire.CreatePackageRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return catalog.CreateRequest{}, fmt.Errorf("%w: %w", catalog.ErrInvalidField, err)
 	}
@@ -105,7 +88,7 @@ func (h *catalogRoutes) listPackages(r *http.Request) (any, error) {
 	if pkgs == nil {
 		pkgs = []catalog.Package{}
 	}
-	return PackagesPage{Packages: pkgs, NextCursor: next}, nil
+	return wire.PackagesPage{Packages: pkgs, NextCursor: next}, nil
 }
 
 // pageLimit reads the optional limit parameter (1..catalog.MaxPage).
@@ -137,13 +120,6 @@ func (h *catalogRoutes) finalize(r *http.Request) (any, error) {
 	return p, nil
 }
 
-// ManifestDigestHeader carries the manifest digest logged at finalize;
-// ManifestIndexHeader the index of that package.finalized entry.
-const (
-	ManifestDigestHeader = "Assay-Manifest-Digest"
-	ManifestIndexHeader  = "Assay-Finalized-Index"
-)
-
 // manifest serves the manifest bytes exactly as hashed at finalize.
 func (h *catalogRoutes) manifest(r *http.Request) (any, error) {
 	b, p, err := h.cat.Manifest(r.Context(), caller(r).Tenant, mux.Vars(r)["id"])
@@ -151,7 +127,7 @@ func (h *catalogRoutes) manifest(r *http.Request) (any, error) {
 		return nil, err
 	}
 	hdr := http.Header{}
-	hdr.Set(ManifestDigestHeader, p.ManifestDigest)
-	hdr.Set(ManifestIndexHeader, strconv.FormatUint(p.FinalizedIndex, 10))
+	hdr.Set(wire.ManifestDigestHeader, p.ManifestDigest)
+	hdr.Set(wire.ManifestIndexHeader, strconv.FormatUint(p.FinalizedIndex, 10))
 	return &Response{ContentType: "application/json", Body: b, Header: hdr}, nil
 }

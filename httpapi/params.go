@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/url"
 	"strconv"
 )
@@ -83,7 +84,7 @@ func parseUint(name, s string) (uint64, error) {
 
 // parseHash parses a SHA-256 hash given as 64 hex digits (either case).
 func parseHash(name, s string) ([]byte, error) {
-	b, err := decodeHash(s)
+	b, err := wire.DecodeHash(s)
 	if err != nil {
 		return nil, invalidParam("%s %q: %v", name, echo(s), err)
 	}

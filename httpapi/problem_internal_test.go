@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 )
 
@@ -34,7 +35,7 @@ func TestKindStatus(t *testing.T) {
 		t.Run(tt.kind.String(), func(t *testing.T) {
 			err := fmt.Errorf("%w: secret /var/lib/path", sentinel)
 			p := specProblem(ledger.ErrorSpec{Err: sentinel, Kind: tt.kind, Slug: "s"}, err)
-			if p.Status != tt.status || p.Type != ProblemBase+"s" || p.Title == "" {
+			if p.Status != tt.status || p.Type != wire.ProblemBase+"s" || p.Title == "" {
 				t.Fatalf("problem %+v, want status %d and type s", p, tt.status)
 			}
 			if hidden := p.Detail != err.Error(); hidden != tt.hidden {

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // treeHash computes the RFC 6962 root of leaves independently of the
@@ -35,7 +35,7 @@ func toTlog(t *testing.T, h []byte) tlog.Hash {
 	return tlog.Hash(h)
 }
 
-func toTlogs(t *testing.T, hs []httpapi.Hash) []tlog.Hash {
+func toTlogs(t *testing.T, hs []wire.Hash) []tlog.Hash {
 	out := make([]tlog.Hash, len(hs))
 	for i, h := range hs {
 		out[i] = toTlog(t, h)
@@ -45,7 +45,7 @@ func toTlogs(t *testing.T, hs []httpapi.Hash) []tlog.Hash {
 
 // leaves fetches every entry over HTTP and hashes it with sumdb/tlog.
 func leaves(t *testing.T, f *fixture) []tlog.Hash {
-	var p httpapi.EntriesPage
+	var p wire.EntriesPage
 	f.getJSON("/v1/log/entries", &p)
 	out := make([]tlog.Hash, len(p.Entries))
 	for i, e := range p.Entries {
@@ -64,7 +64,7 @@ func TestInclusionProofsVerifyWithTlog(t *testing.T) {
 			byIndex := fmt.Sprintf("/v1/log/proof/inclusion?index=%d&tree_size=%d", i, size)
 			byHash := fmt.Sprintf("/v1/log/proof/inclusion?leaf_hash=%x&tree_size=%d", ls[i][:], size)
 			for _, path := range []string{byIndex, byHash} {
-				var p httpapi.InclusionProof
+				var p wire.InclusionProof
 				f.getJSON(path, &p)
 				if p.Index != uint64(i) || p.TreeSize != uint64(size) || toTlog(t, p.LeafHash) != ls[i] || toTlog(t, p.RootHash) != root {
 					t.Fatalf("%s: header fields %+v do not match leaf %v root %v", path, p, ls[i], root)
@@ -79,7 +79,7 @@ func TestInclusionProofsVerifyWithTlog(t *testing.T) {
 
 func TestInclusionDefaultsToCurrentSize(t *testing.T) {
 	f := newFixture(t, 6)
-	var p httpapi.InclusionProof
+	var p wire.InclusionProof
 	f.getJSON("/v1/log/proof/inclusion?index=2", &p)
 	root := treeHash(leaves(t, f))
 	if p.TreeSize != 6 || toTlog(t, p.RootHash) != root {
@@ -94,7 +94,7 @@ func TestConsistencyProofsVerifyWithTlog(t *testing.T) {
 	for second := 0; second <= n; second++ {
 		for first := 0; first <= second; first++ {
 			path := fmt.Sprintf("/v1/log/proof/consistency?first=%d&second=%d", first, second)
-			var p httpapi.ConsistencyProof
+			var p wire.ConsistencyProof
 			f.getJSON(path, &p)
 			r1, r2 := treeHash(ls[:first]), treeHash(ls[:second])
 			if p.First != uint64(first) || p.Second != uint64(second) || toTlog(t, p.FirstRoot) != r1 || toTlog(t, p.SecondRoot) != r2 {
@@ -111,7 +111,7 @@ func TestConsistencyProofsVerifyWithTlog(t *testing.T) {
 			}
 		}
 	}
-	var p httpapi.ConsistencyProof
+	var p wire.ConsistencyProof
 	f.getJSON("/v1/log/proof/consistency?first=4", &p)
 	if p.Second != n || toTlog(t, p.SecondRoot) != treeHash(ls) {
 		t.Fatalf("default second: %+v, want %d", p, n)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"testing"
 )
 
@@ -16,24 +17,24 @@ func TestReceiptJSON(t *testing.T) {
 		"export.ingested", "", "assay.test/log\n42\nq80=\n\n— assay.test/log AbCd\n", "<script>&amp;",
 		"quote\" back\\ tab\t cr\r nul\x00 bell\x07 del\x7f", "line\u2028para\u2029", "bad utf8 \xff\xfe", "é中😀",
 	} {
-		r := ExportReceipt{Type: s, IdempotencyKey: "sha256:" + s, Status: s, Index: 7, LeafHash: hash, Entry: entry,
-			TreeSize: 9, Checkpoint: s, InclusionProof: []Hash{hash, hash}}
+		r := wire.ExportReceipt{Type: s, IdempotencyKey: "sha256:" + s, Status: s, Index: 7, LeafHash: hash, Entry: entry,
+			TreeSize: 9, Checkpoint: s, InclusionProof: []wire.Hash{hash, hash}}
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(r); err != nil {
 			t.Fatal(err)
 		}
-		if got := r.appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
+		if got := receipt(r).appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("string %q:\n got %s\nwant %s", s, got, want.Bytes())
 		}
 	}
-	empty := ExportReceipt{Entry: entry, InclusionProof: []Hash{}}
+	empty := wire.ExportReceipt{Entry: entry, InclusionProof: []wire.Hash{}}
 	var want bytes.Buffer
 	enc := json.NewEncoder(&want)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(empty)
-	if got := empty.appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
+	if got := receipt(empty).appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
 		t.Errorf("empty proof:\n got %s\nwant %s", got, want.Bytes())
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/http"
 	"strings"
 )
@@ -11,8 +12,8 @@ const MaxSearch = 100
 // SearchHit is one entry naming the searched digest, with its inclusion
 // proof in the tree of the answer's checkpoint.
 type SearchHit struct {
-	LogEntry
-	Proof []Hash `json:"inclusion_proof"`
+	wire.LogEntry
+	Proof []wire.Hash `json:"inclusion_proof"`
 }
 
 // SearchResult is the body of GET /v1/log/search: the entries that name a
@@ -64,7 +65,7 @@ func isDigest(s string) bool {
 	if !ok || len(h) != 64 {
 		return false
 	}
-	_, err := decodeHash(h)
+	_, err := wire.DecodeHash(h)
 	return err == nil
 }
 
@@ -103,7 +104,7 @@ func (s *Server) search(r *http.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Entries = append(res.Entries, SearchHit{LogEntry: newLogEntry(i, b), Proof: Hashes(proof)})
+		res.Entries = append(res.Entries, SearchHit{LogEntry: newLogEntry(i, b), Proof: wire.Hashes(proof)})
 	}
 	return res, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 )
 
@@ -90,10 +91,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m,
 		errs: cfg.Log.Errors()}
 	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
-		return nil, NewProblem(http.StatusNotFound, TypeNotFound, "no route for %s", r.URL.Path)
+		return nil, NewProblem(http.StatusNotFound, wire.TypeNotFound, "no route for %s", r.URL.Path)
 	}))
 	s.router.MethodNotAllowedHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
-		return nil, NewProblem(http.StatusMethodNotAllowed, TypeMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path)
+		return nil, NewProblem(http.StatusMethodNotAllowed, wire.TypeMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path)
 	}))
 	s.Handle(http.MethodGet, "/health", PublicScope, s.health)
 	metricsScope := ScopeMetricsRead

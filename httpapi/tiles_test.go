@@ -15,7 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 )
 
@@ -143,24 +143,24 @@ func TestTileResponses(t *testing.T) {
 		{"/tile/1/000.p/1", http.StatusOK, "", "immutable"},
 		{"/tile/entries/000", http.StatusOK, "", "immutable"},
 		{"/tile/entries/001.p/44", http.StatusOK, "", "immutable"},
-		{"/tile/0/001", http.StatusNotFound, httpapi.TypeNotFound, ""},
-		{"/tile/0/001.p/45", http.StatusNotFound, httpapi.TypeNotFound, ""},
-		{"/tile/1/000.p/2", http.StatusNotFound, httpapi.TypeNotFound, ""},
-		{"/tile/entries/x001/000", http.StatusNotFound, httpapi.TypeNotFound, ""},
-		{"/tile/0/1", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/x000/001", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/000.p/256", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/000.p/0", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/000.p/07", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/64/000", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/00/000", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/-1/000", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/abc", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/001/002", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/entries", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/x999/x999/x999/x999/x999/x999/999", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/x018/x446/x744/x073/x709/x551/616", http.StatusBadRequest, httpapi.TypeInvalidParameter, ""},
-		{"/tile/0/x018/x446/x744/x073/x709/x551/615", http.StatusNotFound, httpapi.TypeNotFound, ""},
+		{"/tile/0/001", http.StatusNotFound, wire.TypeNotFound, ""},
+		{"/tile/0/001.p/45", http.StatusNotFound, wire.TypeNotFound, ""},
+		{"/tile/1/000.p/2", http.StatusNotFound, wire.TypeNotFound, ""},
+		{"/tile/entries/x001/000", http.StatusNotFound, wire.TypeNotFound, ""},
+		{"/tile/0/1", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/x000/001", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/000.p/256", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/000.p/0", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/000.p/07", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/64/000", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/00/000", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/-1/000", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/abc", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/001/002", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/entries", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/x999/x999/x999/x999/x999/x999/999", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/x018/x446/x744/x073/x709/x551/616", http.StatusBadRequest, wire.TypeInvalidParameter, ""},
+		{"/tile/0/x018/x446/x744/x073/x709/x551/615", http.StatusNotFound, wire.TypeNotFound, ""},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			r := f.do(http.MethodGet, tc.path, f.reader, nil)

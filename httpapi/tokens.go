@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // TokenFile is the name of the token file in a data directory.
@@ -144,7 +145,7 @@ func decodeTokenHash(s string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("hash %q: expected \"sha256:\" and 64 hex digits", echo(s))
 	}
-	b, err := decodeHash(h)
+	b, err := wire.DecodeHash(h)
 	if err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}

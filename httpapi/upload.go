@@ -12,26 +12,12 @@ import (
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/httpapi/internal/formdata"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/catalog"
-)
-
-// Headers of uploads. DigestHeader and, on a multipart part, PathHeader
-// and Content-Type describe one file; MetadataHeader carries an object's
-// metadata as a JSON object.
-const (
-	DigestHeader   = "X-Assay-Digest"   // expected "sha256:<hex>" of the bytes
-	PathHeader     = "X-Assay-Path"     // a part's path, when its filename cannot carry directories
-	MetadataHeader = "X-Assay-Metadata" // JSON object
-	FilePartName   = "file"             // form field name of file parts
 )
 
 // errMultipart marks a malformed multipart request.
 var errMultipart = errors.New("invalid multipart upload")
-
-// UploadResult is the body of a successful POST /v1/packages/{id}/files.
-type UploadResult struct {
-	Files []catalog.File `json:"files"`
-}
 
 // uploadSpec is what a multipart part says about its file.
 type uploadSpec struct {
@@ -47,12 +33,12 @@ func partSpec(h textprotoHeader) (uploadSpec, error) {
 	var spec uploadSpec
 	cd := h.Get("Content-Disposition")
 	disp, params, err := mime.ParseMediaType(cd)
-	if err != nil || disp != "form-data" || params["name"] != FilePartName {
-		return spec, fmt.Errorf("%w: part %q: want Content-Disposition: form-data; name=%q; filename=PATH", errMultipart, echo(cd), FilePartName)
+	if err != nil || disp != "form-data" || params["name"] != wire.FilePartName {
+		return spec, fmt.Errorf("%w: part %q: want Content-Disposition: form-data; name=%q; filename=PATH", errMultipart, echo(cd), wire.FilePartName)
 	}
-	switch paths := h.Values(PathHeader); {
+	switch paths := h.Values(wire.PathHeader); {
 	case len(paths) > 1:
-		return spec, fmt.Errorf("%w: %d %s headers in one part, want at most one", errMultipart, len(paths), PathHeader)
+		return spec, fmt.Errorf("%w: %d %s headers in one part, want at most one", errMultipart, len(paths), wire.PathHeader)
 	case len(paths) == 1:
 		spec.path = paths[0]
 	case strings.ContainsRune(cd, '\\'):
@@ -67,7 +53,7 @@ func partSpec(h textprotoHeader) (uploadSpec, error) {
 	if spec.mediaType, err = mediaType(h.Get("Content-Type")); err != nil {
 		return spec, err
 	}
-	spec.expected, err = expectedDigest(h.Values(DigestHeader))
+	spec.expected, err = expectedDigest(h.Values(wire.DigestHeader))
 	return spec, err
 }
 
@@ -97,7 +83,7 @@ func expectedDigest(vs []string) (cas.Digest, error) {
 	case 1:
 		return cas.ParseDigest(vs[0])
 	}
-	return cas.Digest{}, fmt.Errorf("%w: %d %s headers, want at most one", cas.ErrInvalidDigest, len(vs), DigestHeader)
+	return cas.Digest{}, fmt.Errorf("%w: %d %s headers, want at most one", cas.ErrInvalidDigest, len(vs), wire.DigestHeader)
 }
 
 // bodyReader remembers the error reading a request body, so that a failed
@@ -123,7 +109,7 @@ func writeProblem(err error, body *bodyReader) error {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return err
 		}
-		return NewProblem(http.StatusBadRequest, TypeInvalidMultipart, "reading the request body: %w", err)
+		return NewProblem(http.StatusBadRequest, wire.TypeInvalidMultipart, "reading the request body: %w", err)
 	}
 	return err
 }
@@ -139,7 +125,7 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 	}
 	added := []catalog.File{}
 	fail := func(err error) (any, error) {
-		p, ok := errors.AsType[*Problem](err)
+		p, ok := errors.AsType[*wire.Problem](err)
 		if !ok {
 			p = h.s.problemFor(err)
 		}
@@ -168,9 +154,9 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 		added = append(added, *f)
 	}
 	if len(added) == 0 {
-		return fail(NewProblem(http.StatusBadRequest, TypeInvalidMultipart, "no %q parts; want at least one file", FilePartName))
+		return fail(NewProblem(http.StatusBadRequest, wire.TypeInvalidMultipart, "no %q parts; want at least one file", wire.FilePartName))
 	}
-	return &Response{Status: http.StatusCreated, Value: UploadResult{Files: added}}, nil
+	return &Response{Status: http.StatusCreated, Value: wire.UploadResult{Files: added}}, nil
 }
 
 // multipartReader reads r's multipart/form-data body with formdata, which
@@ -184,7 +170,7 @@ func multipartReader(r *http.Request) (*formdata.Reader, error) {
 		mr, err = formdata.NewReader(r.Body, params["boundary"], readAheadSize)
 	}
 	if err != nil || mt != "multipart/form-data" {
-		return nil, NewProblem(http.StatusBadRequest, TypeInvalidMultipart,
+		return nil, NewProblem(http.StatusBadRequest, wire.TypeInvalidMultipart,
 			"Content-Type %q: want multipart/form-data with a boundary of 1 to 70 bytes and file parts", echo(r.Header.Get("Content-Type")))
 	}
 	return mr, nil
@@ -193,7 +179,7 @@ func multipartReader(r *http.Request) (*formdata.Reader, error) {
 // multipartProblem turns errMultipart into its problem; other errors pass.
 func multipartProblem(err error) error {
 	if errors.Is(err, errMultipart) {
-		return NewProblem(http.StatusBadRequest, TypeInvalidMultipart, "%v", err)
+		return NewProblem(http.StatusBadRequest, wire.TypeInvalidMultipart, "%v", err)
 	}
 	return err
 }

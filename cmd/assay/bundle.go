@@ -16,8 +16,8 @@ import (
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/durable"
-	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/ledger/domains"
@@ -297,7 +297,7 @@ func exportContents(ctx context.Context, c *client.Client, o exportOptions) (bun
 		if err != nil {
 			return b, b.Header, err
 		}
-		b.Consistency = httpapi.Bytes(p.Hashes)
+		b.Consistency = wire.Bytes(p.Hashes)
 	}
 	if o.from > 0 {
 		if b.BaseRange, err = tclient.FetchRangeNodes(ctx, o.from, c.Tile); err != nil {
@@ -349,7 +349,7 @@ func resolveRefs(ctx context.Context, c *client.Client, refs bundle.References, 
 
 // entryPages yields entries [from, to) fetched a page at a time.
 func entryPages(ctx context.Context, c *client.Client, from, to uint64, bar *progressbar.ProgressBar) func() ([]byte, error) {
-	var page []httpapi.LogEntry
+	var page []wire.LogEntry
 	next := from
 	return func() ([]byte, error) {
 		if len(page) == 0 {
@@ -357,7 +357,7 @@ func entryPages(ctx context.Context, c *client.Client, from, to uint64, bar *pro
 				return nil, io.EOF
 			}
 			var err error
-			if page, err = c.Entries(ctx, next, min(next+httpapi.MaxPage, to)); err != nil {
+			if page, err = c.Entries(ctx, next, min(next+wire.MaxPage, to)); err != nil {
 				return nil, err
 			}
 			if len(page) == 0 {

@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/exports"
 )
 
@@ -24,7 +24,7 @@ func (r *receiptFlags) register(cmd *cobra.Command) {
 }
 
 // print verifies rc when a key was given, then prints it.
-func (r *receiptFlags) print(w io.Writer, rc httpapi.ExportReceipt) error {
+func (r *receiptFlags) print(w io.Writer, rc wire.ExportReceipt) error {
 	if r.key != "" {
 		key, err := readKeyArg(r.key)
 		if err != nil {

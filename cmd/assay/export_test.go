@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/exports"
 )
 
@@ -36,7 +36,7 @@ func TestExportSubmitSignedAndGet(t *testing.T) {
 	if err != nil {
 		t.Fatalf("signed submit: %v\n%s", err, out)
 	}
-	var rc httpapi.ExportReceipt
+	var rc wire.ExportReceipt
 	if err := json.Unmarshal([]byte(out), &rc); err != nil || rc.Type != exports.TypeIngested || rc.Index != 1 {
 		t.Fatalf("receipt %s (%v)", out, err)
 	}

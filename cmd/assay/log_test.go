@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -30,7 +30,7 @@ func TestLogReadCommands(t *testing.T) {
 		t.Fatalf("log checkpoint --size 3: %q, %v", out, err)
 	}
 	out, err = run(t.Context(), ts.logArgs("entry", "2")...)
-	var e httpapi.LogEntry
+	var e wire.LogEntry
 	if err != nil || json.Unmarshal([]byte(out), &e) != nil {
 		t.Fatalf("log entry 2: %q, %v", out, err)
 	}
@@ -42,20 +42,20 @@ func TestLogReadCommands(t *testing.T) {
 		{"proof", "--leaf-hash", e.LeafHash.String(), "--tree-size", "5"},
 	} {
 		out, err = run(t.Context(), ts.logArgs(args...)...)
-		var p httpapi.InclusionProof
+		var p wire.InclusionProof
 		if err != nil || json.Unmarshal([]byte(out), &p) != nil {
 			t.Fatalf("%v: %q, %v", args, out, err)
 		}
-		if err := verifier.VerifyInclusion(2, 5, e.LeafHash, httpapi.Bytes(p.Hashes), p.RootHash); err != nil || p.TreeSize != 5 {
+		if err := verifier.VerifyInclusion(2, 5, e.LeafHash, wire.Bytes(p.Hashes), p.RootHash); err != nil || p.TreeSize != 5 {
 			t.Fatalf("%v: %+v does not verify: %v", args, p, err)
 		}
 	}
 	out, err = run(t.Context(), ts.logArgs("proof", "--first", "2", "--second", "5")...)
-	var c httpapi.ConsistencyProof
+	var c wire.ConsistencyProof
 	if err != nil || json.Unmarshal([]byte(out), &c) != nil {
 		t.Fatalf("log proof --first 2 --second 5: %q, %v", out, err)
 	}
-	if err := verifier.VerifyConsistency(2, 5, httpapi.Bytes(c.Hashes), c.FirstRoot, c.SecondRoot); err != nil {
+	if err := verifier.VerifyConsistency(2, 5, wire.Bytes(c.Hashes), c.FirstRoot, c.SecondRoot); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -122,8 +122,8 @@ func TestLogVerifyDetectsTampering(t *testing.T) {
 		{"entry of another index", onPath("/v1/log/entries/4", swapEntry(ts, 5)), nil, "asked for entry 4, got entry 5"},
 		{"entry bytes of another index", onPath("/v1/log/entries/4", relabelEntry(ts, 5)), nil, "entry bytes at index 4 name index 5"},
 		{"inclusion proof bit flipped", onPath("/v1/log/proof/inclusion", flipProof), nil, "proof does not verify"},
-		{"inclusion proof for another tree", onPath("/v1/log/proof/inclusion", editJSON(func(p *httpapi.InclusionProof) { p.TreeSize-- })), nil, "proof is for index 4 in size 8"},
-		{"consistency proof bit flipped", onPath("/v1/log/proof/consistency", editJSON(func(p *httpapi.ConsistencyProof) { p.Hashes[0][31] ^= 1 })), nil, "proof does not verify"},
+		{"inclusion proof for another tree", onPath("/v1/log/proof/inclusion", editJSON(func(p *wire.InclusionProof) { p.TreeSize-- })), nil, "proof is for index 4 in size 8"},
+		{"consistency proof bit flipped", onPath("/v1/log/proof/consistency", editJSON(func(p *wire.ConsistencyProof) { p.Hashes[0][31] ^= 1 })), nil, "proof does not verify"},
 		{"checkpoint altered", onPath("/v1/log/checkpoint", func(b []byte) []byte { return bytes.Replace(b, []byte("\n9\n"), []byte("\n8\n"), 1) }), nil, "invalid checkpoint"},
 		{"old checkpoint replaced", onQuery("size=3", func([]byte) []byte { cp, _ := ts.log.CheckpointAt(4); return cp }), nil, "asked for the checkpoint at size 3, got size 4"},
 		{"untrusted key", nil, []string{"--key", otherKey}, "invalid checkpoint"},
@@ -168,13 +168,13 @@ func TestAuditorRejectsEveryBitFlip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for bit := 0; bit < 8*32*len(incl.Hashes); bit++ {
-		ts.setTamper(onPath("/v1/log/proof/inclusion", editJSON(func(p *httpapi.InclusionProof) { flipBit(p.Hashes, bit) })))
+		ts.setTamper(onPath("/v1/log/proof/inclusion", editJSON(func(p *wire.InclusionProof) { flipBit(p.Hashes, bit) })))
 		if _, err := a.Entry(t.Context(), cp, 5); !errors.Is(err, verifier.ErrProof) {
 			t.Fatalf("inclusion proof with bit %d flipped: %v, want ErrProof", bit, err)
 		}
 	}
 	for bit := 0; bit < 8*32*len(cons.Hashes); bit++ {
-		ts.setTamper(onPath("/v1/log/proof/consistency", editJSON(func(p *httpapi.ConsistencyProof) { flipBit(p.Hashes, bit) })))
+		ts.setTamper(onPath("/v1/log/proof/consistency", editJSON(func(p *wire.ConsistencyProof) { flipBit(p.Hashes, bit) })))
 		if err := a.Consistency(t.Context(), old, cp); !errors.Is(err, verifier.ErrProof) {
 			t.Fatalf("consistency proof with bit %d flipped: %v, want ErrProof", bit, err)
 		}
@@ -224,7 +224,7 @@ func editJSON[T any](fn func(*T)) func([]byte) []byte {
 // editEntry changes the entry's bytes and, if rehash, its served leaf hash
 // to match them.
 func editEntry(rehash bool) func([]byte) []byte {
-	return editJSON(func(e *httpapi.LogEntry) {
+	return editJSON(func(e *wire.LogEntry) {
 		e.Entry = bytes.Replace(e.Entry, []byte(`"n":4`), []byte(`"n":7`), 1)
 		if rehash {
 			e.LeafHash = verifier.LeafHash(e.Entry)
@@ -236,21 +236,21 @@ func editEntry(rehash bool) func([]byte) []byte {
 func swapEntry(ts *testServer, i uint64) func([]byte) []byte {
 	return func([]byte) []byte {
 		b, _ := ts.log.Entry(i)
-		out, _ := json.Marshal(httpapi.LogEntry{Index: i, LeafHash: verifier.LeafHash(b), Entry: b})
+		out, _ := json.Marshal(wire.LogEntry{Index: i, LeafHash: verifier.LeafHash(b), Entry: b})
 		return out
 	}
 }
 
 // relabelEntry serves entry i's bytes under the requested index.
 func relabelEntry(ts *testServer, i uint64) func([]byte) []byte {
-	return editJSON(func(e *httpapi.LogEntry) {
+	return editJSON(func(e *wire.LogEntry) {
 		b, _ := ts.log.Entry(i)
 		e.Entry, e.LeafHash = b, verifier.LeafHash(b)
 	})
 }
 
-func flipBit(hs []httpapi.Hash, bit int) { hs[bit/256][bit%256/8] ^= 1 << (bit % 8) }
+func flipBit(hs []wire.Hash, bit int) { hs[bit/256][bit%256/8] ^= 1 << (bit % 8) }
 
 func flipProof(b []byte) []byte {
-	return editJSON(func(p *httpapi.InclusionProof) { p.Hashes[0][0] ^= 0x80 })(b)
+	return editJSON(func(p *wire.InclusionProof) { p.Hashes[0][0] ^= 0x80 })(b)
 }

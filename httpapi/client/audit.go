@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/verifier"
 )
@@ -49,35 +49,35 @@ func (a *Auditor) CheckpointAt(ctx context.Context, size uint64) (verifier.Check
 // Entry fetches the entry at index and its inclusion proof in the tree of
 // cp, recomputes the leaf hash from the entry bytes and verifies the proof
 // against cp's root. It returns the verified entry.
-func (a *Auditor) Entry(ctx context.Context, cp verifier.Checkpoint, index uint64) (httpapi.LogEntry, error) {
+func (a *Auditor) Entry(ctx context.Context, cp verifier.Checkpoint, index uint64) (wire.LogEntry, error) {
 	if index >= cp.Size {
-		return httpapi.LogEntry{}, fmt.Errorf("index %d is not in the checkpoint's tree of size %d", index, cp.Size)
+		return wire.LogEntry{}, fmt.Errorf("index %d is not in the checkpoint's tree of size %d", index, cp.Size)
 	}
 	e, err := a.Client.Entry(ctx, index)
 	if err != nil {
-		return httpapi.LogEntry{}, err
+		return wire.LogEntry{}, err
 	}
 	leaf := verifier.LeafHash(e.Entry)
 	if err := checkEntry(e, index, leaf); err != nil {
-		return httpapi.LogEntry{}, err
+		return wire.LogEntry{}, err
 	}
 	p, err := a.Client.InclusionProof(ctx, index, cp.Size)
 	if err != nil {
-		return httpapi.LogEntry{}, err
+		return wire.LogEntry{}, err
 	}
 	if p.Index != index || p.TreeSize != cp.Size {
-		return httpapi.LogEntry{}, fmt.Errorf("%w: asked for index %d in tree size %d, proof is for index %d in size %d",
+		return wire.LogEntry{}, fmt.Errorf("%w: asked for index %d in tree size %d, proof is for index %d in size %d",
 			ErrMismatch, index, cp.Size, p.Index, p.TreeSize)
 	}
-	if err := verifier.VerifyInclusion(index, cp.Size, leaf, httpapi.Bytes(p.Hashes), cp.Root); err != nil {
-		return httpapi.LogEntry{}, err
+	if err := verifier.VerifyInclusion(index, cp.Size, leaf, wire.Bytes(p.Hashes), cp.Root); err != nil {
+		return wire.LogEntry{}, err
 	}
 	return e, nil
 }
 
 // checkEntry checks a served entry against the index asked for and the leaf
 // hash recomputed from its bytes.
-func checkEntry(e httpapi.LogEntry, index uint64, leaf []byte) error {
+func checkEntry(e wire.LogEntry, index uint64, leaf []byte) error {
 	if e.Index != index {
 		return fmt.Errorf("%w: asked for entry %d, got entry %d", ErrMismatch, index, e.Index)
 	}
@@ -111,5 +111,5 @@ func (a *Auditor) Consistency(ctx context.Context, older, newer verifier.Checkpo
 		return fmt.Errorf("%w: asked for consistency %d -> %d, proof is for %d -> %d",
 			ErrMismatch, older.Size, newer.Size, p.First, p.Second)
 	}
-	return verifier.VerifyConsistency(older.Size, newer.Size, httpapi.Bytes(p.Hashes), older.Root, newer.Root)
+	return verifier.VerifyConsistency(older.Size, newer.Size, wire.Bytes(p.Hashes), older.Root, newer.Root)
 }

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // blobRequest sends method for the blob with the given lower-case hex
@@ -61,13 +61,13 @@ func (c *Client) Blob(ctx context.Context, hexDigest string) (io.ReadCloser, err
 
 // ResolveCAS returns what a tenant's cas:// URI names now (scope
 // store:admin), or found=false when the tenant has no such object.
-func (c *Client) ResolveCAS(ctx context.Context, tenant, uri string) (obj httpapi.CASObject, found bool, err error) {
+func (c *Client) ResolveCAS(ctx context.Context, tenant, uri string) (obj wire.CASObject, found bool, err error) {
 	key, ok := strings.CutPrefix(uri, "cas://")
 	if !ok || key == "" {
 		return obj, false, fmt.Errorf("%q is not a cas:// URI", uri)
 	}
 	err = c.getJSON(ctx, "/v1/cas/"+url.PathEscape(tenant)+"/"+key, nil, &obj)
-	if IsProblem(err, httpapi.TypeObjectNotFound) {
+	if IsProblem(err, wire.TypeObjectNotFound) {
 		return obj, false, nil
 	}
 	return obj, err == nil, err

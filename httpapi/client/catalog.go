@@ -16,7 +16,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -66,7 +66,7 @@ func (c *Client) sendJSON(ctx context.Context, method, path string, v any, want 
 }
 
 // CreatePackage creates a package from req: a JSON object with name,
-// retention_class and any other members (see httpapi.CreatePackageRequest).
+// retention_class and any other members (see wire.CreatePackageRequest).
 func (c *Client) CreatePackage(ctx context.Context, req map[string]any) (catalog.Package, error) {
 	var p catalog.Package
 	err := c.sendJSON(ctx, http.MethodPost, "/v1/packages", req, http.StatusCreated, &p)
@@ -82,8 +82,8 @@ func (c *Client) Package(ctx context.Context, id string) (catalog.Package, error
 
 // Packages returns one page of packages filtered by q (producer, subject,
 // run_id, status, cursor, limit).
-func (c *Client) Packages(ctx context.Context, q url.Values) (httpapi.PackagesPage, error) {
-	var p httpapi.PackagesPage
+func (c *Client) Packages(ctx context.Context, q url.Values) (wire.PackagesPage, error) {
+	var p wire.PackagesPage
 	err := c.getJSON(ctx, "/v1/packages", q, &p)
 	return p, err
 }
@@ -110,7 +110,7 @@ func (c *Client) Manifest(ctx context.Context, id string) ([]byte, string, error
 	}
 	sum := sha256.Sum256(b)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
-	if want := resp.Header.Get(httpapi.ManifestDigestHeader); want != digest {
+	if want := resp.Header.Get(wire.ManifestDigestHeader); want != digest {
 		return nil, "", fmt.Errorf("manifest of %s hashes to %s, server says %q", id, digest, want)
 	}
 	return b, digest, nil
@@ -130,7 +130,7 @@ func (c *Client) UploadFiles(ctx context.Context, id string, files []UploadFile)
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var res httpapi.UploadResult
+	var res wire.UploadResult
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&res); err != nil {
 		return nil, fmt.Errorf("upload: decode response: %w", err)
 	}
@@ -142,7 +142,7 @@ func (c *Client) UploadFiles(ctx context.Context, id string, files []UploadFile)
 const partsBodyBuf = 1 << 20
 
 // partsBody is a multipart/form-data body: one part per file, its path both
-// as the filename and in httpapi.PathHeader (which keeps directories
+// as the filename and in wire.PathHeader (which keeps directories
 // whatever the parser). The parts' framing is built up front, so a bad path
 // fails before anything is sent, and the files' bytes are read as the
 // request goes out. net/http copies a body through WriteTo when it has one;
@@ -190,13 +190,13 @@ func partHeader(f UploadFile) (textproto.MIMEHeader, error) {
 		return nil, err
 	}
 	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": httpapi.FilePartName, "filename": f.Path}))
-	h.Set(httpapi.PathHeader, f.Path)
+	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": wire.FilePartName, "filename": f.Path}))
+	h.Set(wire.PathHeader, f.Path)
 	if f.MediaType != "" {
 		h.Set("Content-Type", f.MediaType)
 	}
 	if f.Digest != "" {
-		h.Set(httpapi.DigestHeader, f.Digest)
+		h.Set(wire.DigestHeader, f.Digest)
 	}
 	return h, nil
 }
@@ -223,10 +223,10 @@ func (c *Client) PutObject(ctx context.Context, key string, body io.Reader, size
 		hdr.Set("Content-Type", mediaType)
 	}
 	if digest != "" {
-		hdr.Set(httpapi.DigestHeader, digest)
+		hdr.Set(wire.DigestHeader, digest)
 	}
 	if len(metadata) > 0 {
-		hdr.Set(httpapi.MetadataHeader, string(metadata))
+		hdr.Set(wire.MetadataHeader, string(metadata))
 	}
 	if size >= 0 {
 		body = &sizedReader{r: body, n: size}

@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -50,14 +50,14 @@ func New(base, token string, hc *http.Client) (*Client, error) {
 }
 
 // get fetches path with query q and returns the body of a 200 answer, at
-// most limit bytes. An error answer is returned as its *httpapi.Problem.
+// most limit bytes. An error answer is returned as its *wire.Problem.
 func (c *Client) get(ctx context.Context, path string, q url.Values, limit int64) ([]byte, error) {
 	return c.send(ctx, http.MethodGet, path, q, nil, nil, http.StatusOK, limit)
 }
 
 // send makes one request with the given extra headers and body (none when
 // nil) and returns the body of an answer with status want, at most limit
-// bytes. An error answer is returned as its *httpapi.Problem.
+// bytes. An error answer is returned as its *wire.Problem.
 func (c *Client) send(ctx context.Context, method, path string, q url.Values, hdr http.Header, body []byte, want int, limit int64) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
@@ -113,13 +113,13 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, hdr 
 
 // problemOf decodes an error answer, or describes it when it is not a
 // problem document.
-func problemOf(resp *http.Response, body []byte) *httpapi.Problem {
+func problemOf(resp *http.Response, body []byte) *wire.Problem {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	var p httpapi.Problem
-	if mt == httpapi.ProblemContentType && json.Unmarshal(body, &p) == nil && p.Status == resp.StatusCode {
+	var p wire.Problem
+	if mt == wire.ProblemContentType && json.Unmarshal(body, &p) == nil && p.Status == resp.StatusCode {
 		return &p
 	}
-	return &httpapi.Problem{Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode,
+	return &wire.Problem{Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode,
 		Detail: fmt.Sprintf("HTTP %d with a %q body that is not a problem document", resp.StatusCode, mt)}
 }
 
@@ -145,37 +145,37 @@ func (c *Client) CheckpointAt(ctx context.Context, size uint64) ([]byte, error) 
 }
 
 // Entry returns the entry at index, unverified.
-func (c *Client) Entry(ctx context.Context, index uint64) (httpapi.LogEntry, error) {
-	var e httpapi.LogEntry
+func (c *Client) Entry(ctx context.Context, index uint64) (wire.LogEntry, error) {
+	var e wire.LogEntry
 	err := c.getJSON(ctx, "/v1/log/entries/"+u64(index), nil, &e)
 	return e, err
 }
 
-// Entries returns the entries [start, end), at most httpapi.MaxPage of them,
+// Entries returns the entries [start, end), at most wire.MaxPage of them,
 // unverified.
-func (c *Client) Entries(ctx context.Context, start, end uint64) ([]httpapi.LogEntry, error) {
-	var p httpapi.EntriesPage
+func (c *Client) Entries(ctx context.Context, start, end uint64) ([]wire.LogEntry, error) {
+	var p wire.EntriesPage
 	err := c.getJSON(ctx, "/v1/log/entries", url.Values{"start": {u64(start)}, "end": {u64(end)}}, &p)
 	return p.Entries, err
 }
 
 // InclusionProof returns the inclusion proof of the entry at index in the
 // tree of treeSize (the current tree when treeSize is 0), unverified.
-func (c *Client) InclusionProof(ctx context.Context, index, treeSize uint64) (httpapi.InclusionProof, error) {
+func (c *Client) InclusionProof(ctx context.Context, index, treeSize uint64) (wire.InclusionProof, error) {
 	return c.inclusion(ctx, url.Values{"index": {u64(index)}}, treeSize)
 }
 
 // InclusionProofByHash is InclusionProof for the entry with leafHash.
-func (c *Client) InclusionProofByHash(ctx context.Context, leafHash []byte, treeSize uint64) (httpapi.InclusionProof, error) {
-	b, _ := httpapi.Hash(leafHash).MarshalText()
+func (c *Client) InclusionProofByHash(ctx context.Context, leafHash []byte, treeSize uint64) (wire.InclusionProof, error) {
+	b, _ := wire.Hash(leafHash).MarshalText()
 	return c.inclusion(ctx, url.Values{"leaf_hash": {string(b)}}, treeSize)
 }
 
-func (c *Client) inclusion(ctx context.Context, q url.Values, treeSize uint64) (httpapi.InclusionProof, error) {
+func (c *Client) inclusion(ctx context.Context, q url.Values, treeSize uint64) (wire.InclusionProof, error) {
 	if treeSize > 0 {
 		q.Set("tree_size", u64(treeSize))
 	}
-	var p httpapi.InclusionProof
+	var p wire.InclusionProof
 	err := c.getJSON(ctx, "/v1/log/proof/inclusion", q, &p)
 	return p, err
 }
@@ -183,12 +183,12 @@ func (c *Client) inclusion(ctx context.Context, q url.Values, treeSize uint64) (
 // ConsistencyProof returns the proof that the tree of size first is a prefix
 // of the tree of size second (the current tree when second is 0),
 // unverified.
-func (c *Client) ConsistencyProof(ctx context.Context, first, second uint64) (httpapi.ConsistencyProof, error) {
+func (c *Client) ConsistencyProof(ctx context.Context, first, second uint64) (wire.ConsistencyProof, error) {
 	q := url.Values{"first": {u64(first)}}
 	if second > 0 {
 		q.Set("second", u64(second))
 	}
-	var p httpapi.ConsistencyProof
+	var p wire.ConsistencyProof
 	err := c.getJSON(ctx, "/v1/log/proof/consistency", q, &p)
 	return p, err
 }
@@ -197,6 +197,6 @@ func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // IsProblem reports whether err carries a problem answer of the given type.
 func IsProblem(err error, typ string) bool {
-	p, ok := errors.AsType[*httpapi.Problem](err)
+	p, ok := errors.AsType[*wire.Problem](err)
 	return ok && p.Type == typ
 }

@@ -7,18 +7,18 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/verifier"
 )
 
 // SubmitExport posts a job-export body for tenant (sent as X-Tenant-Id)
 // and returns the receipt of the 201 answer, unverified (see
-// VerifyReceipt). A refusal is returned as its *httpapi.Problem.
-func (c *Client) SubmitExport(ctx context.Context, tenant string, body []byte) (httpapi.ExportReceipt, error) {
-	hdr := http.Header{"Content-Type": {"application/json"}, httpapi.TenantHeader: {tenant}}
-	var r httpapi.ExportReceipt
-	out, err := c.send(ctx, http.MethodPost, httpapi.ExportsPath, nil, hdr, body, http.StatusCreated, maxResponse)
+// VerifyReceipt). A refusal is returned as its *wire.Problem.
+func (c *Client) SubmitExport(ctx context.Context, tenant string, body []byte) (wire.ExportReceipt, error) {
+	hdr := http.Header{"Content-Type": {"application/json"}, wire.TenantHeader: {tenant}}
+	var r wire.ExportReceipt
+	out, err := c.send(ctx, http.MethodPost, wire.ExportsPath, nil, hdr, body, http.StatusCreated, maxResponse)
 	if err == nil {
 		err = json.Unmarshal(out, &r)
 	}
@@ -27,17 +27,17 @@ func (c *Client) SubmitExport(ctx context.Context, tenant string, body []byte) (
 
 // Export returns the current entry of the export with the given
 // idempotency key, proven against the latest checkpoint, unverified.
-func (c *Client) Export(ctx context.Context, key string) (httpapi.ExportReceipt, error) {
-	var r httpapi.ExportReceipt
-	err := c.getJSON(ctx, httpapi.ExportsPath+"/"+url.PathEscape(key), nil, &r)
+func (c *Client) Export(ctx context.Context, key string) (wire.ExportReceipt, error) {
+	var r wire.ExportReceipt
+	err := c.getJSON(ctx, wire.ExportsPath+"/"+url.PathEscape(key), nil, &r)
 	return r, err
 }
 
 // Exports returns one page of the caller's exports, filtered by the
 // non-empty parameters of q (artifactHash, runId, cursor, limit).
-func (c *Client) Exports(ctx context.Context, q url.Values) (httpapi.ExportsPage, error) {
-	var p httpapi.ExportsPage
-	err := c.getJSON(ctx, httpapi.ExportsPath, q, &p)
+func (c *Client) Exports(ctx context.Context, q url.Values) (wire.ExportsPage, error) {
+	var p wire.ExportsPage
+	err := c.getJSON(ctx, wire.ExportsPath, q, &p)
 	return p, err
 }
 
@@ -47,7 +47,7 @@ func (c *Client) Exports(ctx context.Context, q url.Values) (httpapi.ExportsPage
 // the receipt's index with the receipt's idempotency key, and the
 // inclusion proof leads from the leaf to the checkpoint's root. It returns
 // the verified checkpoint.
-func VerifyReceipt(r httpapi.ExportReceipt, vkey, origin string) (verifier.Checkpoint, error) {
+func VerifyReceipt(r wire.ExportReceipt, vkey, origin string) (verifier.Checkpoint, error) {
 	cp, err := verifier.OpenCheckpoint([]byte(r.Checkpoint), vkey, origin)
 	if err != nil {
 		return cp, err
@@ -56,7 +56,7 @@ func VerifyReceipt(r httpapi.ExportReceipt, vkey, origin string) (verifier.Check
 		return cp, fmt.Errorf("%w: receipt for tree size %d carries a checkpoint of size %d", ErrMismatch, r.TreeSize, cp.Size)
 	}
 	leaf := verifier.LeafHash(r.Entry)
-	if err := checkEntry(httpapi.LogEntry{Index: r.Index, LeafHash: r.LeafHash, Entry: r.Entry}, r.Index, leaf); err != nil {
+	if err := checkEntry(wire.LogEntry{Index: r.Index, LeafHash: r.LeafHash, Entry: r.Entry}, r.Index, leaf); err != nil {
 		return cp, err
 	}
 	var body struct {
@@ -67,5 +67,5 @@ func VerifyReceipt(r httpapi.ExportReceipt, vkey, origin string) (verifier.Check
 		(body.Type != exports.TypeIngested && body.Type != exports.TypeStatusChanged) {
 		return cp, fmt.Errorf("%w: entry %d is not an export entry for key %s", ErrMismatch, r.Index, r.IdempotencyKey)
 	}
-	return cp, verifier.VerifyInclusion(r.Index, cp.Size, leaf, httpapi.Bytes(r.InclusionProof), cp.Root)
+	return cp, verifier.VerifyInclusion(r.Index, cp.Size, leaf, wire.Bytes(r.InclusionProof), cp.Root)
 }

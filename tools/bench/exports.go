@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/tools/loadgen"
@@ -97,13 +98,13 @@ func (s *assayServer) exportBodies(first, n int, signed bool) [][]byte {
 // drive posts bodies from the given number of clients until they run out
 // or d passes.
 func (s *assayServer) drive(bodies [][]byte, clients int, d time.Duration) loadgen.Result {
-	hdr := http.Header{"Authorization": {"Bearer " + s.token}, httpapi.TenantHeader: {benchTenant}, "Content-Type": {"application/json"}}
+	hdr := http.Header{"Authorization": {"Bearer " + s.token}, wire.TenantHeader: {benchTenant}, "Content-Type": {"application/json"}}
 	return loadgen.Run(context.Background(), loadgen.Config{Clients: clients, Duration: d, Want: http.StatusCreated,
 		Next: func(i int) (loadgen.Request, bool) {
 			if i >= len(bodies) {
 				return loadgen.Request{}, false
 			}
-			return loadgen.Request{Method: http.MethodPost, URL: s.url + httpapi.ExportsPath, Header: hdr, Body: bodies[i]}, true
+			return loadgen.Request{Method: http.MethodPost, URL: s.url + wire.ExportsPath, Header: hdr, Body: bodies[i]}, true
 		}})
 }
 

@@ -1,4 +1,8 @@
-package httpapi
+// Package wire holds the types and names that travel over Assay's HTTP API:
+// request and response bodies, headers, paths and problem types. Both the
+// server (package httpapi) and its client (httpapi/client) import it, so
+// the client never imports the server.
+package wire
 
 import (
 	"encoding/hex"
@@ -23,7 +27,7 @@ func (h Hash) String() string { return hex.EncodeToString(h) }
 
 // UnmarshalText decodes 64 hex digits.
 func (h *Hash) UnmarshalText(text []byte) error {
-	b, err := decodeHash(string(text))
+	b, err := DecodeHash(string(text))
 	if err != nil {
 		return err
 	}
@@ -31,7 +35,8 @@ func (h *Hash) UnmarshalText(text []byte) error {
 	return nil
 }
 
-func decodeHash(s string) ([]byte, error) {
+// DecodeHash decodes 64 hex digits (either case) to a 32-byte hash.
+func DecodeHash(s string) ([]byte, error) {
 	if len(s) != 2*verifier.HashSize {
 		return nil, fmt.Errorf("%d characters; expected %d hex digits", len(s), 2*verifier.HashSize)
 	}
@@ -100,3 +105,6 @@ type ConsistencyProof struct {
 	SecondRoot Hash   `json:"second_root"`
 	Hashes     []Hash `json:"hashes"`
 }
+
+// MaxPage is the largest number of entries one GET /v1/log/entries returns.
+const MaxPage = 1000
