@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/internal/durable"
 )
 
 // TokenFile is the name of the token file in a data directory.

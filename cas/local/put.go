@@ -12,7 +12,7 @@ import (
 	"github.com/zeebo/blake3"
 
 	"github.com/assay-ledger/assay/cas"
-	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/internal/durable"
 )
 
 // Put streams r into a temporary file (hashing it on the way), checks the

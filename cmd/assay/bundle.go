@@ -15,9 +15,9 @@ import (
 	tclient "github.com/transparency-dev/tessera/client"
 
 	"github.com/assay-ledger/assay/cas"
-	"github.com/assay-ledger/assay/cas/durable"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/internal/durable"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/verifier"
