@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/assay-ledger/assay/cas/durable"
 	"github.com/assay-ledger/assay/httpapi/wire"
+	"github.com/assay-ledger/assay/internal/durable"
 )
 
 // TokenFile is the name of the token file in a data directory.

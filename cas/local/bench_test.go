@@ -12,7 +12,7 @@ import (
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/castest"
-	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/internal/durable"
 )
 
 // benchSize is the file BenchmarkLocalPut stores.

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/assay-ledger/assay/cas"
-	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/internal/durable"
 )
 
 // Compile-time checks that Local implements the interfaces it promises.

@@ -12,7 +12,7 @@ import (
 	"github.com/zeebo/blake3"
 
 	"github.com/assay-ledger/assay/cas"
-	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/internal/durable"
 )
 
 // Put streams r into a temporary file (hashing it on the way), checks the
@@ -21,14 +21,8 @@ import (
 // name. When expected names a blob that is already stored, r is only hashed
 // to confirm it and nothing is written.
 func (l *Local) Put(ctx context.Context, r io.Reader, expected cas.Digest) (cas.Info, error) {
-	if !expected.IsZero() {
-		info, err := l.Head(ctx, expected)
-		if err == nil {
-			return l.confirm(ctx, r, expected, info)
-		}
-		if !errors.Is(err, cas.ErrNotFound) {
-			return cas.Info{}, err
-		}
+	if info, done, err := cas.ConfirmExisting(ctx, r, expected, l.Head, l.lend, "local put"); done {
+		return info, err
 	}
 	f, err := os.CreateTemp(l.tmpDir, "put-*")
 	if err != nil {
@@ -46,22 +40,6 @@ func (l *Local) Put(ctx context.Context, r io.Reader, expected cas.Digest) (cas.
 		return cas.Info{}, fmt.Errorf("local put: %w", err)
 	}
 	return info, nil
-}
-
-// confirm hashes r without storing it and checks it against a blob that is
-// already stored under expected.
-func (l *Local) confirm(ctx context.Context, r io.Reader, expected cas.Digest, stored cas.Info) (cas.Info, error) {
-	buf := l.buffer()
-	defer l.bufs.Put(buf)
-	got, err := cas.CopyHashed(ctx, io.Discard, r, *buf)
-	if err != nil {
-		return cas.Info{}, fmt.Errorf("local put: %w", err)
-	}
-	if err := cas.CheckExpected(expected, got); err != nil {
-		return cas.Info{}, err
-	}
-	stored.Existed = true
-	return stored, nil
 }
 
 // writeTemp writes the header placeholder and the transformed body to f,
@@ -201,4 +179,11 @@ func (l *Local) buffer() *[]byte {
 	}
 	b := make([]byte, copyBufSize)
 	return &b
+}
+
+// lend returns a copy buffer from the pool and the func that gives it back,
+// as cas.ConfirmExisting wants it.
+func (l *Local) lend() ([]byte, func()) {
+	b := l.buffer()
+	return *b, func() { l.bufs.Put(b) }
 }

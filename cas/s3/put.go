@@ -22,14 +22,8 @@ const cleanupTimeout = 30 * time.Second
 // Put stores r under its sha256. See the package documentation for the
 // sequence of requests; memory is one part buffer whatever the size.
 func (s *Store) Put(ctx context.Context, r io.Reader, expected cas.Digest) (cas.Info, error) {
-	if !expected.IsZero() {
-		info, err := s.Head(ctx, expected)
-		if err == nil {
-			return s.confirm(ctx, r, expected, info)
-		}
-		if !errors.Is(err, cas.ErrNotFound) {
-			return cas.Info{}, err
-		}
+	if info, done, err := cas.ConfirmExisting(ctx, r, expected, s.Head, s.lend, "s3 put"); done {
+		return info, err
 	}
 	buf := s.buffer()
 	defer s.bufs.Put(buf)
@@ -43,22 +37,6 @@ func (s *Store) Put(ctx context.Context, r io.Reader, expected cas.Digest) (cas.
 		return cas.Info{}, fmt.Errorf("s3 put: reading blob: %w", err)
 	}
 	return s.putMultipart(ctx, src, *buf, h, expected)
-}
-
-// confirm hashes r without uploading it and checks it against the blob
-// already stored under expected.
-func (s *Store) confirm(ctx context.Context, r io.Reader, expected cas.Digest, stored cas.Info) (cas.Info, error) {
-	buf := s.buffer()
-	defer s.bufs.Put(buf)
-	got, err := cas.CopyHashed(ctx, io.Discard, r, *buf)
-	if err != nil {
-		return cas.Info{}, fmt.Errorf("s3 put: %w", err)
-	}
-	if err := cas.CheckExpected(expected, got); err != nil {
-		return cas.Info{}, err
-	}
-	stored.Existed = true
-	return stored, nil
 }
 
 // existing returns the stored blob's Info with Existed set, or ErrNotFound.

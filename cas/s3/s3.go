@@ -258,5 +258,12 @@ func (s *Store) buffer() *[]byte {
 	return &b
 }
 
+// lend returns a part buffer from the pool and the func that gives it back,
+// as cas.ConfirmExisting wants it.
+func (s *Store) lend() ([]byte, func()) {
+	b := s.buffer()
+	return *b, func() { s.bufs.Put(b) }
+}
+
 // drain is io.Copy to nowhere for response bodies.
 func drain(r io.ReadCloser) { io.Copy(io.Discard, r); r.Close() }

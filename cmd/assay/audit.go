@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/assay-ledger/assay/cas/durable"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/internal/durable"
 	"github.com/assay-ledger/assay/verifier"
 )
 

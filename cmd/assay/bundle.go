@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	tclient "github.com/transparency-dev/tessera/client"
 
 	"github.com/assay-ledger/assay/cas"
-	"github.com/assay-ledger/assay/cas/durable"
 	"github.com/assay-ledger/assay/httpapi/client"
-	"github.com/assay-ledger/assay/httpapi/wire"
+	"github.com/assay-ledger/assay/internal/durable"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/ledger/domains"
@@ -189,10 +186,11 @@ func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, o
 	return nil
 }
 
+// exportOptions are the flags of bundle export: what to fetch, and where
+// to write and how to check the bundle.
 type exportOptions struct {
-	from, to            uint64
-	out, key            string
-	blobs, allowMissing bool
+	client.BundleOptions
+	out, key string
 }
 
 func newBundleExportCmd() *cobra.Command {
@@ -221,21 +219,22 @@ size with a published checkpoint), that checkpoint, the consistency proof from
 	}
 	f.register(cmd)
 	fl := cmd.Flags()
-	fl.Uint64Var(&o.from, "from", 0, "first entry index (0, or the end of the last bundle)")
-	fl.Uint64Var(&o.to, "to", 0, "end of the bundle (exclusive); the latest checkpoint's size when 0")
+	fl.Uint64Var(&o.From, "from", 0, "first entry index (0, or the end of the last bundle)")
+	fl.Uint64Var(&o.To, "to", 0, "end of the bundle (exclusive); the latest checkpoint's size when 0")
 	fl.StringVar(&o.out, "out", "", "bundle file to write (.tar.zst); required")
 	fl.StringVar(&o.key, "key", "", "verify the written bundle against this checkpoint key (or @FILE) before keeping it")
-	fl.BoolVar(&o.blobs, "blobs", false, "carry the blobs the entries name (needs a token with store:admin)")
-	fl.BoolVar(&o.allowMissing, "allow-missing", false, "with --blobs, list digests the store does not hold instead of refusing")
+	fl.BoolVar(&o.Blobs, "blobs", false, "carry the blobs the entries name (needs a token with store:admin)")
+	fl.BoolVar(&o.AllowMissing, "allow-missing", false, "with --blobs, list digests the store does not hold instead of refusing")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
 
 func runBundleExport(ctx context.Context, w io.Writer, c *client.Client, o exportOptions) error {
-	c4, hdr, err := exportContents(ctx, c, o)
+	c4, err := c.BundleContents(ctx, o.BundleOptions)
 	if err != nil {
-		return err
+		return exportFlagError(err)
 	}
+	hdr := c4.Header
 	dir := filepath.Dir(o.out)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.out)+".tmp-*")
 	if err != nil {
@@ -244,8 +243,9 @@ func runBundleExport(ctx context.Context, w io.Writer, c *client.Client, o expor
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	bar := newProgress(int64(hdr.To-hdr.From), "export (entries)")
-	if err := bundle.Write(tmp, c4, entryPages(ctx, c, hdr.From, hdr.To, bar), dir); err != nil {
-		return err
+	progress := func(done, _ uint64) { bar.Set64(int64(done)) }
+	if err := bundle.Write(tmp, c4, c.BundleEntries(ctx, hdr.From, hdr.To, progress), dir); err != nil {
+		return exportFlagError(err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return err
@@ -268,108 +268,14 @@ func runBundleExport(ctx context.Context, w io.Writer, c *client.Client, o expor
 	return nil
 }
 
-// exportContents fetches the checkpoint, proof and base range of a bundle.
-func exportContents(ctx context.Context, c *client.Client, o exportOptions) (bundle.Contents, bundle.Header, error) {
-	var b bundle.Contents
-	note, err := c.Checkpoint(ctx)
-	if o.to != 0 {
-		note, err = c.CheckpointAt(ctx, o.to)
+// exportFlagError names the flag to change in the client's refusals of a
+// bundle export.
+func exportFlagError(err error) error {
+	if r, ok := errors.AsType[*client.RangeError](err); ok {
+		return fmt.Errorf("--from %d is beyond the checkpoint's size %d", r.From, r.Size)
 	}
-	if err != nil {
-		return b, b.Header, err
+	if m, ok := errors.AsType[*client.MissingBlobsError](err); ok {
+		return fmt.Errorf("%w; --allow-missing lists them in the bundle instead", m)
 	}
-	cp, err := verifier.ParseCheckpoint(string(note[:bytes.Index(note, []byte("\n\n"))+1]))
-	if err != nil {
-		return b, b.Header, err
-	}
-	if o.from > cp.Size {
-		return b, b.Header, fmt.Errorf("--from %d is beyond the checkpoint's size %d", o.from, cp.Size)
-	}
-	b.Header = bundle.Header{Origin: cp.Origin, From: o.from, To: cp.Size}
-	b.Checkpoint = note
-	if o.blobs {
-		b.Resolve = func(refs bundle.References) (bundle.Resolution, error) {
-			return resolveRefs(ctx, c, refs, o.allowMissing)
-		}
-	}
-	if o.from > 0 && o.from < cp.Size {
-		p, err := c.ConsistencyProof(ctx, o.from, cp.Size)
-		if err != nil {
-			return b, b.Header, err
-		}
-		b.Consistency = wire.Bytes(p.Hashes)
-	}
-	if o.from > 0 {
-		if b.BaseRange, err = tclient.FetchRangeNodes(ctx, o.from, c.Tile); err != nil {
-			return b, b.Header, fmt.Errorf("compact range at %d from the tiles: %w", o.from, err)
-		}
-	}
-	return b, b.Header, nil
-}
-
-// resolveRefs finds each referenced digest in the server's store and what
-// each cas:// URI names for its tenant; anything not found refuses the
-// export unless allowMissing.
-func resolveRefs(ctx context.Context, c *client.Client, refs bundle.References, allowMissing bool) (bundle.Resolution, error) {
-	var res bundle.Resolution
-	blob := func(d string, size int64) bundle.Blob {
-		return bundle.Blob{Hex: d, Size: size, Open: func() (io.ReadCloser, error) { return c.Blob(ctx, d) }}
-	}
-	for _, d := range refs.Digests {
-		size, found, err := c.BlobSize(ctx, d)
-		if err != nil {
-			return res, err
-		}
-		if !found {
-			res.Missing = append(res.Missing, d)
-			continue
-		}
-		res.Blobs = append(res.Blobs, blob(d, size))
-	}
-	unresolved := 0
-	for _, r := range refs.CAS {
-		obj, found, err := c.ResolveCAS(ctx, r.Tenant, r.URI)
-		if err != nil {
-			return res, err
-		}
-		if found {
-			r.Digest = strings.TrimPrefix(obj.Digest, "sha256:")
-			res.Blobs = append(res.Blobs, blob(r.Digest, obj.Size))
-		} else {
-			unresolved++
-		}
-		res.CAS = append(res.CAS, r)
-	}
-	if (len(res.Missing) > 0 || unresolved > 0) && !allowMissing {
-		return res, fmt.Errorf("%d digests and %d cas:// paths the entries name are not in the store; --allow-missing lists them in the bundle instead",
-			len(res.Missing), unresolved)
-	}
-	return res, nil
-}
-
-// entryPages yields entries [from, to) fetched a page at a time.
-func entryPages(ctx context.Context, c *client.Client, from, to uint64, bar *progressbar.ProgressBar) func() ([]byte, error) {
-	var page []wire.LogEntry
-	next := from
-	return func() ([]byte, error) {
-		if len(page) == 0 {
-			if next >= to {
-				return nil, io.EOF
-			}
-			var err error
-			if page, err = c.Entries(ctx, next, min(next+wire.MaxPage, to)); err != nil {
-				return nil, err
-			}
-			if len(page) == 0 {
-				return nil, fmt.Errorf("server answered the page at %d with no entries", next)
-			}
-		}
-		e := page[0]
-		if e.Index != next {
-			return nil, fmt.Errorf("server answered entry %d where %d belongs", e.Index, next)
-		}
-		page, next = page[1:], next+1
-		bar.Add(1)
-		return e.Entry, nil
-	}
+	return err
 }

@@ -100,3 +100,25 @@ func compareMirror(t *testing.T, src *ledger.Log, dir string) {
 		}
 	}
 }
+
+// TestBundleExportRefusals checks the errors bundle export gives when the
+// client refuses a bundle: they name the flag to change.
+func TestBundleExportRefusals(t *testing.T) {
+	ts := newTestServer(t, 5)
+	out := filepath.Join(t.TempDir(), "b.tar.zst")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--from", "6"}, "--from 6 is beyond the checkpoint's size 5"},
+		{[]string{"--blobs"}, "5 digests and 0 cas:// paths the entries name are not in the store; --allow-missing lists them in the bundle instead"},
+	} {
+		args := append([]string{"bundle", "export", "--out", out, "--server", ts.url, "--token", ts.token}, tc.args...)
+		if _, err := run(t.Context(), args...); err == nil || err.Error() != tc.want {
+			t.Fatalf("assay %s: %v, want %q", strings.Join(args, " "), err, tc.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("a refused export left %s: %v", out, err)
+	}
+}

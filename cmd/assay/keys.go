@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/assay-ledger/assay/cas/durable"
+	"github.com/assay-ledger/assay/internal/durable"
 )
 
 func newKeysCmd() *cobra.Command {

@@ -3,6 +3,8 @@
 //
 // Client makes the calls; Auditor checks checkpoints, entries and proofs
 // with the verifier package. Command-line tools and tests share both.
+// Client's BundleContents and BundleEntries fetch what bundle.Write puts in
+// an air-gap bundle of the server's log.
 package client
 
 import (

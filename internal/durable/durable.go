@@ -1,5 +1,10 @@
 // Package durable writes files so that they survive a crash once the call
 // returns: the fsync sequence for a durable file is written down here once.
+// It is shared by everything in Assay that keeps state in files, not only the
+// content store: the local blob store (cas/local), the API token file
+// (httpapi), signing keys (assay keys), audit state (assay audit) and bundle
+// output (assay bundle). It is internal because its callers span cas,
+// httpapi and cmd, and it is not part of Assay's public API.
 //
 // A write goes to a temporary file in the target's filesystem, which is
 // synced, closed and then renamed (WriteFile) or linked (CreateFile,
