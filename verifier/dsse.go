@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	voied25519 "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
 
 // MaxDSSESignatures bounds the signatures accepted on one payload. Real
@@ -53,10 +52,15 @@ type DSSESignature struct {
 // PAE returns the DSSE v1 Pre-Authentication Encoding of a payload:
 // "DSSEv1" SP len(type) SP type SP len(payload) SP payload. Signatures are
 // made over these bytes, never over the payload alone, so that a payload
-// signed for one type cannot be replayed as another. It delegates to
-// go-securesystemslib's dsse package, the reference Go implementation.
+// signed for one type cannot be replayed as another. The lengths are in
+// bytes, written in ASCII decimal.
+//
+// It is spelled out here rather than taken from go-securesystemslib's dsse
+// package, whose import would bring golang.org/x/crypto/ssh, RSA, ECDSA
+// and X.509 into what an auditor has to read; TestPAE holds the two to the
+// same bytes.
 func PAE(payloadType string, payload []byte) []byte {
-	return dsse.PAE(payloadType, payload)
+	return fmt.Appendf(nil, "DSSEv1 %d %s %d %s", len(payloadType), payloadType, len(payload), payload)
 }
 
 // VerifyDSSE checks every signature in sigs over PAE(payloadType, payload)
