@@ -4,10 +4,11 @@
 //
 // # No I/O
 //
-// Nothing here reads files, opens sockets or imports another Assay package.
-// Auditors, the offline bundle verifier and the server itself all call the
-// same functions, so a proof that the server hands out is checked by exactly
-// the code an auditor runs.
+// Nothing here reads files, opens sockets, keeps state between calls or
+// imports another Assay package, and its only Ed25519 code is the standard
+// library's crypto/ed25519. Auditors, the offline bundle verifier and the
+// server itself all call the same functions, so a proof that the server
+// hands out is checked by exactly the code an auditor runs.
 //
 // # Hashing
 //

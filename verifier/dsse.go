@@ -5,10 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sync"
-
-	voied25519 "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
 
 // MaxDSSESignatures bounds the signatures accepted on one payload. Real
@@ -53,10 +49,15 @@ type DSSESignature struct {
 // PAE returns the DSSE v1 Pre-Authentication Encoding of a payload:
 // "DSSEv1" SP len(type) SP type SP len(payload) SP payload. Signatures are
 // made over these bytes, never over the payload alone, so that a payload
-// signed for one type cannot be replayed as another. It delegates to
-// go-securesystemslib's dsse package, the reference Go implementation.
+// signed for one type cannot be replayed as another. The lengths are in
+// bytes, written in ASCII decimal.
+//
+// It is spelled out here rather than taken from go-securesystemslib's dsse
+// package, whose import would bring golang.org/x/crypto/ssh, RSA, ECDSA
+// and X.509 into what an auditor has to read; TestPAE holds the two to the
+// same bytes.
 func PAE(payloadType string, payload []byte) []byte {
-	return dsse.PAE(payloadType, payload)
+	return fmt.Appendf(nil, "DSSEv1 %d %s %d %s", len(payloadType), payloadType, len(payload), payload)
 }
 
 // VerifyDSSE checks every signature in sigs over PAE(payloadType, payload)
@@ -70,77 +71,32 @@ func PAE(payloadType string, payload []byte) []byte {
 // threshold is met, accepts URL-safe base64 as well, matches providers
 // without key ids, and prints to stdout; each of those would weaken the
 // all-must-verify rule this ledger needs.
+//
+// VerifyDSSE is VerifyDSSEWith(ed25519.Verify, ...).
 func VerifyDSSE(payloadType string, payload []byte, sigs []DSSESignature, trusted map[string]ed25519.PublicKey) error {
+	return VerifyDSSEWith(ed25519.Verify, payloadType, payload, sigs, trusted)
+}
+
+// VerifyDSSEWith is VerifyDSSE with the Ed25519 verification done by
+// verify, which must give crypto/ed25519.Verify's verdict on every input.
+// It lets a server verify with a faster implementation (ledger/exports
+// caches expanded keys) while the rules about which signature sets are
+// acceptable stay here, in the code auditors run. verify is called only
+// for signatures that are well formed and name a distinct trusted key of
+// ed25519.PublicKeySize bytes, after every signature of the set has passed
+// those checks.
+func VerifyDSSEWith(verify func(pub ed25519.PublicKey, msg, sig []byte) bool, payloadType string, payload []byte, sigs []DSSESignature, trusted map[string]ed25519.PublicKey) error {
 	raw, err := checkDSSESignatures(sigs, trusted)
 	if err != nil {
 		return err
 	}
 	pae := PAE(payloadType, payload)
 	for i, s := range sigs {
-		if !verifyEd25519(trusted[s.KeyID], pae, raw[i]) {
+		if !verify(trusted[s.KeyID], pae, raw[i]) {
 			return fmt.Errorf("%w: signature %d by key %s over payload type %s", ErrDSSEBadSignature, i, dsseQuote(s.KeyID), dsseQuote(payloadType))
 		}
 	}
 	return nil
-}
-
-// stdlibSemantics makes curve25519-voi accept exactly the signatures
-// crypto/ed25519 accepts (RFC 8032 with cofactorless verification and
-// canonical encodings), so an auditor re-checking an entry's signatures
-// with the standard library reaches the same verdict.
-var stdlibSemantics = &voied25519.Options{Verify: voied25519.VerifyOptionsStdLib}
-
-// verifyEd25519 is ed25519.Verify computed by curve25519-voi with the
-// key's expanded form (decompressed, with its multiplication table): about
-// 25 µs per signature where the standard library takes 55 µs; the signature
-// check dominates the CPU cost of a signed job export.
-// TestVerifyEd25519MatchesStdlib holds the two to the same answers.
-func verifyEd25519(pub ed25519.PublicKey, msg, sig []byte) bool {
-	if k := expandedKeys.get(pub); k != nil {
-		return voied25519.VerifyExpandedWithOptions(k, msg, sig, stdlibSemantics)
-	}
-	return voied25519.VerifyWithOptions(voied25519.PublicKey(pub), msg, sig, stdlibSemantics)
-}
-
-// maxExpandedKeys bounds the keys kept expanded (about 1.5 KiB each). The
-// keys come from the trusted set, which is a handful per tenant; beyond the
-// bound, keys are verified without the cache.
-const maxExpandedKeys = 1024
-
-// expandedKeys caches the expanded form of each public key that verifies
-// signatures: expanding costs about as much as one verification and saves
-// about a quarter of every later one.
-var expandedKeys = keyCache{m: map[[ed25519.PublicKeySize]byte]*voied25519.ExpandedPublicKey{}}
-
-type keyCache struct {
-	mu sync.RWMutex
-	m  map[[ed25519.PublicKeySize]byte]*voied25519.ExpandedPublicKey
-}
-
-// get returns the expanded form of pub, or nil if pub does not decode to a
-// curve point (it verifies nothing then) or the cache is full.
-func (c *keyCache) get(pub ed25519.PublicKey) *voied25519.ExpandedPublicKey {
-	if len(pub) != ed25519.PublicKeySize {
-		return nil
-	}
-	key := [ed25519.PublicKeySize]byte(pub)
-	c.mu.RLock()
-	k, ok := c.m[key]
-	full := len(c.m) >= maxExpandedKeys
-	c.mu.RUnlock()
-	if ok || full {
-		return k
-	}
-	k, err := voied25519.NewExpandedPublicKey(voied25519.PublicKey(pub))
-	if err != nil {
-		return nil
-	}
-	c.mu.Lock()
-	if len(c.m) < maxExpandedKeys {
-		c.m[key] = k
-	}
-	c.mu.Unlock()
-	return k
 }
 
 // checkDSSESignatures validates everything about sigs except the

@@ -89,12 +89,18 @@ func TestPAE(t *testing.T) {
 			if got := string(PAE(tt.payloadType, []byte(tt.payload))); got != tt.want {
 				t.Errorf("PAE = %q, want %q", got, tt.want)
 			}
+			if got, ref := PAE(tt.payloadType, []byte(tt.payload)), dsse.PAE(tt.payloadType, []byte(tt.payload)); !bytes.Equal(got, ref) {
+				t.Errorf("PAE = %q, go-securesystemslib dsse.PAE = %q", got, ref)
+			}
 		})
 	}
 	for _, v := range loadDSSEVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
 			if got := hex.EncodeToString(PAE(v.PayloadType, []byte(v.JCS))); got != v.PAEHex {
 				t.Errorf("PAE = %s, want %s", got, v.PAEHex)
+			}
+			if got, ref := PAE(v.PayloadType, []byte(v.JCS)), dsse.PAE(v.PayloadType, []byte(v.JCS)); !bytes.Equal(got, ref) {
+				t.Errorf("PAE = %x, go-securesystemslib dsse.PAE = %x", got, ref)
 			}
 		})
 	}

@@ -57,6 +57,13 @@ func canonicalMembers(members map[string]json.RawMessage) ([]byte, error) {
 // callers that require them check sub.Signed first. trustedKeys is the set
 // trusted for sub's tenant; an empty or nil set trusts nothing.
 func VerifySignatures(sub *Submission, canonical []byte, trustedKeys map[string]ed25519.PublicKey) error {
+	return verifySignatures(sub, canonical, trustedKeys, ed25519.Verify)
+}
+
+// verifySignatures is VerifySignatures with the Ed25519 verification done
+// by verify (see verifier.VerifyDSSEWith); the Store passes its
+// ed25519Verifier.
+func verifySignatures(sub *Submission, canonical []byte, trustedKeys map[string]ed25519.PublicKey, verify func(pub ed25519.PublicKey, msg, sig []byte) bool) error {
 	if !sub.Signed() {
 		return nil
 	}
@@ -67,7 +74,7 @@ func VerifySignatures(sub *Submission, canonical []byte, trustedKeys map[string]
 		}
 		sigs[i] = verifier.DSSESignature{KeyID: s.KeyID, Sig: s.Signature}
 	}
-	if err := verifier.VerifyDSSE(PayloadType, canonical, sigs, trustedKeys); err != nil {
+	if err := verifier.VerifyDSSEWith(verify, PayloadType, canonical, sigs, trustedKeys); err != nil {
 		return fmt.Errorf("export %s: %w", quote(sub.RunID), err)
 	}
 	return nil

@@ -54,6 +54,7 @@ type Service struct {
 	bus      *events.Bus
 	policy   *uint64       // index of the policy.applied entry in force; nil when none
 	checking chan struct{} // one slot per submission decoding and verifying
+	ed25519  ed25519Verifier
 }
 
 // NewService returns a Service over cfg.Log. Make it after the policy carrying
@@ -160,7 +161,7 @@ func (s *Service) checkSignatures(sub *Submission, canonical []byte) error {
 		}
 		return nil
 	}
-	return VerifySignatures(sub, canonical, s.trust.Keys(sub.TenantID))
+	return verifySignatures(sub, canonical, s.trust.Keys(sub.TenantID), s.ed25519.verify)
 }
 
 // entry prepares the ledger entry of t: a new record or a status change,

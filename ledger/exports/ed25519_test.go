@@ -1,4 +1,4 @@
-package verifier
+package exports
 
 import (
 	"crypto/ed25519"
@@ -6,10 +6,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/assay-ledger/assay/verifier"
 	voied25519 "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
-// TestVerifyEd25519MatchesStdlib holds verifyEd25519 (curve25519-voi) to
+// TestVerifyEd25519MatchesStdlib holds ed25519Verifier (curve25519-voi) to
 // crypto/ed25519's verdict on valid signatures, on every single-bit change
 // of key, message and signature, and on the edge cases where Ed25519
 // implementations are known to disagree: small-order keys and R values,
@@ -72,10 +73,11 @@ func TestVerifyEd25519MatchesStdlib(t *testing.T) {
 		pub, _ := hex.DecodeString(a)
 		cases = append(cases, triple{pub, cases[0].msg, cases[0].sig})
 	}
+	var v ed25519Verifier
 	accepted := 0
 	for i, c := range cases {
 		want := ed25519.Verify(c.pub, c.msg, c.sig)
-		if got, expanded := voiVerdicts(c.pub, c.msg, c.sig); got != want || expanded != want {
+		if got, expanded := voiVerdicts(&v, c.pub, c.msg, c.sig); got != want || expanded != want {
 			t.Fatalf("case %d: pub %x msg %x sig %x: voi %v, voi expanded %v, crypto/ed25519 %v", i, c.pub, c.msg, c.sig, got, expanded, want)
 		}
 		if want {
@@ -87,15 +89,15 @@ func TestVerifyEd25519MatchesStdlib(t *testing.T) {
 	}
 }
 
-// voiVerdicts returns verifyEd25519's verdict and that of curve25519-voi
-// with a freshly expanded key, so that both paths verifyEd25519 can take
-// are compared whether or not the key cache is full.
-func voiVerdicts(pub, msg, sig []byte) (bool, bool) {
+// voiVerdicts returns v's verdict and that of curve25519-voi with a freshly
+// expanded key, so that both paths v.verify can take are compared whether
+// or not the key cache is full.
+func voiVerdicts(v *ed25519Verifier, pub, msg, sig []byte) (bool, bool) {
 	expanded := false
 	if k, err := voied25519.NewExpandedPublicKey(pub); err == nil {
 		expanded = voied25519.VerifyExpandedWithOptions(k, msg, sig, stdlibSemantics)
 	}
-	return verifyEd25519(pub, msg, sig), expanded
+	return v.verify(pub, msg, sig), expanded
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
@@ -114,34 +116,44 @@ func addL(sig []byte) []byte {
 	return out
 }
 
-// FuzzVerifyEd25519 compares verifyEd25519 with crypto/ed25519 on arbitrary
-// keys, messages and signatures.
+// FuzzVerifyEd25519 compares ed25519Verifier with crypto/ed25519 on
+// arbitrary keys, messages and signatures.
 func FuzzVerifyEd25519(f *testing.F) {
 	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	msg := []byte("assay")
 	f.Add([]byte(priv.Public().(ed25519.PublicKey)), msg, ed25519.Sign(priv, msg))
 	f.Add(make([]byte, 32), msg, make([]byte, 64))
+	var v ed25519Verifier
 	f.Fuzz(func(t *testing.T, pub, msg, sig []byte) {
 		if len(pub) != ed25519.PublicKeySize {
 			return // crypto/ed25519 panics on other key sizes; callers check first
 		}
 		want := ed25519.Verify(pub, msg, sig)
-		if got, expanded := voiVerdicts(pub, msg, sig); got != want || expanded != want {
+		if got, expanded := voiVerdicts(&v, pub, msg, sig); got != want || expanded != want {
 			t.Fatalf("pub %x msg %x sig %x: voi %v, voi expanded %v, crypto/ed25519 %v", pub, msg, sig, got, expanded, want)
 		}
 	})
 }
 
 // BenchmarkVerifyEd25519 measures one verification of a signed export's
-// PAE with the expanded-key cache, beside crypto/ed25519 as the baseline.
+// PAE with the expanded-key cache, beside curve25519-voi without the cache
+// and crypto/ed25519 as the baseline.
 func BenchmarkVerifyEd25519(b *testing.B) {
 	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	pub := priv.Public().(ed25519.PublicKey)
-	msg := PAE("application/vnd.assay.export+json", make([]byte, 520))
+	msg := verifier.PAE(PayloadType, make([]byte, 520))
 	sig := ed25519.Sign(priv, msg)
 	b.Run("assay", func(b *testing.B) {
+		var v ed25519Verifier
 		for b.Loop() {
-			if !verifyEd25519(pub, msg, sig) {
+			if !v.verify(pub, msg, sig) {
+				b.Fatal("did not verify")
+			}
+		}
+	})
+	b.Run("uncached", func(b *testing.B) {
+		for b.Loop() {
+			if !voied25519.VerifyWithOptions(voied25519.PublicKey(pub), msg, sig, stdlibSemantics) {
 				b.Fatal("did not verify")
 			}
 		}
@@ -155,11 +167,11 @@ func BenchmarkVerifyEd25519(b *testing.B) {
 	})
 }
 
-// TestKeyCache checks that a key is expanded once and then served from the
-// cache, that a key off the curve is not cached, and that a full cache
-// still answers without growing.
+// TestKeyCache checks that ed25519Verifier expands a key once and then
+// serves it from its cache, that a key off the curve is not cached, and that
+// a full cache still answers without growing.
 func TestKeyCache(t *testing.T) {
-	c := keyCache{m: map[[ed25519.PublicKeySize]byte]*voied25519.ExpandedPublicKey{}}
+	c := ed25519Verifier{m: map[[ed25519.PublicKeySize]byte]*voied25519.ExpandedPublicKey{}}
 	pub := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
 	first := c.get(pub)
 	if first == nil || c.get(pub) != first {
