@@ -61,7 +61,7 @@ func VerifySignatures(sub *Submission, canonical []byte, trustedKeys map[string]
 }
 
 // verifySignatures is VerifySignatures with the Ed25519 verification done
-// by verify (see verifier.VerifyDSSEWith); the Store passes its
+// by verify (see verifier.VerifyDSSEWith); the Service passes its
 // ed25519Verifier.
 func verifySignatures(sub *Submission, canonical []byte, trustedKeys map[string]ed25519.PublicKey, verify func(pub ed25519.PublicKey, msg, sig []byte) bool) error {
 	if !sub.Signed() {

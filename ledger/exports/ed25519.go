@@ -18,7 +18,7 @@ var stdlibSemantics = &voied25519.Options{Verify: voied25519.VerifyOptionsStdLib
 // bound, keys are verified without the cache.
 const maxExpandedKeys = 1024
 
-// ed25519Verifier is the Store's Ed25519 verification, the verify function
+// ed25519Verifier is the Service's Ed25519 verification, the verify function
 // it passes to verifier.VerifyDSSEWith. It caches the expanded form of each
 // public key that verifies signatures: expanding a key costs a fraction of
 // one verification (about 10 µs) and saves about a fifth of every later one
