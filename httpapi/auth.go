@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // Scopes of the routes this package registers. AllScopes, held by a token,

@@ -4,11 +4,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/.

@@ -1,9 +1,10 @@
 package httpapi
 
 import (
-	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/url"
 	"strconv"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // maxEcho bounds how much of a rejected value a problem detail repeats.

@@ -3,8 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/assay-ledger/assay/httpapi/wire"
 	"testing"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // TestReceiptJSON holds ExportReceipt.appendJSON to what Server.write's

@@ -1,9 +1,10 @@
 package httpapi
 
 import (
-	"github.com/assay-ledger/assay/httpapi/wire"
 	"net/http"
 	"strings"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 // MaxSearch is the most entries one GET /v1/log/search returns.
