@@ -13,13 +13,15 @@ import (
 	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
-// registerBlobRoutes adds GET and HEAD /v1/blobs/{digest}: a stored blob by
-// its content address, for bundle export (an operator's tool, so across
-// tenants and behind store:admin; tenants read through packages and objects).
+// registerBlobRoutes adds GET and HEAD /v1/blobs/{digest} (a stored blob
+// by its content address) and GET /v1/cas/{tenant}/{key} (what a tenant's
+// cas:// URI names), for bundle export. They reach across tenants, so they
+// need the auditor scope log:audit; tenants read their own bytes through
+// packages and objects.
 func (h *catalogRoutes) registerBlobRoutes() {
-	h.s.HandleHTTP(http.MethodGet, "/v1/blobs/{digest}", ScopeStoreAdmin, http.HandlerFunc(h.blob))
-	h.s.HandleHTTP(http.MethodHead, "/v1/blobs/{digest}", ScopeStoreAdmin, http.HandlerFunc(h.blob))
-	h.s.Handle(http.MethodGet, "/v1/cas/{tenant}/{key:.+}", ScopeStoreAdmin, h.resolveCAS)
+	h.s.HandleHTTP(http.MethodGet, "/v1/blobs/{digest}", ScopeLogAudit, http.HandlerFunc(h.blob))
+	h.s.HandleHTTP(http.MethodHead, "/v1/blobs/{digest}", ScopeLogAudit, http.HandlerFunc(h.blob))
+	h.s.Handle(http.MethodGet, "/v1/cas/{tenant}/{key:.+}", ScopeLogAudit, h.resolveCAS)
 }
 
 // resolveCAS answers what cas://{key} names for a tenant: the current

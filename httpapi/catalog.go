@@ -50,8 +50,8 @@ type CatalogConfig struct {
 //	GET  /v1/backends                      store:admin
 //	GET  /health/store                     public: 200, or 503 when the store is down
 //	POST /v1/store/scrub?full=             store:admin
-//	GET  /v1/blobs/{digest}                store:admin     a blob by address (HEAD too)
-//	GET  /v1/cas/{tenant}/{key...}         store:admin     what cas://key names for tenant
+//	GET  /v1/blobs/{digest}                log:audit       a blob by address (HEAD too)
+//	GET  /v1/cas/{tenant}/{key...}         log:audit       what cas://key names for tenant
 //
 // Every read serves the caller's tenant only.
 func (s *Server) HandleCatalog(cfg CatalogConfig) {

@@ -43,6 +43,7 @@ type fixture struct {
 	vkey   string
 	admin  string // token with scope "*"
 	reader string // token with scope log:read only
+	audit  string // token with scopes log:read and log:audit
 }
 
 // openLedger opens a real ledger in dir/ledger with a fresh checkpoint key,
@@ -61,6 +62,7 @@ func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixtu
 	f := &fixture{t: t, log: lg, tokens: filepath.Join(dir, httpapi.TokenFile), vkey: vkey}
 	f.admin = f.createToken("admin", "acme", httpapi.AllScopes)
 	f.reader = f.createToken("reader", "acme", httpapi.ScopeLogRead)
+	f.audit = f.createToken("auditor", "acme", httpapi.ScopeLogRead, httpapi.ScopeLogAudit)
 	cfg := httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(f.tokens), Logger: testLogger(t)}
 	for _, o := range opts {
 		o(&cfg)

@@ -64,6 +64,9 @@ func (s *Server) entry(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !readsEntry(caller(r), b) {
+		return nil, NewProblem(http.StatusNotFound, wire.TypeNotFound, "no entry %d of tenant %q", index, caller(r).Tenant)
+	}
 	return newLogEntry(index, b), nil
 }
 
@@ -94,9 +97,12 @@ func (s *Server) entries(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := wire.EntriesPage{Entries: make([]wire.LogEntry, len(data))}
+	id := caller(r)
+	page := wire.EntriesPage{Entries: make([]wire.LogEntry, 0, len(data))}
 	for i, b := range data {
-		page.Entries[i] = newLogEntry(start+uint64(i), b)
+		if readsEntry(id, b) {
+			page.Entries = append(page.Entries, newLogEntry(start+uint64(i), b))
+		}
 	}
 	return page, nil
 }

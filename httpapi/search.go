@@ -74,8 +74,9 @@ func (s *Server) registerSearchRoutes() {
 	s.Handle(http.MethodGet, "/v1/log/search", ScopeLogRead, s.search)
 }
 
-// search answers every entry that references a digest, each with an
-// inclusion proof against the latest checkpoint.
+// search answers the entries the caller may read (see readsEntry) that
+// reference a digest, each with an inclusion proof against the latest
+// checkpoint.
 func (s *Server) search(r *http.Request) (any, error) {
 	p, err := parseSearchQuery(r.URL.RawQuery)
 	if err != nil {
@@ -86,26 +87,50 @@ func (s *Server) search(r *http.Request) (any, error) {
 		after = &p.after.v
 	}
 	// One more than the page, to know whether another page follows.
-	idx, err := s.cfg.Log.EntriesWithDigest(r.Context(), p.digest, after, p.limit+1)
+	hits, err := s.readableWithDigest(r, p.digest, after, p.limit+1)
 	if err != nil {
 		return nil, err
 	}
 	size, cp := s.cfg.Log.Latest() // taken after the scan: it covers every index found
 	res := SearchResult{Digest: p.digest, TreeSize: size, Checkpoint: string(cp), Entries: []SearchHit{}}
-	if len(idx) > p.limit {
-		idx = idx[:p.limit]
-		res.Next = &idx[len(idx)-1]
+	if len(hits) > p.limit {
+		hits = hits[:p.limit]
+		res.Next = &hits[len(hits)-1].Index
 	}
-	for _, i := range idx {
-		b, err := s.cfg.Log.Entry(i)
+	for _, h := range hits {
+		proof, err := s.cfg.Log.InclusionProof(h.Index, size)
 		if err != nil {
 			return nil, err
 		}
-		proof, err := s.cfg.Log.InclusionProof(i, size)
-		if err != nil {
-			return nil, err
-		}
-		res.Entries = append(res.Entries, SearchHit{LogEntry: newLogEntry(i, b), Proof: wire.Hashes(proof)})
+		res.Entries = append(res.Entries, SearchHit{LogEntry: h, Proof: wire.Hashes(proof)})
 	}
 	return res, nil
+}
+
+// readableWithDigest returns up to limit entries after after that name
+// digest and that the caller may read, in log order. It reads the digest
+// index a page at a time, skipping entries of other tenants.
+func (s *Server) readableWithDigest(r *http.Request, digest string, after *uint64, limit int) ([]wire.LogEntry, error) {
+	id := caller(r)
+	var hits []wire.LogEntry
+	for len(hits) < limit {
+		idx, err := s.cfg.Log.EntriesWithDigest(r.Context(), digest, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range idx {
+			b, err := s.cfg.Log.Entry(i)
+			if err != nil {
+				return nil, err
+			}
+			if readsEntry(id, b) && len(hits) < limit {
+				hits = append(hits, newLogEntry(i, b))
+			}
+		}
+		if len(idx) < limit {
+			break
+		}
+		after = &idx[len(idx)-1]
+	}
+	return hits, nil
 }

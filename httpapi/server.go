@@ -45,6 +45,7 @@ type Server struct {
 	router  *mux.Router
 	metrics *metrics
 	errs    []ledger.ErrorSpec // of the log's modules, for problemFor
+	scopes  map[string]string  // scope by method + " " + path template, for Routes
 }
 
 // HandlerFunc is the inner function of a route: it returns the value to
@@ -89,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 	// SkipClean: a path with ".." or "//" reaches the handlers (which refuse
 	// it with a problem) instead of being redirected to a cleaned path.
 	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m,
-		errs: cfg.Log.Errors()}
+		errs: cfg.Log.Errors(), scopes: map[string]string{}}
 	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
 		return nil, NewProblem(http.StatusNotFound, wire.TypeNotFound, "no route for %s", r.URL.Path)
 	}))
@@ -130,6 +131,31 @@ func (s *Server) HandleHTTP(method, path, scope string, h http.Handler, opts ...
 		opt(&o)
 	}
 	s.router.Methods(method).Path(path).Handler(s.wrap(path, scope, o.maxBody, h))
+	s.scopes[method+" "+path] = scope
+}
+
+// Route is one registered route: its method, its path template and the
+// scope a token needs for it.
+type Route struct {
+	Method, Path, Scope string
+}
+
+// Routes lists every route the router holds, in registration order, so
+// that tests and documentation can cover each one.
+func (s *Server) Routes() []Route {
+	var out []Route
+	_ = s.router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := r.GetPathTemplate()
+		if err != nil {
+			return nil // a route without a path (none is registered)
+		}
+		methods, _ := r.GetMethods()
+		for _, m := range methods {
+			out = append(out, Route{Method: m, Path: path, Scope: s.scopes[m+" "+path]})
+		}
+		return nil
+	})
+	return out
 }
 
 // adapt turns a HandlerFunc into an http.Handler that writes its result.

@@ -16,6 +16,9 @@ import (
 //	GET /tile/<L>/<N>[.p/<W>]            hash tile of level L, index N, width W
 //	GET /tile/entries/<N>[.p/<W>]        entry bundle of index N, width W
 //
+// Hash tiles reveal only hashes and need log:read; entry bundles hold every
+// tenant's entries and need log:audit too (see readmodel.go).
+//
 // N is written in groups of three digits, all but the last prefixed with
 // "x" (1234067 is x001/x234/067). A tile's bytes never change once it can be
 // served (the first W hashes of a tile are fixed), so tiles and bundles are
@@ -42,6 +45,9 @@ func (s *Server) tile(r *http.Request) (any, error) {
 	}
 	var body []byte
 	if t.entries {
+		if err := needAudit(r, "an entry bundle"); err != nil {
+			return nil, err
+		}
 		body, err = s.cfg.Log.EntryBundle(t.index, t.width)
 	} else {
 		body, err = s.cfg.Log.Tile(t.level, t.index, t.width)

@@ -48,7 +48,7 @@ func (f *fixture) tesseraFetcher() *client.HTTPFetcher {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	fetcher.SetAuthorizationHeader("Bearer " + f.reader)
+	fetcher.SetAuthorizationHeader("Bearer " + f.audit)
 	return fetcher
 }
 
@@ -163,7 +163,7 @@ func TestTileResponses(t *testing.T) {
 		{"/tile/0/x018/x446/x744/x073/x709/x551/615", http.StatusNotFound, wire.TypeNotFound, ""},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			r := f.do(http.MethodGet, tc.path, f.reader, nil)
+			r := f.do(http.MethodGet, tc.path, f.audit, nil)
 			if r.status != tc.status {
 				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
 			}
@@ -180,6 +180,14 @@ func TestTileResponses(t *testing.T) {
 	}
 	if r := f.do(http.MethodGet, "/tile/0/000", "", nil); r.status != http.StatusUnauthorized {
 		t.Fatalf("tile without token: %d", r.status)
+	}
+	// Hash tiles are public to log:read; entry bundles hold every tenant's
+	// entries, so they need log:audit.
+	if r := f.do(http.MethodGet, "/tile/0/000", f.reader, nil); r.status != http.StatusOK {
+		t.Fatalf("hash tile with log:read: %d %s", r.status, r.body)
+	}
+	if r := f.do(http.MethodGet, "/tile/entries/000", f.reader, nil); r.status != http.StatusForbidden || r.problem(t).Type != wire.TypeForbidden {
+		t.Fatalf("entry bundle without log:audit: %d %s", r.status, r.body)
 	}
 	if size := f.size(); size != 300 {
 		t.Fatalf("log size %d after tile reads", size)

@@ -30,7 +30,8 @@ func newAuditCmd() *cobra.Command {
 and prove it consistent with the checkpoint verified last time, kept in --state
 (the first run trusts the server's current tree, on first use). With --entries,
 also fetch every new entry from the tlog-tiles API and recompute the tree over
-them. A split view (another root for a verified size), a rollback or a rewritten
+them; entry bundles hold every tenant's entries, so that needs a token with the
+auditor scope log:audit (log:read is enough without it). A split view (another root for a verified size), a rollback or a rewritten
 history exits non-zero and leaves --state as it was; success saves the new
 checkpoint there.`,
 		Args: cobra.NoArgs,

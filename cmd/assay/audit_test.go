@@ -44,7 +44,7 @@ func newForkedLogs(t *testing.T) *forkedLogs {
 	}
 	f := &forkedLogs{t: t, skey: skey, vkey: vkey, tokens: filepath.Join(t.TempDir(), httpapi.TokenFile),
 		logs: map[string]*ledger.Log{}, apis: map[string]http.Handler{}}
-	f.token, err = httpapi.CreateToken(f.tokens, httpapi.Identity{Name: "auditor", Tenant: "acme", Scopes: []string{httpapi.ScopeLogRead}}, time.Unix(0, 0))
+	f.token, err = httpapi.CreateToken(f.tokens, httpapi.Identity{Name: "auditor", Tenant: "acme", Scopes: []string{httpapi.ScopeLogRead, httpapi.ScopeLogAudit}}, time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

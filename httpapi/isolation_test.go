@@ -1,0 +1,352 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assay-ledger/assay/cas/local"
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/httpapi/wire"
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/domains"
+	"github.com/assay-ledger/assay/ledger/exports"
+)
+
+// tenantScopes are every scope but the auditor's: a tenant's full power.
+var tenantScopes = []string{httpapi.ScopeLogRead, httpapi.ScopeMetricsRead, httpapi.ScopePackagesWrite,
+	httpapi.ScopePackagesRead, httpapi.ScopeObjectsWrite, httpapi.ScopeObjectsRead, httpapi.ScopeStoreAdmin,
+	httpapi.ScopeExportsWrite, httpapi.ScopeExportsRead}
+
+// isoFixture is a server with every route the serve command registers,
+// over one ledger and one local store, holding data of tenant acme.
+type isoFixture struct {
+	t       *testing.T
+	log     *ledger.Log
+	api     *httpapi.Server
+	srv     *httptest.Server
+	blobs   string
+	owner   string // acme, every tenant scope
+	other   string // evil, the same scopes
+	noScope string // acme, no scope of any route
+	// acme's data, and the strings that must never reach evil.
+	pkg, file, key, exportKey, digest string
+	secrets                           []string
+}
+
+func newIsoFixture(t *testing.T) *isoFixture {
+	t.Helper()
+	dir := t.TempDir()
+	lg, _ := openLedger(t, dir, testLogger(t), domains.Modules()...)
+	f := &isoFixture{t: t, log: lg, blobs: filepath.Join(dir, "blobs")}
+	store, err := local.Open(local.Config{Root: f.blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := filepath.Join(dir, httpapi.TokenFile)
+	mk := func(name, tenant string, scopes ...string) string {
+		tok, err := httpapi.CreateToken(tokens, httpapi.Identity{Name: name, Tenant: tenant, Scopes: scopes}, time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	f.owner, f.other, f.noScope = mk("owner", "acme", tenantScopes...), mk("intruder", "evil", tenantScopes...), mk("idle", "acme", "none")
+	if f.api, err = httpapi.New(httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(tokens), Logger: testLogger(t)}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &catalog.Service{Catalog: catalog.New(lg), Store: store, Classes: catalog.DefaultClasses(), ReadEvents: true}
+	f.api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: httpapi.BackendInfo{Name: "default", Kind: "local"}, MaxUpload: 1 << 20})
+	ex, err := exports.NewService(exports.ServiceConfig{Log: lg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api.HandleExports(ex)
+	f.srv = httptest.NewServer(f.api)
+	t.Cleanup(f.srv.Close)
+	f.seed()
+	return f
+}
+
+// seed gives acme a finalized package with a file, an object put by key
+// and a job export, and notes every identifying string of them.
+func (f *isoFixture) seed() {
+	t, ctx := f.t, f.t.Context()
+	cli, err := client.New(f.srv.URL, f.owner, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := "acme-secret-content-7f3a"
+	sum := sha256.Sum256([]byte(content))
+	f.digest = "sha256:" + hex.EncodeToString(sum[:])
+	p, err := cli.CreatePackage(ctx, map[string]any{"name": "acme-secret-pkg", "producer": "acme-secret-producer",
+		"run_id": "acme-secret-run", "retention_class": "raw-evidence", "metadata": map[string]string{"m": "acme-secret-meta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := cli.UploadFiles(ctx, p.ID, []client.UploadFile{{Path: "acme-secret-dir/a.txt", Body: strings.NewReader(content)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Finalize(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.pkg, f.file, f.key = p.ID, files[0].FileID, "acme-secret-obj/b.txt"
+	if _, err := cli.PutObject(ctx, f.key, strings.NewReader(content), int64(len(content)), "text/plain", f.digest,
+		json.RawMessage(`{"k":"acme-secret-objmeta"}`)); err != nil {
+		t.Fatal(err)
+	}
+	runID, art := "0b5e4c2a-9d1f-4e7a-8c3b-2f6d1a9e7c40", "sha256:"+strings.Repeat("ac", 32)
+	f.exportKey = exports.IdempotencyKey(runID, art, "acme")
+	if _, err := cli.SubmitExport(ctx, "acme", f.exportDoc(runID, art, "acme")); err != nil {
+		t.Fatal(err)
+	}
+	f.secrets = []string{content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
+		art, strings.TrimPrefix(f.exportKey, "sha256:")}
+}
+
+func (f *isoFixture) exportDoc(runID, art, tenant string) []byte {
+	b, _ := json.Marshal(map[string]string{"runId": runID, "artifactHash": art, "startedAt": "2026-01-02T03:04:05Z",
+		"status": "running", "tenantId": tenant, "idempotencyKey": exports.IdempotencyKey(runID, art, tenant)})
+	return b
+}
+
+// isoReq is one request of a matrix row.
+type isoReq struct {
+	method, path string
+	header       http.Header
+	body         []byte
+}
+
+// isoRow says how to call a route against acme's data and what another
+// tenant may get back. ok allows 200 to another tenant: the route answers
+// only hashes, or only the caller's own data, and the body check still
+// applies. ownWrite marks a route whose call by another tenant writes, to
+// that tenant's own data only.
+type isoRow struct {
+	reqs     func(f *isoFixture) []isoReq
+	ok       bool
+	ownWrite bool
+}
+
+func get(path string) func(*isoFixture) []isoReq {
+	return func(*isoFixture) []isoReq { return []isoReq{{method: http.MethodGet, path: path}} }
+}
+
+// isolationMatrix has one row per route the server registers.
+var isolationMatrix = map[string]isoRow{
+	"GET /health":            {reqs: get("/health"), ok: true},
+	"GET /metrics":           {reqs: get("/metrics"), ok: true},
+	"GET /v1/log/checkpoint": {reqs: get("/v1/log/checkpoint"), ok: true},
+	"GET /v1/log/entries":    {reqs: get("/v1/log/entries?start=0"), ok: true},
+	"GET /v1/log/entries/{index}": {reqs: func(f *isoFixture) []isoReq {
+		var out []isoReq
+		for i := range f.size() {
+			out = append(out, isoReq{method: http.MethodGet, path: fmt.Sprintf("/v1/log/entries/%d", i)})
+		}
+		return out
+	}, ok: true},
+	"GET /v1/log/proof/inclusion":   {reqs: get("/v1/log/proof/inclusion?index=1"), ok: true},
+	"GET /v1/log/proof/consistency": {reqs: get("/v1/log/proof/consistency?first=1"), ok: true},
+	"GET /checkpoint":               {reqs: get("/checkpoint"), ok: true},
+	"GET /tile/{path:.+}": {reqs: func(f *isoFixture) []isoReq {
+		w := f.size()
+		return []isoReq{{method: http.MethodGet, path: fmt.Sprintf("/tile/0/000.p/%d", w)},
+			{method: http.MethodGet, path: fmt.Sprintf("/tile/entries/000.p/%d", w)}}
+	}, ok: true},
+	"GET /v1/log/search": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/log/search?digest=" + f.digest}}
+	}, ok: true},
+	"POST /v1/packages": {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages", body: []byte(`{"name":"evil","retention_class":"transient"}`)}}
+	}, ok: true, ownWrite: true},
+	"GET /v1/packages": {reqs: get("/v1/packages?producer=acme-secret-producer"), ok: true},
+	"GET /v1/packages/{id}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/packages/" + f.pkg}}
+	}},
+	"POST /v1/packages/{id}/files": {reqs: func(f *isoFixture) []isoReq {
+		body, ctype := multipartBody(f.t, filePart("evil.txt", "evil"))
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/files",
+			header: http.Header{"Content-Type": {ctype}}, body: body.Bytes()}}
+	}},
+	"POST /v1/packages/{id}/finalize": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/finalize"}}
+	}},
+	"GET /v1/packages/{id}/manifest": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/packages/" + f.pkg + "/manifest"}}
+	}},
+	"GET /v1/files/{file_id}/download": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/files/" + f.file + "/download"}}
+	}},
+	"PUT /v1/objects/raw/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPut, path: "/v1/objects/raw/evil-own/c.txt", body: []byte("evil")}}
+	}, ok: true, ownWrite: true},
+	"GET /v1/objects/{zone}/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/objects/raw/" + f.key},
+			{method: http.MethodGet, path: "/v1/objects/raw/packages/" + f.pkg + "/acme-secret-dir/a.txt"}}
+	}},
+	"HEAD /v1/objects/{zone}/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodHead, path: "/v1/objects/raw/" + f.key}}
+	}},
+	"GET /v1/objects/{zone}": {reqs: get("/v1/objects/raw?prefix=acme"), ok: true},
+	"GET /v1/object-versions/{zone}/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/object-versions/raw/" + f.key}}
+	}, ok: true}, // the caller's own versions of that key: none
+	"GET /v1/backends":  {reqs: get("/v1/backends"), ok: true},
+	"GET /health/store": {reqs: get("/health/store"), ok: true},
+	"POST /v1/store/scrub": {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/store/scrub"}}
+	}, ok: true, ownWrite: true}, // an operator's check of the whole store: it logs its totals
+	"GET /v1/blobs/{digest}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/blobs/" + f.digest}}
+	}},
+	"HEAD /v1/blobs/{digest}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodHead, path: "/v1/blobs/" + f.digest}}
+	}},
+	"GET /v1/cas/{tenant}/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/cas/acme/" + f.key}}
+	}},
+	"POST " + wire.ExportsPath: {reqs: func(f *isoFixture) []isoReq {
+		runID, art := "0b5e4c2a-9d1f-4e7a-8c3b-2f6d1a9e7c41", "sha256:"+strings.Repeat("ad", 32)
+		return []isoReq{
+			{method: http.MethodPost, path: wire.ExportsPath, header: http.Header{wire.TenantHeader: {"acme"}}, body: f.exportDoc(runID, art, "acme")},
+			{method: http.MethodPost, path: wire.ExportsPath, header: http.Header{wire.TenantHeader: {"evil"}}, body: f.exportDoc(runID, art, "acme")},
+		}
+	}},
+	"GET " + wire.ExportsPath: {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: wire.ExportsPath + "?tenant=acme"},
+			{method: http.MethodGet, path: wire.ExportsPath}}
+	}, ok: true},
+	"GET " + wire.ExportsPath + "/{key}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: wire.ExportsPath + "/" + f.exportKey}}
+	}},
+}
+
+func (f *isoFixture) size() uint64 {
+	n, _ := f.log.Head()
+	return n
+}
+
+func (f *isoFixture) send(q isoReq, token string) response {
+	f.t.Helper()
+	req, err := http.NewRequestWithContext(f.t.Context(), q.method, f.srv.URL+q.path, bytes.NewReader(q.body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for k, v := range q.header {
+		req.Header[k] = v
+	}
+	if req.Header.Get("Content-Type") == "" && q.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return roundTrip(f.t, f.srv, req)
+}
+
+// state is what a refused call must leave unchanged: the log's size and
+// the files of the store.
+func (f *isoFixture) state() string {
+	f.t.Helper()
+	files, err := filepath.Glob(filepath.Join(f.blobs, "*", "*", "*"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	slices.Sort(files)
+	return fmt.Sprint(f.size(), files)
+}
+
+// TestTenantIsolationMatrix calls every route the router holds with a token of
+// another tenant and with a token lacking the route's scope. Neither may
+// get any byte of acme's data (its keys, digests, ids, metadata values,
+// content), and neither may write anything, except where a row says the
+// other tenant writes to its own data. A route without a row fails.
+func TestTenantIsolationMatrix(t *testing.T) {
+	f := newIsoFixture(t)
+	// The owner reads its own data: the check below is not vacuous.
+	for _, path := range []string{"/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg,
+		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey} {
+		r := f.send(isoReq{method: http.MethodGet, path: path}, f.owner)
+		if r.status != http.StatusOK || f.leaked(isoReq{}, r) == "" {
+			t.Fatalf("owner GET %s: %d %.300s; want its own data", path, r.status, r.body)
+		}
+	}
+	routes := f.api.Routes()
+	if len(routes) < len(isolationMatrix) {
+		t.Fatalf("%d routes, fewer than the %d matrix rows", len(routes), len(isolationMatrix))
+	}
+	for _, rt := range routes {
+		name := rt.Method + " " + rt.Path
+		row, ok := isolationMatrix[name]
+		if !ok {
+			t.Errorf("route %s has no row in the isolation matrix", name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, q := range row.reqs(f) {
+				f.checkOther(t, q, row)
+				if rt.Scope != httpapi.PublicScope {
+					f.checkNoScope(t, q)
+				}
+			}
+		})
+	}
+}
+
+func (f *isoFixture) checkOther(t *testing.T, q isoReq, row isoRow) {
+	t.Helper()
+	before := f.state()
+	r := f.send(q, f.other)
+	switch {
+	case r.status == http.StatusOK || r.status == http.StatusCreated:
+		if !row.ok {
+			t.Errorf("%s %s by another tenant: %d, want 403 or 404: %.300s", q.method, q.path, r.status, r.body)
+		}
+	case r.status != http.StatusForbidden && r.status != http.StatusNotFound:
+		t.Errorf("%s %s by another tenant: %d, want 403 or 404 (or 200 with none of its data): %.300s", q.method, q.path, r.status, r.body)
+	}
+	if s := f.leaked(q, r); s != "" {
+		t.Errorf("%s %s by another tenant: the answer holds %q: %.400s", q.method, q.path, s, r.body)
+	}
+	if after := f.state(); after != before && !row.ownWrite {
+		t.Errorf("%s %s by another tenant wrote: %s -> %s", q.method, q.path, before, after)
+	}
+}
+
+// leaked returns the first of acme's strings in r's body or headers that
+// the request q did not name itself (an error may echo what was asked), or
+// "".
+func (f *isoFixture) leaked(q isoReq, r response) string {
+	asked := q.path + string(q.body) + fmt.Sprint(q.header)
+	for _, s := range f.secrets {
+		if strings.Contains(asked, s) {
+			continue
+		}
+		if bytes.Contains(r.body, []byte(s)) || strings.Contains(fmt.Sprint(r.header), s) {
+			return s
+		}
+	}
+	return ""
+}
+
+func (f *isoFixture) checkNoScope(t *testing.T, q isoReq) {
+	t.Helper()
+	before := f.state()
+	r := f.send(q, f.noScope)
+	if r.status != http.StatusForbidden || q.method != http.MethodHead && r.problem(t).Type != wire.TypeForbidden {
+		t.Errorf("%s %s without the scope: %d, want 403 forbidden: %.300s", q.method, q.path, r.status, r.body)
+	}
+	if after := f.state(); after != before {
+		t.Errorf("%s %s without the scope wrote: %s -> %s", q.method, q.path, before, after)
+	}
+}
