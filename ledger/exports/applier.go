@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/assay-ledger/assay/ledger"
 )
@@ -117,11 +118,12 @@ func decodeApplied(rec *ledger.Record) (*applied, error) {
 	switch {
 	case a.TenantID != rec.Tenant:
 		return nil, fmt.Errorf("%w: %s tenantId %q in an entry of tenant %q", ledger.ErrInvalidEntry, rec.Type, a.TenantID, rec.Tenant)
-	case a.Key != IdempotencyKey(a.RunID, a.ArtifactHash, a.TenantID):
+	case !strings.EqualFold(a.Key, IdempotencyKey(a.RunID, a.ArtifactHash, a.TenantID)):
 		return nil, fmt.Errorf("%w: %s idempotencyKey does not match runId, artifactHash and tenantId", ledger.ErrInvalidEntry, rec.Type)
 	case checkStatus(a.Status) != nil || !isHash(a.PayloadDigest):
 		return nil, fmt.Errorf("%w: %s needs a valid status and payloadDigest", ledger.ErrInvalidEntry, rec.Type)
 	}
+	a.Key = CanonicalKey(a.Key)
 	return a, nil
 }
 

@@ -116,7 +116,7 @@ func (s *Service) Submit(ctx context.Context, actor, tenant string, body []byte)
 		return nil, err
 	}
 	s.publish(a.Record, body)
-	return &Proven{Type: a.Record.Type, Key: t.IdempotencyKey, Status: t.Status, Index: a.Record.Index, Entry: a.Record.Bytes,
+	return &Proven{Type: a.Record.Type, Key: CanonicalKey(t.IdempotencyKey), Status: t.Status, Index: a.Record.Index, Entry: a.Record.Bytes,
 		TreeSize: a.TreeSize, Checkpoint: a.Checkpoint, Proof: a.Proof}, nil
 }
 
@@ -202,11 +202,11 @@ func (s *Service) append(ctx context.Context, actor string, t *Timeline, e *ledg
 // here at once (the Appliers check again, authoritatively).
 func (s *Service) prepare(t *Timeline) (string, error) {
 	t.PreviousStatus, t.PreviousIndex = "", nil
-	cur, found, err := loadState(s.log.Projection, t.IdempotencyKey)
+	cur, found, err := loadState(s.log.Projection, CanonicalKey(t.IdempotencyKey))
 	if err != nil || !found {
 		return TypeIngested, err
 	}
-	if err := cur.duplicate(t.IdempotencyKey, t.PayloadDigest); err != nil {
+	if err := cur.duplicate(CanonicalKey(t.IdempotencyKey), t.PayloadDigest); err != nil {
 		return "", err
 	}
 	idx := cur.Index
@@ -233,6 +233,7 @@ func (s *Service) Get(ctx context.Context, tenant, key string) (*Proven, error) 
 	if !isHash(key) {
 		return nil, fmt.Errorf("%w: idempotency key %s, want sha256: and 64 hex digits", ErrInvalidQuery, quote(key))
 	}
+	key = CanonicalKey(key)
 	cur, found, err := loadState(s.log.Projection, key)
 	if err != nil {
 		return nil, err

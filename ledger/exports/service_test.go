@@ -270,3 +270,41 @@ func TestSubmitWaitsForACheckingSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSubmitUppercaseKey submits an export whose idempotencyKey has
+// uppercase hex, as the contract's pattern allows: it is accepted, stored
+// and answered under the lowercase key, found by either spelling, and its
+// entry keeps the submitted bytes (so its payload digest is unchanged).
+func TestSubmitUppercaseKey(t *testing.T) {
+	st, err := NewService(ServiceConfig{Log: openLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(validBody(t, nil), &m); err != nil {
+		t.Fatal(err)
+	}
+	lower := m["idempotencyKey"].(string)
+	upper := "sha256:" + strings.ToUpper(strings.TrimPrefix(lower, "sha256:"))
+	body := validBody(t, map[string]any{"idempotencyKey": upper})
+	p, err := st.Submit(t.Context(), "producer", "acme", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Key != lower || !strings.Contains(string(p.Entry), upper) {
+		t.Fatalf("receipt key %s (want %s), entry %s (want the submitted key)", p.Key, lower, p.Entry)
+	}
+	for _, k := range []string{lower, upper} {
+		g, err := st.Get(t.Context(), "acme", k)
+		if err != nil || g.Index != p.Index || g.Key != lower {
+			t.Fatalf("Get(%s) = %+v, %v; want index %d under %s", k, g, err, p.Index, lower)
+		}
+	}
+	if _, err := st.Submit(t.Context(), "producer", "acme", body); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("the same submission again: %v, want ErrDuplicate", err)
+	}
+	other := upper[:len(upper)-1] + map[bool]string{true: "1", false: "0"}[strings.HasSuffix(upper, "0")]
+	if _, err := st.Submit(t.Context(), "producer", "acme", validBody(t, map[string]any{"idempotencyKey": other})); !errors.Is(err, ErrIdempotencyKeyMismatch) {
+		t.Fatalf("another key in uppercase: %v, want ErrIdempotencyKeyMismatch", err)
+	}
+}

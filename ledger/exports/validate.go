@@ -121,6 +121,12 @@ func (s *Submission) Validate() error {
 	return nil
 }
 
+// CanonicalKey returns the form an idempotency key is stored and answered
+// in: the contract's pattern admits either case of hex digits, and both
+// name the same export, so keys are kept with lowercase hex. A submission's
+// own bytes (and so its signatures) keep the case it was sent in.
+func CanonicalKey(key string) string { return strings.ToLower(key) }
+
 // IdempotencyKey returns the contract's idempotency key for a run:
 // "sha256:" + lowercase hex(sha256(runID + artifactHash + tenantID)), the
 // three strings concatenated exactly as submitted. Including the tenant
@@ -261,7 +267,7 @@ func checkCASSegment(name, v, seg string) error {
 
 func (s *Submission) checkIdempotencyKey() error {
 	want := IdempotencyKey(s.RunID, s.ArtifactHash, s.TenantID)
-	if s.IdempotencyKey != want {
+	if !strings.EqualFold(s.IdempotencyKey, want) {
 		return fmt.Errorf("%w: got %s, want %s = sha256(runId + artifactHash + tenantId)", ErrIdempotencyKeyMismatch, quote(s.IdempotencyKey), want)
 	}
 	return nil

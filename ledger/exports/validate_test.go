@@ -131,7 +131,10 @@ func TestParseValidation(t *testing.T) {
 
 		{"idempotencyKey of another tenant", set{"idempotencyKey": IdempotencyKey("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6f", hash, "other")}, ErrIdempotencyKeyMismatch},
 		{"idempotencyKey without tenant", set{"idempotencyKey": IdempotencyKey("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6f", hash, "")}, ErrIdempotencyKeyMismatch},
-		{"idempotencyKey uppercase", set{"idempotencyKey": "sha256:" + strings.ToUpper(IdempotencyKey("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6f", hash, "acme")[7:])}, ErrIdempotencyKeyMismatch},
+		// The contract's pattern admits uppercase hex: the same key in
+		// either case matches; another key in uppercase does not.
+		{"idempotencyKey uppercase", set{"idempotencyKey": "sha256:" + strings.ToUpper(IdempotencyKey("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6f", hash, "acme")[7:])}, nil},
+		{"idempotencyKey of another tenant uppercase", set{"idempotencyKey": "sha256:" + strings.ToUpper(IdempotencyKey("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6f", hash, "other")[7:])}, ErrIdempotencyKeyMismatch},
 
 		{"signatures empty", set{"signatures": []any{}}, ErrNoSignatures},
 		{"signatures too many", set{"signatures": tooMany}, ErrTooManySignatures},
