@@ -35,6 +35,7 @@ const (
 //	POST ExportsPath              scope orchestrator:exports:write; 201 + ExportReceipt
 //	GET  ExportsPath?artifactHash=&runId=&tenant=&cursor=&limit=
 //	GET  ExportsPath/{idempotencyKey}
+//	GET  ExportsPath/{idempotencyKey}/payload   the canonical payload its signatures are over
 //
 // The GET routes need scope orchestrator:exports:read and serve only the
 // caller's tenant.
@@ -43,6 +44,7 @@ func (s *Server) HandleExports(st *exports.Service) {
 	s.Handle(http.MethodPost, wire.ExportsPath, ScopeExportsWrite, h.submit, MaxBody(exports.MaxBodyBytes))
 	s.Handle(http.MethodGet, wire.ExportsPath, ScopeExportsRead, h.list)
 	s.Handle(http.MethodGet, wire.ExportsPath+"/{key}", ScopeExportsRead, h.get)
+	s.Handle(http.MethodGet, wire.ExportsPath+"/{key}/payload", ScopeExportsRead, h.payload)
 }
 
 type exportRoutes struct{ st *exports.Service }
@@ -77,6 +79,21 @@ func (h exportRoutes) get(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return newExportReceipt(p), nil
+}
+
+// payload answers the canonical payload (RFC 8785 JSON) of an export's
+// current entry, the whole document as signed, even when the entry holds
+// only its short fields.
+func (h exportRoutes) payload(r *http.Request) (any, error) {
+	id, err := requestTenant(r, false)
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.st.Payload(r.Context(), id.Tenant, mux.Vars(r)["key"])
+	if err != nil {
+		return nil, err
+	}
+	return &Response{ContentType: "application/json", Body: b}, nil
 }
 
 func (h exportRoutes) list(r *http.Request) (any, error) {

@@ -46,7 +46,9 @@ type exportFixture struct {
 	tokens string
 }
 
-func newExportFixture(t testing.TB) *exportFixture {
+// newExportFixture starts the fixture; opts adjust the Service's
+// configuration (a content store, say).
+func newExportFixture(t testing.TB, opts ...func(*exports.ServiceConfig)) *exportFixture {
 	t.Helper()
 	dir := t.TempDir()
 	logger := testLogger(t)
@@ -63,7 +65,11 @@ func newExportFixture(t testing.TB) *exportFixture {
 	if _, err := lg.ApplyPolicy(t.Context(), "system", map[string]any{"exports": trust.Policy()}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := exports.NewService(exports.ServiceConfig{Log: lg, Trust: trust, Bus: f.bus})
+	cfg := exports.ServiceConfig{Log: lg, Trust: trust, Bus: f.bus}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	st, err := exports.NewService(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -231,6 +231,9 @@ var isolationMatrix = map[string]isoRow{
 	"GET " + wire.ExportsPath + "/{key}": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: wire.ExportsPath + "/" + f.exportKey}}
 	}},
+	"GET " + wire.ExportsPath + "/{key}/payload": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: wire.ExportsPath + "/" + f.exportKey + "/payload"}}
+	}},
 }
 
 func (f *isoFixture) size() uint64 {
@@ -258,7 +261,7 @@ func (f *isoFixture) send(q isoReq, token string) response {
 // the files of the store.
 func (f *isoFixture) state() string {
 	f.t.Helper()
-	files, err := filepath.Glob(filepath.Join(f.blobs, "*", "*", "*"))
+	files, err := filepath.Glob(filepath.Join(f.blobs, "*", "*", "*", "*"))
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -120,10 +120,11 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	if err := registerExports(api, lg, trust); err != nil {
+	store, err := registerCatalog(ctx, api, lg, d, &o.catalog)
+	if err != nil {
 		return err
 	}
-	if err := registerCatalog(ctx, api, lg, d, &o.catalog); err != nil {
+	if err := registerExports(api, lg, trust, store); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)

@@ -116,22 +116,22 @@ func sweepTemporaries(ctx context.Context, st cas.Store) error {
 	return nil
 }
 
-func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags) error {
+func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags) (cas.Store, error) {
 	classes, err := c.classes()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st, info, err := c.openStore(ctx, d)
 	if err != nil {
-		return fmt.Errorf("open content store: %w", err)
+		return nil, fmt.Errorf("open content store: %w", err)
 	}
 	if err := st.Health(ctx); err != nil && !errors.Is(err, cas.ErrUnavailable) {
-		return fmt.Errorf("content store: %w", err)
+		return nil, fmt.Errorf("content store: %w", err)
 	}
 	if err := sweepTemporaries(ctx, st); err != nil {
-		return err
+		return nil, err
 	}
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
-	return nil
+	return st, nil
 }

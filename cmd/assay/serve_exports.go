@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/events"
@@ -53,9 +54,10 @@ func (e *exportFlags) trust() (*exports.Trust, error) {
 }
 
 // registerExports adds the job-export routes, with an event bus for
-// orchestrator.export.created.
-func registerExports(api *httpapi.Server, lg *ledger.Log, trust *exports.Trust) error {
-	st, err := exports.NewService(exports.ServiceConfig{Log: lg, Trust: trust, Bus: events.NewBus(0)})
+// orchestrator.export.created and store for the payloads of exports too
+// large for a ledger entry.
+func registerExports(api *httpapi.Server, lg *ledger.Log, trust *exports.Trust, store cas.Store) error {
+	st, err := exports.NewService(exports.ServiceConfig{Log: lg, Trust: trust, Bus: events.NewBus(0), Store: store})
 	if err != nil {
 		return err
 	}

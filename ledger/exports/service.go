@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/events"
 	"github.com/assay-ledger/assay/verifier"
@@ -39,6 +41,10 @@ type ServiceConfig struct {
 	Log   *ledger.Log
 	Trust *Trust      // signature policy; nil trusts no key and requires none
 	Bus   *events.Bus // receives EventCreated for each accepted export; optional
+	// Store keeps the canonical payload of exports too large for a ledger
+	// entry (see Timeline.Detached); without it such exports are refused
+	// with ErrTooLarge.
+	Store cas.Store
 	// MaxChecking bounds the submissions that decode and verify at once
 	// (runtime.GOMAXPROCS when zero); see Service.check.
 	MaxChecking int
@@ -52,6 +58,7 @@ type Service struct {
 	log      *ledger.Log
 	trust    *Trust
 	bus      *events.Bus
+	store    cas.Store     // nil: no detached payloads
 	policy   *uint64       // index of the policy.applied entry in force; nil when none
 	checking chan struct{} // one slot per submission decoding and verifying
 	ed25519  ed25519Verifier
@@ -70,7 +77,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.MaxChecking <= 0 {
 		cfg.MaxChecking = runtime.GOMAXPROCS(0)
 	}
-	s := &Service{log: cfg.Log, trust: cfg.Trust, bus: cfg.Bus, checking: make(chan struct{}, cfg.MaxChecking)}
+	s := &Service{log: cfg.Log, trust: cfg.Trust, bus: cfg.Bus, store: cfg.Store, checking: make(chan struct{}, cfg.MaxChecking)}
 	idx, err := cfg.Log.PolicyIndex()
 	switch {
 	case err == nil:
@@ -109,6 +116,9 @@ type Proven struct {
 func (s *Service) Submit(ctx context.Context, actor, tenant string, body []byte) (*Proven, error) {
 	t, first, err := s.check(ctx, actor, tenant, body)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.storePayload(ctx, t); err != nil {
 		return nil, err
 	}
 	a, err := s.append(ctx, actor, t, first)
@@ -175,11 +185,34 @@ func (s *Service) entry(actor string, t *Timeline) (*ledger.Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(body) > maxEntryBody && s.store != nil && t.detach() {
+		if body, err = t.Marshal(); err != nil {
+			return nil, err
+		}
+	}
 	if len(body) > maxEntryBody {
 		return nil, fmt.Errorf("%w: its ledger entry would hold %d bytes of fields, over the %d-byte entry limit; reference large data by cas:// path",
 			ErrTooLarge, len(body), maxEntryBody)
 	}
 	return ledger.Prepare(ledger.Entry{Type: typ, Actor: actor, Tenant: t.TenantID, Body: body})
+}
+
+// storePayload writes the canonical payload of a detached timeline to the
+// content store, durably, before its entry is appended: a receipt is given
+// only for an export whose every byte is kept. The payload's address is
+// its PayloadDigest; storing it again is a no-op.
+func (s *Service) storePayload(ctx context.Context, t *Timeline) error {
+	if len(t.Detached) == 0 {
+		return nil
+	}
+	want, err := cas.ParseDigest(t.PayloadDigest)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.Put(ctx, bytes.NewReader(t.payload), want); err != nil {
+		return fmt.Errorf("store the payload of export %s: %w", CanonicalKey(t.IdempotencyKey), err)
+	}
+	return nil
 }
 
 // append appends e, the entry check prepared for t, and when the state of
@@ -363,4 +396,53 @@ func (q Query) after(prefix []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the cursor does not continue this query; start again without one", ErrInvalidCursor)
 	}
 	return k, nil
+}
+
+// Payload returns the canonical payload of the current entry of the export
+// with idempotency key key, which must belong to tenant: the bytes its
+// signatures are over. A detached entry's payload comes from the content
+// store; any other is re-derived from the entry. Either way it is checked
+// against the entry's payloadDigest before it is returned.
+func (s *Service) Payload(ctx context.Context, tenant, key string) ([]byte, error) {
+	p, err := s.Get(ctx, tenant, key)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := ledger.ParseRecord(p.Entry)
+	if err != nil {
+		return nil, err
+	}
+	var t Timeline
+	if err := json.Unmarshal(rec.Body, &t); err != nil {
+		return nil, fmt.Errorf("export entry %d: %w", p.Index, err)
+	}
+	payload, err := s.payloadOf(ctx, &t)
+	if err != nil {
+		return nil, fmt.Errorf("payload of export entry %d: %w", p.Index, err)
+	}
+	if digest(payload) != t.PayloadDigest {
+		return nil, fmt.Errorf("payload of export entry %d hashes to %s, the entry records %s", p.Index, digest(payload), t.PayloadDigest)
+	}
+	return payload, nil
+}
+
+// payloadOf reads a detached timeline's payload from the store, or
+// re-derives any other's from its fields.
+func (s *Service) payloadOf(ctx context.Context, t *Timeline) ([]byte, error) {
+	if len(t.Detached) == 0 {
+		return t.CanonicalPayload()
+	}
+	if s.store == nil {
+		return nil, fmt.Errorf("%w: no content store holds detached payloads", cas.ErrUnavailable)
+	}
+	d, err := cas.ParseDigest(t.PayloadDigest)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.store.Get(ctx, d, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, MaxBodyBytes+1))
 }

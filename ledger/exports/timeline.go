@@ -48,12 +48,43 @@ type Timeline struct {
 	// moved from (export.status_changed only).
 	PreviousStatus string  `json:"previousStatus,omitempty"`
 	PreviousIndex  *uint64 `json:"previousIndex,omitempty"`
+	// Detached names the fields left out of an entry too large for the
+	// ledger: their values are only in the canonical payload, kept in the
+	// content store under PayloadDigest (see detach).
+	Detached []string `json:"detached,omitempty"`
+
+	payload []byte // the canonical payload, for a detached timeline's store
+}
+
+// maxInlineField is the longest value a detached timeline keeps in its
+// entry; longer values stay only in the stored payload.
+const maxInlineField = 1 << 10
+
+// detach leaves every field value longer than maxInlineField out of the
+// timeline and names it in Detached, so that an export of up to
+// MaxBodyBytes fits a ledger entry: the entry keeps the fields the
+// projections and lookups use (runId, artifactHash, times, status,
+// tenantId, idempotencyKey are all short by the contract's rules), the
+// signatures and the digests, and the payload itself goes to the content
+// store. It reports whether it left anything out.
+func (t *Timeline) detach() bool {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"jobType", &t.JobType}, {"manifestPath", &t.ManifestPath}, {"logsPath", &t.LogsPath},
+		{"bundleId", &t.BundleID}, {"scanId", &t.ScanID}} {
+		if len(*f.v) > maxInlineField {
+			*f.v = ""
+			t.Detached = append(t.Detached, f.name)
+		}
+	}
+	return len(t.Detached) > 0
 }
 
 // NewTimeline returns the timeline body of a validated submission whose
 // canonical payload is canonical.
 func NewTimeline(sub *Submission, canonical []byte) (*Timeline, error) {
-	t := &Timeline{Submission: *sub, Timeline: TimelineKind, PayloadDigest: digest(canonical)}
+	t := &Timeline{Submission: *sub, Timeline: TimelineKind, PayloadDigest: digest(canonical), payload: canonical}
 	if sub.Signed() {
 		env, err := Envelope(canonical, sub.Signatures)
 		if err != nil {
