@@ -44,5 +44,7 @@
 // (ExpiresIn) and a revocation time (RevokeToken). The server re-reads the
 // file when it changes, so CreateToken and RevokeToken work against a
 // running server. An expired or revoked token gets 401 with the type
-// token-expired or token-revoked; an unknown one gets unauthorized.
+// token-expired or token-revoked; an unknown one gets unauthorized. When
+// each token was last accepted is kept in memory and written to a sidecar
+// file (TokenUsedFile) by Tokens.FlushUsed, never per request.
 package httpapi

@@ -96,12 +96,14 @@ const tokenRecheck = time.Second
 // created by CreateToken count at once; it looks at the file again for
 // every unknown token, and at most every tokenRecheck for known ones, so
 // that the common lookup takes no system call or lock. A missing file holds
-// no tokens. It is safe for concurrent use.
+// no tokens. It also keeps, in memory, when each token was last accepted
+// (see FlushUsed). It is safe for concurrent use.
 type Tokens struct {
 	path string
 	now  func() time.Time
 	mu   sync.Mutex // serializes refreshes
 	snap atomic.Pointer[tokenSnapshot]
+	used lastUsed
 }
 
 // tokenSnapshot is the token file as last loaded.
@@ -117,6 +119,7 @@ type tokenEntry struct {
 	hash    []byte
 	expires time.Time
 	revoked time.Time
+	used    *usedClock // shared by every snapshot holding this name
 }
 
 // OpenTokens returns the token set of the token file at path.
@@ -126,7 +129,8 @@ func OpenTokens(path string) *Tokens { return &Tokens{path: path, now: time.Now}
 // with every stored hash in constant time. ok is false, with a nil error,
 // for a token the file does not hold; a token it holds that expired or was
 // revoked gets an error wrapping ErrTokenExpired or ErrTokenRevoked. Other
-// errors are failures to read the file.
+// errors are failures to read the file. An accepted lookup counts as a use
+// of the token.
 func (t *Tokens) Lookup(token string) (Identity, bool, error) {
 	sum := sha256.Sum256([]byte(token))
 	now := t.now()
@@ -145,6 +149,9 @@ func (t *Tokens) Lookup(token string) (Identity, bool, error) {
 	}
 	if err := e.check(now); err != nil {
 		return Identity{}, false, err
+	}
+	if e.used.advance(now) {
+		t.used.dirty.Store(true)
 	}
 	return e.id, true, nil
 }
@@ -205,7 +212,7 @@ func (t *Tokens) refresh() (*tokenSnapshot, error) {
 			return nil, fmt.Errorf("token file %s, token %q: %w", t.path, r.Name, err)
 		}
 		entries[i] = tokenEntry{id: Identity{Name: r.Name, Tenant: r.Tenant, Scopes: r.Scopes}, hash: hash,
-			expires: r.Expires, revoked: r.Revoked}
+			expires: r.Expires, revoked: r.Revoked, used: t.used.clock(r.Name)}
 	}
 	s := &tokenSnapshot{stat: st, checked: now, entries: entries}
 	t.snap.Store(s)
