@@ -70,7 +70,10 @@ func (s *Server) authorize(scope string, next http.Handler) http.Handler {
 	})
 }
 
-// authenticate resolves the request's bearer token to an identity.
+// authenticate resolves the request's bearer token to an identity. A token
+// the file holds but no longer accepts gets its own problem type
+// (token-expired, token-revoked), so that its holder knows to ask for a new
+// one; any other refusal is unauthorized.
 func (s *Server) authenticate(r *http.Request) (Identity, error) {
 	unauthorized := func(format string, args ...any) error {
 		return NewProblem(http.StatusUnauthorized, wire.TypeUnauthorized, format, args...)
@@ -87,7 +90,12 @@ func (s *Server) authenticate(r *http.Request) (Identity, error) {
 		return Identity{}, unauthorized("%v", err)
 	}
 	id, ok, err := s.cfg.Tokens.Lookup(tok)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrTokenExpired):
+		return Identity{}, NewProblem(http.StatusUnauthorized, wire.TypeTokenExpired, "%w; ask for a new one", err)
+	case errors.Is(err, ErrTokenRevoked):
+		return Identity{}, NewProblem(http.StatusUnauthorized, wire.TypeTokenRevoked, "%w; ask for a new one", err)
+	case err != nil:
 		return Identity{}, fmt.Errorf("token lookup: %w", err)
 	}
 	if !ok {

@@ -40,6 +40,11 @@
 // Every route but /health (and /metrics when public) demands
 // "Authorization: Bearer <token>". Tokens are random strings shown once when
 // created; the token file (TokenFile in the data directory) keeps only their
-// SHA-256 hashes, with a name, a tenant and scopes. The server re-reads the
-// file when it changes, so CreateToken works against a running server.
+// SHA-256 hashes, with a name, a tenant and scopes, and optionally an expiry
+// (ExpiresIn) and a revocation time (RevokeToken). The server re-reads the
+// file when it changes, so CreateToken and RevokeToken work against a
+// running server. An expired or revoked token gets 401 with the type
+// token-expired or token-revoked; an unknown one gets unauthorized. When
+// each token was last accepted is kept in memory and written to a sidecar
+// file (TokenUsedFile) by Tokens.FlushUsed, never per request.
 package httpapi

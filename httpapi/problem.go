@@ -20,6 +20,8 @@ var titles = map[string]string{
 	wire.TypePageTooLarge:     "Page too large",
 	wire.TypeNotFound:         "Not found",
 	wire.TypeUnauthorized:     "Unauthorized",
+	wire.TypeTokenExpired:     "Token expired",
+	wire.TypeTokenRevoked:     "Token revoked",
 	wire.TypeForbidden:        "Forbidden",
 	wire.TypeMethodNotAllowed: "Method not allowed",
 	wire.TypePayloadTooLarge:  "Payload too large",

@@ -36,7 +36,8 @@ const shutdownGrace = 10 * time.Second
 //	DIR/ledger/                Badger: the log and its projections
 //	DIR/keys/checkpoint.key    checkpoint signer key (0600)
 //	DIR/keys/checkpoint.vkey   its verifier key
-//	DIR/tokens.json            token hashes, names, tenants, scopes (0600)
+//	DIR/tokens.json            token hashes, names, tenants, scopes, expiry, revocation (0600)
+//	DIR/tokens-used.json       when each token was last used, flushed every 10s (0600)
 type dataDir string
 
 func (d dataDir) ledger() string { return filepath.Join(string(d), "ledger") }
@@ -116,7 +117,10 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(d.tokens()), Logger: logger, MetricsPublic: o.metricsPublic})
+	tokens := httpapi.OpenTokens(d.tokens())
+	stopFlush := tokens.FlushUsedEvery(httpapi.TokenUsedFlush, func(err error) { logger.Error("record token last use", "err", err) })
+	defer func() { err = errors.Join(err, stopFlush()) }()
+	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ const (
 	TypePageTooLarge     = ProblemBase + "page-too-large"
 	TypeNotFound         = ProblemBase + "not-found"
 	TypeUnauthorized     = ProblemBase + "unauthorized"
+	TypeTokenExpired     = ProblemBase + "token-expired"
+	TypeTokenRevoked     = ProblemBase + "token-revoked"
 	TypeForbidden        = ProblemBase + "forbidden"
 	TypeMethodNotAllowed = ProblemBase + "method-not-allowed"
 	TypePayloadTooLarge  = ProblemBase + "payload-too-large"
