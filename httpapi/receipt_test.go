@@ -39,3 +39,27 @@ func TestReceiptJSON(t *testing.T) {
 		t.Errorf("empty proof:\n got %s\nwant %s", got, want.Bytes())
 	}
 }
+
+// FuzzReceiptJSON holds receipt.appendJSON to Server.write's encoder
+// for any strings in the receipt.
+func FuzzReceiptJSON(f *testing.F) {
+	for _, s := range []string{"export.ingested", "assay.test/log\n42\nq80=\n\n— assay.test/log AbCd\n", "<script>&amp;",
+		"quote\" back\\ tab\t nul\x00 del\x7f", "line\u2028para\u2029", "bad utf8 \xff\xfe", "é中😀"} {
+		f.Add(s, s)
+	}
+	hash := bytes.Repeat([]byte{0xab}, 32)
+	entry := json.RawMessage(`{"v":1,"index":7,"type":"export.ingested","body":"<&>"}`)
+	f.Fuzz(func(t *testing.T, s, checkpoint string) {
+		r := wire.ExportReceipt{Type: s, IdempotencyKey: checkpoint, Status: s, Index: 7, LeafHash: hash, Entry: entry,
+			TreeSize: 9, Checkpoint: checkpoint, InclusionProof: []wire.Hash{hash}}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := receipt(r).appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("strings %q, %q:\n got %s\nwant %s", s, checkpoint, got, want.Bytes())
+		}
+	})
+}

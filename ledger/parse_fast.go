@@ -17,6 +17,12 @@ import (
 // Applier sees on replay what it saw when the entry was appended. ok is false
 // for anything else (other layouts, whitespace, a body that is not compact
 // valid JSON, reserved or repeated keys); ParseRecord then decodes fully.
+//
+// It earns its place on the figure it was written for, bundle
+// verify+import (make bench's BenchmarkVerifyImport, 100k entries):
+// 75,200 vs 50,200 entries/s without it (1.51x, median of 8 alternating
+// runs, spread 1.22x to 2.34x, 2026-12-03). FuzzParseCanonical holds it to
+// parseGeneral.
 func parseCanonical(data []byte) (rec *Record, ok bool) {
 	rest, ok := bytes.CutPrefix(data, []byte(`{"v":1,"index":`))
 	if !ok {

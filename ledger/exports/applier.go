@@ -103,12 +103,9 @@ type applied struct {
 
 // decodeApplied reads and checks the fields the projections depend on.
 func decodeApplied(rec *ledger.Record) (*applied, error) {
-	a, ok := decodeAppliedPlain(rec.Body)
-	if !ok {
-		a = &applied{}
-		if err := json.Unmarshal(rec.Body, a); err != nil {
-			return nil, fmt.Errorf("%w: %s body: %w", ledger.ErrInvalidEntry, rec.Type, err)
-		}
+	var a applied
+	if err := json.Unmarshal(rec.Body, &a); err != nil {
+		return nil, fmt.Errorf("%w: %s body: %w", ledger.ErrInvalidEntry, rec.Type, err)
 	}
 	started, err := ParseTimestamp(a.StartedAt)
 	if err != nil {
@@ -124,7 +121,7 @@ func decodeApplied(rec *ledger.Record) (*applied, error) {
 		return nil, fmt.Errorf("%w: %s needs a valid status and payloadDigest", ledger.ErrInvalidEntry, rec.Type)
 	}
 	a.Key = CanonicalKey(a.Key)
-	return a, nil
+	return &a, nil
 }
 
 func applyIngested(tx *ledger.Tx, rec *ledger.Record) error {

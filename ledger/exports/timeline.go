@@ -127,6 +127,13 @@ func Envelope(canonical []byte, sigs []Signature) ([]byte, error) {
 // or signature needs escaping: the member names are already in RFC 8785
 // order and every value is then its own canonical form. It declines
 // otherwise, and Envelope canonicalizes the general way.
+//
+// It earns its place on the figure it was written for, signed exports in
+// make bench's export benchmark (20,000 exports a run): 296 vs 319 µs of
+// CPU per signed export without it (1.06x), and signed exports/s 1.13x
+// (median of the pairs' ratios); 25 alternating runs, 2026-12-03, in which
+// the unsigned exports it does not touch came out at 0.98x.
+// TestEnvelopeIsCanonical holds it to the general path.
 func plainEnvelope(canonical []byte, sigs []Signature) ([]byte, bool) {
 	for _, s := range sigs {
 		if needsEscape(s.KeyID) || needsEscape(s.Signature) {
