@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
@@ -54,11 +53,7 @@ func newCatFixture(t *testing.T, store cas.Store) *catFixture {
 	}
 	tokens := filepath.Join(dir, httpapi.TokenFile)
 	mk := func(name, tenant string, scopes ...string) string {
-		tok, err := httpapi.CreateToken(tokens, httpapi.Identity{Name: name, Tenant: tenant, Scopes: scopes}, time.Unix(0, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+		return newToken(t, tokens, name, tenant, scopes...)
 	}
 	f.admin, f.other = mk("admin", "acme", httpapi.AllScopes), mk("intruder", "evil", httpapi.AllScopes)
 	f.readOnly = mk("auditor", "acme", httpapi.ScopePackagesRead, httpapi.ScopeObjectsRead)

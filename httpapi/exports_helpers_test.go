@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -88,11 +87,7 @@ func newExportFixture(t testing.TB, opts ...func(*exports.ServiceConfig)) *expor
 
 func (f *exportFixture) token(name, tenant string, scopes ...string) string {
 	f.t.Helper()
-	tok, err := httpapi.CreateToken(f.tokens, httpapi.Identity{Name: name, Tenant: tenant, Scopes: scopes}, time.Unix(0, 0))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return tok
+	return newToken(f.t, f.tokens, name, tenant, scopes...)
 }
 
 func testKey1(t testing.TB) ed25519.PrivateKey {

@@ -78,9 +78,15 @@ func newFixture(t *testing.T, entries int, opts ...func(*httpapi.Config)) *fixtu
 
 func (f *fixture) createToken(name, tenant string, scopes ...string) string {
 	f.t.Helper()
-	tok, err := httpapi.CreateToken(f.tokens, httpapi.Identity{Name: name, Tenant: tenant, Scopes: scopes}, time.Unix(0, 0))
+	return newToken(f.t, f.tokens, name, tenant, scopes...)
+}
+
+// newToken creates a never-expiring token in the token file path.
+func newToken(t testing.TB, path, name, tenant string, scopes ...string) string {
+	t.Helper()
+	tok, err := httpapi.CreateToken(path, httpapi.Identity{Name: name, Tenant: tenant, Scopes: scopes}, time.Unix(0, 0))
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return tok
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/httpapi"
@@ -56,11 +55,7 @@ func newIsoFixture(t *testing.T) *isoFixture {
 	}
 	tokens := filepath.Join(dir, httpapi.TokenFile)
 	mk := func(name, tenant string, scopes ...string) string {
-		tok, err := httpapi.CreateToken(tokens, httpapi.Identity{Name: name, Tenant: tenant, Scopes: scopes}, time.Unix(0, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+		return newToken(t, tokens, name, tenant, scopes...)
 	}
 	f.owner, f.other, f.noScope = mk("owner", "acme", tenantScopes...), mk("intruder", "evil", tenantScopes...), mk("idle", "acme", "none")
 	if f.api, err = httpapi.New(httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(tokens), Logger: testLogger(t)}); err != nil {

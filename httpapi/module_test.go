@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/wire"
@@ -61,10 +60,7 @@ func TestToyModule(t *testing.T) {
 	dir := t.TempDir()
 	lg, vkey := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Logger: testLogger(t), Modules: mods})
 	tokens := filepath.Join(dir, httpapi.TokenFile)
-	tok, err := httpapi.CreateToken(tokens, httpapi.Identity{Name: "toy", Tenant: "acme", Scopes: []string{httpapi.AllScopes}}, time.Unix(0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := newToken(t, tokens, "toy", "acme", httpapi.AllScopes)
 	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: httpapi.OpenTokens(tokens), Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
-// TestReceiptJSON holds ExportReceipt.appendJSON to what Server.write's
+// TestReceiptJSON holds receipt.appendJSON to what Server.write's
 // encoder writes for the same receipt, for plain strings and for strings
 // with every kind of character the encoder escapes.
 func TestReceiptJSON(t *testing.T) {
@@ -20,23 +20,13 @@ func TestReceiptJSON(t *testing.T) {
 	} {
 		r := wire.ExportReceipt{Type: s, IdempotencyKey: "sha256:" + s, Status: s, Index: 7, LeafHash: hash, Entry: entry,
 			TreeSize: 9, Checkpoint: s, InclusionProof: []wire.Hash{hash, hash}}
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(r); err != nil {
-			t.Fatal(err)
-		}
-		if got := receipt(r).appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
-			t.Errorf("string %q:\n got %s\nwant %s", s, got, want.Bytes())
+		if got, want := receipt(r).appendJSON(nil), encoded(t, r); !bytes.Equal(got, want) {
+			t.Errorf("string %q:\n got %s\nwant %s", s, got, want)
 		}
 	}
 	empty := wire.ExportReceipt{Entry: entry, InclusionProof: []wire.Hash{}}
-	var want bytes.Buffer
-	enc := json.NewEncoder(&want)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(empty)
-	if got := receipt(empty).appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
-		t.Errorf("empty proof:\n got %s\nwant %s", got, want.Bytes())
+	if got, want := receipt(empty).appendJSON(nil), encoded(t, empty); !bytes.Equal(got, want) {
+		t.Errorf("empty proof:\n got %s\nwant %s", got, want)
 	}
 }
 
@@ -52,14 +42,20 @@ func FuzzReceiptJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s, checkpoint string) {
 		r := wire.ExportReceipt{Type: s, IdempotencyKey: checkpoint, Status: s, Index: 7, LeafHash: hash, Entry: entry,
 			TreeSize: 9, Checkpoint: checkpoint, InclusionProof: []wire.Hash{hash}}
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(r); err != nil {
-			t.Fatal(err)
-		}
-		if got := receipt(r).appendJSON(nil); !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("strings %q, %q:\n got %s\nwant %s", s, checkpoint, got, want.Bytes())
+		if got, want := receipt(r).appendJSON(nil), encoded(t, r); !bytes.Equal(got, want) {
+			t.Fatalf("strings %q, %q:\n got %s\nwant %s", s, checkpoint, got, want)
 		}
 	})
+}
+
+// encoded is v as Server.write's encoder writes it.
+func encoded(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
