@@ -15,6 +15,7 @@ import (
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/retention"
 )
 
 // catalogFlags configure the content store and the package and object
@@ -137,5 +138,10 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	}
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
+	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog})
+	if err != nil {
+		return nil, err
+	}
+	api.HandleRetention(rs)
 	return st, nil
 }
