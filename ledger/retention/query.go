@@ -37,16 +37,16 @@ func (s *Service) state(id string) (*State, error) {
 
 // hold returns hold holdID of package id.
 func (s *Service) hold(id, holdID string) (*Hold, error) {
+	if !holdIDPattern.MatchString(holdID) {
+		return nil, fmt.Errorf("%w: %q on package %s", ErrHoldNotFound, short(holdID), id)
+	}
 	var h Hold
-	ok, err := false, error(nil)
-	if holdIDPattern.MatchString(holdID) {
-		ok, err = s.projection(holdKey(id, holdID), &h)
+	ok, err := s.projection(holdKey(id, holdID), &h)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: %s on package %s", ErrHoldNotFound, holdID, id)
 	}
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: %q on package %s", ErrHoldNotFound, short(holdID), id)
 	}
 	return &h, nil
 }
