@@ -1,6 +1,6 @@
 // Package httpapi serves Assay's HTTP API: the log, tile and search routes,
 // health and metrics, and (registered by the server) the package, object,
-// store and job-export routes, behind bearer-token authentication, with
+// store, retention and job-export routes, behind bearer-token authentication, with
 // every error written as an RFC 9457 problem.
 //
 // # Routes
@@ -18,6 +18,11 @@
 //	POST /internal/orchestrator/exports                    scope orchestrator:exports:write; 201 + ExportReceipt
 //	GET  /internal/orchestrator/exports?artifactHash=&runId=&cursor=&limit=   scope orchestrator:exports:read
 //	GET  /internal/orchestrator/exports/{idempotencyKey}   scope orchestrator:exports:read
+//
+// With Server.HandleRetention, the retention routes (see HandleRetention):
+// extensions (scope retention:write), legal holds and their release
+// (retention:hold), a package's retention view and the eligible list
+// (retention:read).
 //
 // Entries travel as {"index","leaf_hash","entry"} where entry is the leaf
 // bytes unchanged, so a client recomputes the leaf hash from them. Hashes are

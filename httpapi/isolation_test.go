@@ -21,12 +21,15 @@ import (
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
+	"github.com/assay-ledger/assay/ledger/retention"
 )
 
 // tenantScopes are every scope but the auditor's: a tenant's full power.
 var tenantScopes = []string{httpapi.ScopeLogRead, httpapi.ScopeMetricsRead, httpapi.ScopePackagesWrite,
 	httpapi.ScopePackagesRead, httpapi.ScopeObjectsWrite, httpapi.ScopeObjectsRead, httpapi.ScopeStoreAdmin,
-	httpapi.ScopeExportsWrite, httpapi.ScopeExportsRead}
+	httpapi.ScopeExportsWrite, httpapi.ScopeExportsRead, httpapi.ScopeRetentionRead, httpapi.ScopeRetentionWrite,
+	httpapi.ScopeRetentionHold}
 
 // isoFixture is a server with every route the serve command registers,
 // over one ledger and one local store, holding data of tenant acme.
@@ -40,14 +43,15 @@ type isoFixture struct {
 	other   string // evil, the same scopes
 	noScope string // acme, no scope of any route
 	// acme's data, and the strings that must never reach evil.
-	pkg, file, key, exportKey, digest string
-	secrets                           []string
+	pkg, file, key, exportKey, digest, hold string
+	secrets                                 []string
 }
 
 func newIsoFixture(t *testing.T) *isoFixture {
 	t.Helper()
 	dir := t.TempDir()
-	lg, _ := openLedger(t, dir, testLogger(t), domains.Modules()...)
+	clock := ledgertest.NewClock() // the log's and the retention service's
+	lg, _ := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Now: clock.Now, Logger: testLogger(t), Modules: domains.Modules()})
 	f := &isoFixture{t: t, log: lg, blobs: filepath.Join(dir, "blobs")}
 	store, err := local.Open(local.Config{Root: f.blobs})
 	if err != nil {
@@ -68,6 +72,11 @@ func newIsoFixture(t *testing.T) *isoFixture {
 		t.Fatal(err)
 	}
 	f.api.HandleExports(ex)
+	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api.HandleRetention(rs)
 	f.srv = httptest.NewServer(f.api)
 	t.Cleanup(f.srv.Close)
 	f.seed()
@@ -98,6 +107,14 @@ func (f *isoFixture) seed() {
 		t.Fatal(err)
 	}
 	f.pkg, f.file, f.key = p.ID, files[0].FileID, "acme-secret-obj/b.txt"
+	if _, err := cli.ExtendRetention(ctx, p.ID, wire.ExtendRetentionRequest{Duration: "30d", Reason: "acme-secret-reason"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := cli.ApplyHold(ctx, p.ID, wire.HoldRequest{Reason: "acme-secret-hold", CaseRef: "acme-secret-case"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hold = h.HoldID
 	if _, err := cli.PutObject(ctx, f.key, strings.NewReader(content), int64(len(content)), "text/plain", f.digest,
 		json.RawMessage(`{"k":"acme-secret-objmeta"}`)); err != nil {
 		t.Fatal(err)
@@ -108,7 +125,7 @@ func (f *isoFixture) seed() {
 		t.Fatal(err)
 	}
 	f.secrets = []string{content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
-		art, strings.TrimPrefix(f.exportKey, "sha256:")}
+		art, strings.TrimPrefix(f.exportKey, "sha256:"), h.HoldID}
 }
 
 func (f *isoFixture) exportDoc(runID, art, tenant string) []byte {
@@ -219,6 +236,19 @@ var isolationMatrix = map[string]isoRow{
 			{method: http.MethodPost, path: wire.ExportsPath, header: http.Header{wire.TenantHeader: {"evil"}}, body: f.exportDoc(runID, art, "acme")},
 		}
 	}},
+	"POST /v1/packages/{id}/retention/extensions": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/retention/extensions", body: []byte(`{"duration":"1d","reason":"evil"}`)}}
+	}},
+	"POST /v1/packages/{id}/retention/holds": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/retention/holds", body: []byte(`{"reason":"evil"}`)}}
+	}},
+	"POST /v1/packages/{id}/retention/holds/{hold_id}/release": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/retention/holds/" + f.hold + "/release", body: []byte(`{"reason":"evil"}`)}}
+	}},
+	"GET /v1/packages/{id}/retention": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/packages/" + f.pkg + "/retention"}}
+	}},
+	"GET /v1/retention/eligible": {reqs: get("/v1/retention/eligible"), ok: true}, // the caller's own: none
 	"GET " + wire.ExportsPath: {reqs: func(*isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: wire.ExportsPath + "?tenant=acme"},
 			{method: http.MethodGet, path: wire.ExportsPath}}
@@ -272,7 +302,7 @@ func (f *isoFixture) state() string {
 func TestTenantIsolationMatrix(t *testing.T) {
 	f := newIsoFixture(t)
 	// The owner reads its own data: the check below is not vacuous.
-	for _, path := range []string{"/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg,
+	for _, path := range []string{"/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
 		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey} {
 		r := f.send(isoReq{method: http.MethodGet, path: path}, f.owner)
 		if r.status != http.StatusOK || f.leaked(isoReq{}, r) == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/retention"
 )
 
 // catalogFlags configure the content store and the package and object
@@ -28,6 +29,7 @@ type catalogFlags struct {
 	maxUpload  int64
 	readEvents bool
 	retention  []string // CLASS=PERIOD overrides
+	compliance []string // classes in compliance mode
 }
 
 func (c *catalogFlags) register(f *pflag.FlagSet) {
@@ -46,6 +48,8 @@ func (c *catalogFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&c.readEvents, "object-read-events", true, "log an object.read entry for every download")
 	f.StringArrayVar(&c.retention, "retention", nil,
 		"set a retention class's period: CLASS=PERIOD with PERIOD Nd, Ny or none (defaults: transient=7d, raw-evidence=90d, summary-evidence=365d, release-evidence=7y, permanent-record=none); repeatable")
+	f.StringArrayVar(&c.compliance, "retention-compliance", nil,
+		"put new packages of retention class CLASS in compliance mode (default: governance); repeatable")
 }
 
 // classes returns the retention classes: the defaults with the overrides.
@@ -56,24 +60,25 @@ func (c *catalogFlags) classes() (catalog.Classes, error) {
 			return nil, fmt.Errorf("--retention: %w", err)
 		}
 	}
+	for _, class := range c.compliance {
+		if err := cl.SetCompliance(class); err != nil {
+			return nil, fmt.Errorf("--retention-compliance: %w", err)
+		}
+	}
 	return cl, nil
 }
 
 // policy is the public part of the catalog configuration recorded in the
-// policy.applied entry: the retention classes and whether reads are logged.
+// policy.applied entry: the retention classes (periods and compliance
+// flags) and whether reads are logged.
 func (c *catalogFlags) policy() (map[string]any, error) {
 	cl, err := c.classes()
 	if err != nil {
 		return nil, err
 	}
-	periods := map[string]string{}
-	for k, v := range cl {
-		if v == "" {
-			v = "none"
-		}
-		periods[k] = v
-	}
-	return map[string]any{"retention_classes": periods, "object_read_events": c.readEvents}, nil
+	p := cl.Policy()
+	p["object_read_events"] = c.readEvents
+	return p, nil
 }
 
 // openStore opens the configured backend and describes it.
@@ -133,5 +138,10 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	}
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
+	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog})
+	if err != nil {
+		return nil, err
+	}
+	api.HandleRetention(rs)
 	return st, nil
 }

@@ -72,8 +72,11 @@ func applyPackageCreated(tx *ledger.Tx, rec *ledger.Record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidBody, err)
 	}
+	if b.Retention.Mode != "" && b.Retention.Mode != ModeCompliance {
+		return fmt.Errorf("%w: retention mode %q: want %s or none (governance)", ErrInvalidBody, shorten(b.Retention.Mode), ModeCompliance)
+	}
 	p := Package{ID: b.PackageID, Tenant: rec.Tenant, Name: b.Name, Producer: b.Producer, Subject: b.Subject,
-		RunID: b.RunID, Retention: Retention{Class: b.Retention.Class, Period: b.Retention.Period, ExpiresAt: exp},
+		RunID: b.RunID, Retention: Retention{Class: b.Retention.Class, Period: b.Retention.Period, Mode: b.Retention.Mode, ExpiresAt: exp},
 		Metadata: b.Metadata, Attributes: b.Attributes, Status: StatusOpen,
 		CreatedAt: rec.Time, CreatedBy: rec.Actor, CreatedIndex: rec.Index}
 	tx.Set(packageListKey(rec.Tenant, rec.Index), []byte(b.PackageID))

@@ -34,4 +34,12 @@
 // manifest was built from, and every entry acts on its own tenant's data.
 // Appliers are deterministic functions of the record and the projections,
 // so bundle import replays them on another machine to the same state.
+//
+// # Retention
+//
+// A package's retention (class, period, mode, expiry) is decided once, by
+// its package.created entry, from the classes in force (Classes, which the
+// server records in its policy.applied entry). Extensions and legal holds
+// are the retention domain's (package ledger/retention): its Appliers read
+// packages with PackageIn and never write the catalog's keys.
 package catalog

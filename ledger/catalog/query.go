@@ -65,6 +65,13 @@ func (f PackageFilter) match(p *Package) bool {
 // most limit of them after cursor ("" for the start), and returns the
 // cursor of the next page ("" on the last).
 func (c *Catalog) Packages(ctx context.Context, tenant string, f PackageFilter, cursor string, limit int) ([]Package, string, error) {
+	return c.PackagesWhere(ctx, tenant, func(p *Package) (bool, error) { return f.match(p), nil }, cursor, limit)
+}
+
+// PackagesWhere lists the tenant's packages for which keep says true, in
+// creation order, paged like Packages. Other domains filter the catalog's
+// packages by their own state with it.
+func (c *Catalog) PackagesWhere(ctx context.Context, tenant string, keep func(*Package) (bool, error), cursor string, limit int) ([]Package, string, error) {
 	var out []Package
 	prefix := packageListPrefix(tenant)
 	next, err := c.page(ctx, prefix, prefix, cursor, limit, func(_, v []byte) (bool, error) {
@@ -72,8 +79,8 @@ func (c *Catalog) Packages(ctx context.Context, tenant string, f PackageFilter, 
 		if err != nil {
 			return false, err
 		}
-		if !f.match(p) {
-			return false, nil
+		if ok, err := keep(p); !ok || err != nil {
+			return false, err
 		}
 		out = append(out, *p)
 		return true, nil

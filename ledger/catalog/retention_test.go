@@ -60,3 +60,50 @@ func TestClassesSet(t *testing.T) {
 		})
 	}
 }
+
+func TestClassesCompliance(t *testing.T) {
+	cl := DefaultClasses()
+	if err := cl.SetCompliance("release-evidence"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Set("release-evidence=10y"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cl.Lookup("release-evidence")
+	if err != nil || r.Mode != ModeCompliance || r.Period != "10y" || r.EffectiveMode() != ModeCompliance {
+		t.Fatalf("Lookup(release-evidence) = %+v, %v; want compliance, 10y (Set keeps the flag)", r, err)
+	}
+	if r, _ := cl.Lookup("transient"); r.Mode != "" || r.EffectiveMode() != ModeGovernance {
+		t.Fatalf("Lookup(transient) = %+v; want governance, recorded as no mode", r)
+	}
+	if err := cl.SetCompliance("forever"); !errors.Is(err, ErrUnknownRetention) {
+		t.Fatalf("SetCompliance(forever) = %v, want ErrUnknownRetention", err)
+	}
+}
+
+func TestClassesPolicy(t *testing.T) {
+	cl := DefaultClasses()
+	if err := cl.SetCompliance("release-evidence"); err != nil {
+		t.Fatal(err)
+	}
+	p := cl.Policy()
+	periods, compliance := p["retention_classes"].(map[string]string), p["retention_compliance"].(map[string]bool)
+	if len(periods) != 5 || periods["transient"] != "7d" || periods["permanent-record"] != "none" {
+		t.Fatalf("retention_classes = %v", periods)
+	}
+	if len(compliance) != 5 || !compliance["release-evidence"] || compliance["transient"] {
+		t.Fatalf("retention_compliance = %v; want every class, only release-evidence on", compliance)
+	}
+}
+
+func TestAddPeriod(t *testing.T) {
+	from := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	if got, err := AddPeriod(from, "30d"); err != nil || !got.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("AddPeriod(30d) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "none", "0d", "3w", "-1y"} {
+		if _, err := AddPeriod(from, bad); err == nil {
+			t.Errorf("AddPeriod(%q) accepted", bad)
+		}
+	}
+}

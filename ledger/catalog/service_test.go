@@ -66,6 +66,7 @@ func TestAppliersRefuse(t *testing.T) {
 		{"other tenant's package", TypeFileAdded, "evil", FileAdded{PackageID: p.ID, FileID: NewID("file"), Path: "b", ObjectRef: withKey(f.ObjectRef, p.ID, "b")}, ErrPackageNotFound},
 		{"key outside the package", TypeFileAdded, "acme", FileAdded{PackageID: p.ID, FileID: NewID("file"), Path: "b", ObjectRef: f.ObjectRef}, ErrInvalidBody},
 		{"reused package id", TypePackageCreated, "acme", PackageCreated{PackageID: p.ID, Name: "x"}, ErrPackageExists},
+		{"unknown retention mode", TypePackageCreated, "acme", PackageCreated{PackageID: NewID("pkg"), Name: "x", Retention: Retention{Class: "transient", Period: "7d", Mode: "lenient"}}, ErrInvalidBody},
 		{"stale manifest", TypePackageFinalized, "acme", PackageFinalized{PackageID: p.ID, ManifestDigest: f.Digest, FileCount: 2, TotalSize: 1}, ErrStaleManifest},
 		{"object under packages/", TypeObjectPut, "acme", ObjectPut{ObjectRef: f.ObjectRef}, ErrPathReserved},
 		{"unknown field", TypeObjectRead, "acme", map[string]any{"zone": "raw", "bogus": 1}, ErrInvalidBody},
@@ -163,5 +164,20 @@ func TestScrubCounts(t *testing.T) {
 	rep, err = s.Scrub(ctx, "ops", false)
 	if err != nil || rep.Missing != 1 || len(rep.Findings) != 1 || rep.Findings[0].Digest != d.String() {
 		t.Fatalf("scrub = %+v, %v; want %s missing", rep, err, d)
+	}
+}
+
+// TestComplianceMode creates a package of a compliance class and one of a
+// governance class: the mode is decided at creation, from the class.
+func TestComplianceMode(t *testing.T) {
+	s := newService(t)
+	if err := s.Classes.SetCompliance("release-evidence"); err != nil {
+		t.Fatal(err)
+	}
+	for class, want := range map[string]string{"release-evidence": ModeCompliance, "transient": ""} {
+		p, err := s.CreatePackage(t.Context(), "ci", "acme", CreateRequest{Name: "n", RetentionClass: class})
+		if err != nil || p.Retention.Mode != want {
+			t.Fatalf("%s package: %+v, %v; want mode %q", class, p, err, want)
+		}
 	}
 }

@@ -41,6 +41,14 @@ func (c *Clock) Now() time.Time {
 	return c.t
 }
 
+// Advance moves the clock d ahead, as if that much time had passed, for
+// tests of what depends on the time (expiry, eligibility).
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // Options says how to open a ledger. The zero value opens one with origin
 // Origin, a new checkpoint key, a new Clock, no modules and a logger that
 // discards.

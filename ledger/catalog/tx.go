@@ -1,0 +1,24 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/assay-ledger/assay/ledger"
+)
+
+// PackageIn returns the tenant's package id as the projections inside tx
+// hold it, for the Appliers of other domains (retention) that act on
+// packages; another tenant's package is ErrPackageNotFound. Only the
+// catalog's own Appliers write packages.
+func PackageIn(tx *ledger.Tx, tenant, id string) (*Package, error) {
+	var p Package
+	err := getJSON(tx, packageKey(id), &p)
+	if errors.Is(err, ledger.ErrKeyNotFound) || err == nil && p.Tenant != tenant {
+		return nil, fmt.Errorf("%w: %q", ErrPackageNotFound, shorten(id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}

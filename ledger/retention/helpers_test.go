@@ -1,0 +1,75 @@
+package retention
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
+)
+
+// fixture is a real ledger with the catalog and retention modules, the
+// services over it and the clock both the log and the services read.
+type fixture struct {
+	t     *testing.T
+	clock *ledgertest.Clock
+	log   *ledger.Log
+	cat   *catalog.Service
+	svc   *Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, clock: ledgertest.NewClock()}
+	f.log = f.open(filepath.Join(t.TempDir(), "ledger"))
+	f.cat = &catalog.Service{Catalog: catalog.New(f.log), Classes: catalog.DefaultClasses()}
+	var err error
+	if f.svc, err = NewService(Config{Log: f.log, Catalog: f.cat.Catalog, Now: f.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// open opens a ledger in dir with the fixture's clock and the modules.
+func (f *fixture) open(dir string) *ledger.Log {
+	lg, _ := ledgertest.Open(f.t, dir, ledgertest.Options{Now: f.clock.Now, Modules: []ledger.Module{catalog.Module(), Module()}})
+	return lg
+}
+
+// create makes a package of class for tenant acme.
+func (f *fixture) create(class string) *catalog.Package {
+	f.t.Helper()
+	return f.createFor("acme", class)
+}
+
+func (f *fixture) createFor(tenant, class string) *catalog.Package {
+	f.t.Helper()
+	p, err := f.cat.CreatePackage(f.t.Context(), "ci", tenant, catalog.CreateRequest{Name: "build", RetentionClass: class})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
+func (f *fixture) size() uint64 {
+	n, _ := f.log.Head()
+	return n
+}
+
+// eligibleIDs lists the ids of acme's eligible packages.
+func (f *fixture) eligibleIDs() []string {
+	f.t.Helper()
+	page, next, _, err := f.svc.Eligible(f.t.Context(), "acme", "", 0)
+	if err != nil || next != "" {
+		f.t.Fatalf("Eligible: %v, next %q", err, next)
+	}
+	var ids []string
+	for _, e := range page {
+		ids = append(ids, e.PackageID)
+	}
+	return ids
+}
+
+func day(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
