@@ -1,21 +1,38 @@
-package ledger
+package ledger_test
 
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 )
+
+// encConfig is the Config the tests below open a ledger in dir with.
+func encConfig(t *testing.T, dir string) ledger.Config {
+	t.Helper()
+	skey, _, err := note.GenerateKey(rand.Reader, ledgertest.Origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ledger.Config{Dir: dir, Origin: ledgertest.Origin, Signer: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
 
 func randomKey(t *testing.T, n int) []byte {
 	t.Helper()
@@ -28,11 +45,11 @@ func randomKey(t *testing.T, n int) []byte {
 
 // appendSecret appends an entry carrying a fresh random marker and returns
 // the marker after checking that the entry reads back with it.
-func appendSecret(t *testing.T, l *Log) []byte {
+func appendSecret(t *testing.T, l *ledger.Log) []byte {
 	t.Helper()
-	marker := []byte("confidential-" + hex.EncodeToString(randomKey(t, 16)))
+	marker := []byte(ledgertest.Marker(t, "entry"))
 	body, _ := json.Marshal(map[string]string{"note": string(marker)})
-	a, err := l.Append(t.Context(), Entry{Type: "test.secret", Body: body})
+	a, err := l.Append(t.Context(), ledger.Entry{Type: "test.secret", Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,99 +60,31 @@ func appendSecret(t *testing.T, l *Log) []byte {
 	return marker
 }
 
-// filesHolding returns the files under dir whose bytes contain needle.
-func filesHolding(t *testing.T, dir string, needle []byte) []string {
-	t.Helper()
-	var hits []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		found, err := fileHolds(p, needle)
-		if found {
-			hits = append(hits, filepath.Base(p))
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hits
-}
-
-// Whence values of lseek(2) that skip the holes of sparse files (Badger's
-// open value log and memtable files are GiB-sized and mostly holes).
-const (
-	seekData = 3
-	seekHole = 4
-)
-
-// fileHolds searches the file at p for needle, reading only its data
-// segments where the filesystem reports them, else the whole file.
-func fileHolds(p string, needle []byte) (bool, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
-	size := fi.Size()
-	for off := int64(0); off < size; {
-		start, err := f.Seek(off, seekData)
-		if err != nil {
-			if off == 0 && !errors.Is(err, syscall.ENXIO) {
-				start = 0 // no SEEK_DATA here: read it all
-			} else {
-				return false, nil // ENXIO: no data after off
-			}
-		}
-		end, err := f.Seek(start, seekHole)
-		if err != nil {
-			end = size
-		}
-		// Segments are block-aligned; reading from a little before start
-		// keeps a needle that straddles a hole boundary whole.
-		from := max(0, start-int64(len(needle)))
-		b := make([]byte, end-from)
-		if _, err := f.ReadAt(b, from); err != nil && !errors.Is(err, io.EOF) {
-			return false, err
-		}
-		if bytes.Contains(b, needle) {
-			return true, nil
-		}
-		off = end
-	}
-	return false, nil
-}
-
 // TestEncryptedLedgerAtRest writes an entry with a known plaintext to a
 // ledger opened with a key and checks that it reads back, before and after
 // reopening with the key, and that no file of the ledger holds the
 // plaintext, while the same entry in a plaintext ledger is found on disk.
 func TestEncryptedLedgerAtRest(t *testing.T) {
 	for _, size := range []int{16, 24, 32} {
-		t.Run(EncryptionName(make([]byte, size)), func(t *testing.T) {
+		t.Run(ledger.EncryptionName(make([]byte, size)), func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := testConfig(t, dir)
+			cfg := encConfig(t, dir)
 			cfg.EncryptionKey = randomKey(t, size)
-			l, err := Open(cfg)
+			l, err := ledger.Open(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			marker := appendSecret(t, l)
-			if hits := filesHolding(t, dir, marker); len(hits) > 0 {
+			if hits := ledgertest.FilesHolding(t, dir, ledgertest.Pieces(string(marker))...); len(hits) > 0 {
 				t.Fatalf("open encrypted ledger: %v hold the entry's plaintext", hits)
 			}
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if hits := filesHolding(t, dir, marker); len(hits) > 0 {
+			if hits := ledgertest.FilesHolding(t, dir, ledgertest.Pieces(string(marker))...); len(hits) > 0 {
 				t.Fatalf("closed encrypted ledger: %v hold the entry's plaintext", hits)
 			}
-			l, err = Open(cfg)
+			l, err = ledger.Open(cfg)
 			if err != nil {
 				t.Fatalf("reopen with the key: %v", err)
 			}
@@ -147,18 +96,18 @@ func TestEncryptedLedgerAtRest(t *testing.T) {
 	}
 	t.Run("plaintext control", func(t *testing.T) {
 		dir := t.TempDir()
-		l, err := Open(testConfig(t, dir))
+		l, err := ledger.Open(encConfig(t, dir))
 		if err != nil {
 			t.Fatal(err)
 		}
 		marker := appendSecret(t, l)
-		if hits := filesHolding(t, dir, marker); len(hits) == 0 {
+		if hits := ledgertest.FilesHolding(t, dir, ledgertest.Pieces(string(marker))...); len(hits) == 0 {
 			t.Fatal("no file of an open plaintext ledger holds the entry: the search above proves nothing")
 		}
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if hits := filesHolding(t, dir, marker); len(hits) == 0 {
+		if hits := ledgertest.FilesHolding(t, dir, ledgertest.Pieces(string(marker))...); len(hits) == 0 {
 			t.Fatal("no file of a closed plaintext ledger holds the entry: the search above proves nothing")
 		}
 	})
@@ -171,15 +120,15 @@ func TestEncryptedLedgerAtRest(t *testing.T) {
 func TestEncryptedLedgerRefusesOtherKeys(t *testing.T) {
 	encrypted, plain := t.TempDir(), t.TempDir()
 	key := randomKey(t, 32)
-	cfg := testConfig(t, encrypted)
+	cfg := encConfig(t, encrypted)
 	cfg.EncryptionKey = key
-	l, err := Open(cfg)
+	l, err := ledger.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	marker := appendSecret(t, l)
 	l.Close()
-	l, err = Open(testConfig(t, plain))
+	l, err = ledger.Open(encConfig(t, plain))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,19 +146,19 @@ func TestEncryptedLedgerRefusesOtherKeys(t *testing.T) {
 		{"key for a plaintext ledger", plain, randomKey(t, 32), "is not encrypted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := testConfig(t, tc.dir)
+			c := encConfig(t, tc.dir)
 			c.EncryptionKey = tc.key
-			l, err := Open(c)
+			l, err := ledger.Open(c)
 			if err == nil {
 				l.Close()
 				t.Fatal("opened")
 			}
-			if !errors.Is(err, ErrEncryptionKey) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, ledger.ErrEncryptionKey) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %q, want ErrEncryptionKey saying %q", err, tc.want)
 			}
 		})
 	}
-	l, err = Open(cfg)
+	l, err = ledger.Open(cfg)
 	if err != nil {
 		t.Fatalf("the right key after refusals: %v", err)
 	}
@@ -224,9 +173,9 @@ func TestEncryptedLedgerRefusesOtherKeys(t *testing.T) {
 func TestEncryptionKeyChecks(t *testing.T) {
 	for _, n := range []int{1, 15, 31, 33, 64, 65} {
 		dir := filepath.Join(t.TempDir(), "ledger")
-		cfg := testConfig(t, dir)
+		cfg := encConfig(t, dir)
 		cfg.EncryptionKey = randomKey(t, n)
-		if l, err := Open(cfg); err == nil || !strings.Contains(err.Error(), "want 16, 24 or 32 raw bytes") {
+		if l, err := ledger.Open(cfg); err == nil || !strings.Contains(err.Error(), "want 16, 24 or 32 raw bytes") {
 			if l != nil {
 				l.Close()
 			}
@@ -237,17 +186,17 @@ func TestEncryptionKeyChecks(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "ledger")
-	cfg := testConfig(t, dir)
+	cfg := encConfig(t, dir)
 	cfg.EncryptionKey = randomKey(t, 32)
 	cfg.Badger = func(o *badger.Options) { o.IndexCacheSize = 0 }
-	if _, err := Open(cfg); err == nil || !strings.Contains(err.Error(), "IndexCacheSize") {
+	if _, err := ledger.Open(cfg); err == nil || !strings.Contains(err.Error(), "IndexCacheSize") {
 		t.Fatalf("encrypted without an index cache: %v", err)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("the refused Open left %s behind (%v)", dir, err)
 	}
-	if got := EncryptionName(nil); got != "none" {
-		t.Fatalf("EncryptionName(nil) = %q", got)
+	if got := ledger.EncryptionName(nil); got != "none" {
+		t.Fatalf("ledger.EncryptionName(nil) = %q", got)
 	}
 }
 
@@ -278,9 +227,9 @@ func TestMasterKeyRotation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := testConfig(t, dir)
+			cfg := encConfig(t, dir)
 			cfg.EncryptionKey = tc.oldKey
-			l, err := Open(cfg)
+			l, err := ledger.Open(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,14 +237,14 @@ func TestMasterKeyRotation(t *testing.T) {
 			l.Close()
 			newKey := randomKey(t, 32)
 			rotate(t, dir, tc.oldKey, newKey)
-			if l, err := Open(cfg); !errors.Is(err, ErrEncryptionKey) {
+			if l, err := ledger.Open(cfg); !errors.Is(err, ledger.ErrEncryptionKey) {
 				if l != nil {
 					l.Close()
 				}
 				t.Fatalf("the old key after rotation: %v", err)
 			}
 			cfg.EncryptionKey = newKey
-			l, err = Open(cfg)
+			l, err = ledger.Open(cfg)
 			if err != nil {
 				t.Fatalf("the new key after rotation: %v", err)
 			}
