@@ -268,3 +268,22 @@ func TestBundleImportLedgerKey(t *testing.T) {
 		t.Fatalf("import again with the key: %q, %v", out, err)
 	}
 }
+
+// TestServeS3SSEPolicy starts a --dev server on the S3 store with
+// --s3-sse: the policy records the SSE mode and no store key is made (the
+// local store's key has nothing to encrypt).
+func TestServeS3SSEPolicy(t *testing.T) {
+	data := t.TempDir()
+	srv := startServe(t, append([]string{"--dev", "--data", data, "--s3-sse", "AES256"}, s3Args(t)...)...)
+	defer srv.stop(t)
+	c, err := client.New(srv.url, srv.token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc := policyEncryption(t, c, 0); fmt.Sprint(enc) != "map[ledger:none s3_sse:AES256 store:none]" {
+		t.Fatalf("policy encryption %v, want s3_sse AES256", enc)
+	}
+	if _, err := os.Stat(filepath.Join(data, "keys", "store.key")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("store key with the S3 store: %v", err)
+	}
+}
