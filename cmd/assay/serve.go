@@ -59,8 +59,9 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the Assay server",
 		Long: `Run the Assay server on the ledger in --data. It signs checkpoints with
-DATA/keys/checkpoint.key, records its policy (origin and verifier key) in the log,
-and stops gracefully on SIGINT or SIGTERM.
+DATA/keys/checkpoint.key, records its policy (origin and verifier key, export
+trust, retention classes, encryption at rest) in the log, and stops gracefully
+on SIGINT or SIGTERM.
 
 With --dev, the first start creates the key and an all-scopes token named "dev",
 and prints the token with a curl example; it also creates DATA/keys/store.key,
