@@ -37,4 +37,7 @@
 //	c <size:8>        signed checkpoint note of the tree of that size
 //	m head            tree head: size, root, compact range
 //	p <key…>          projection keys written by Appliers
+//
+// With Config.EncryptionKey, Badger encrypts all of it at rest (AES, under
+// data keys it keeps in its KEYREGISTRY file; see encryption.go).
 package ledger

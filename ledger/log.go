@@ -39,6 +39,14 @@ type Config struct {
 	MaxBatch int                   // entries per group commit; 1024 when zero
 	Logger   *slog.Logger          // slog.Default when nil
 	Badger   func(*badger.Options) // optional tuning of Badger options
+	// EncryptionKey, when set, is the AES master key (16, 24 or 32 bytes)
+	// of Badger's encryption at rest: entries, tree, projections and
+	// checkpoints are encrypted on disk under data keys that Badger
+	// generates, rotates (EncryptionKeyRotationDuration, 10 days by
+	// default) and keeps in its KEYREGISTRY file encrypted with this key.
+	// A ledger is opened with the key it was created with, or fails with
+	// ErrEncryptionKey; see DefaultIndexCacheSize for the memory it adds.
+	EncryptionKey []byte
 	// Modules are the domains of the state machine: their entry types'
 	// Appliers and their filtered projection prefixes (see Module). An
 	// entry type without an Applier is logged without checks.
@@ -119,10 +127,19 @@ func Open(cfg Config) (*Log, error) {
 		WithSyncWrites(true).
 		WithDetectConflicts(false).
 		WithLogger(badgerLogger{cfg.Logger})
+	if err := encryptionOptions(&cfg, &opts); err != nil {
+		return nil, err
+	}
 	if cfg.Badger != nil {
 		cfg.Badger(&opts)
 	}
+	if err := checkEncryptionCaches(opts); err != nil {
+		return nil, err
+	}
 	db, err := badger.OpenManaged(opts)
+	if errors.Is(err, badger.ErrEncryptionKeyMismatch) {
+		return nil, keyMismatch(&cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open badger in %s: %w", cfg.Dir, err)
 	}
@@ -183,7 +200,7 @@ func (l *Log) recover() error {
 	if _, err := l.Projection(mirrorKey); err == nil {
 		l.mirror.Store(true)
 	}
-	l.cfg.Logger.Info("ledger opened", "dir", l.cfg.Dir, "size", h.size)
+	l.cfg.Logger.Info("ledger opened", "dir", l.cfg.Dir, "size", h.size, "encryption", EncryptionName(l.cfg.EncryptionKey))
 	return nil
 }
 

@@ -19,6 +19,10 @@ import (
 // keySize is the length of the AES-256 master key in a key file.
 const keySize = 32
 
+// KeySize is the length of the key in a store key file (Config.KeyFile):
+// 32 raw bytes, or twice as many hex digits.
+const KeySize = keySize
+
 // HKDF info strings; changing them changes every derived key.
 const (
 	infoBlobKey = "assay cas blob aes-256-gcm v1"
@@ -49,6 +53,14 @@ func loadKey(path string) (*keyring, error) {
 	k := &keyring{master: key}
 	copy(k.id[:], id)
 	return k, nil
+}
+
+// CheckKeyFile reads a key file as Open does and returns what is wrong
+// with it, if anything, without touching any store: callers check their
+// configuration with it before they write anything.
+func CheckKeyFile(path string) error {
+	_, err := loadKey(path)
+	return err
 }
 
 // decodeKey accepts the two key file encodings.

@@ -126,6 +126,7 @@ func newBundleImportCmd() *cobra.Command {
 	var t trustFlags
 	var data, origin string
 	var store catalogFlags
+	var ledgerKey ledgerKeyFlag
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Verify a bundle and replay it into a ledger (a mirror)",
@@ -135,14 +136,20 @@ The ledger must be empty or hold the source's history up to the bundle's first
 index; importing a bundle twice changes nothing. Blobs the bundle carries go
 to the content store the server uses (the same --store flags as serve). The ledger becomes a mirror:
 its server takes no direct writes. The server must not be running (the ledger
-is locked). The mirror signs its checkpoints with DATA/keys/checkpoint.key.`,
+is locked). The mirror signs its checkpoints with DATA/keys/checkpoint.key. An
+encrypted ledger needs its --ledger-key-file, as for serve; blobs are encrypted
+with --store-key-file, else DATA/keys/store.key if it exists.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := t.options()
 			if err != nil {
 				return err
 			}
-			return runBundleImport(cmd.Context(), cmd.OutOrStdout(), args[0], dataDir(data), origin, o, &store)
+			key, err := ledgerKey.key()
+			if err != nil {
+				return err
+			}
+			return runBundleImport(cmd.Context(), cmd.OutOrStdout(), args[0], dataDir(data), origin, o, &store, key)
 		},
 	}
 	t.register(cmd)
@@ -150,16 +157,20 @@ is locked). The mirror signs its checkpoints with DATA/keys/checkpoint.key.`,
 	cmd.Flags().StringVar(&origin, "origin", envOr("ASSAY_ORIGIN", ""), "the mirror's own checkpoint origin; required [ASSAY_ORIGIN]")
 	cmd.MarkFlagRequired("origin")
 	store.register(cmd.Flags())
+	ledgerKey.register(cmd.Flags())
 	return cmd
 }
 
-func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, origin string, o bundle.Options, store *catalogFlags) error {
+func runBundleImport(ctx context.Context, w io.Writer, path string, d dataDir, origin string, o bundle.Options, store *catalogFlags, ledgerKey []byte) error {
+	if err := store.checkStoreKey(d); err != nil {
+		return err
+	}
 	signer, _, err := checkpointKey(d, origin, false)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: origin, Signer: signer, Logger: logger, Modules: domains.Modules()})
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: origin, Signer: signer, Logger: logger, Modules: domains.Modules(), EncryptionKey: ledgerKey})
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ const shutdownGrace = 10 * time.Second
 //	DIR/ledger/                Badger: the log and its projections
 //	DIR/keys/checkpoint.key    checkpoint signer key (0600)
 //	DIR/keys/checkpoint.vkey   its verifier key
+//	DIR/keys/store.key         local store key (0600; created by --dev)
 //	DIR/tokens.json            token hashes, names, tenants, scopes, expiry, revocation (0600)
 //	DIR/tokens-used.json       when each token was last used, flushed every 10s (0600)
 type dataDir string
@@ -50,6 +51,7 @@ type serveOptions struct {
 	mirrorWrites       bool
 	exports            exportFlags
 	catalog            catalogFlags
+	ledgerKey          ledgerKeyFlag
 }
 
 func newServeCmd() *cobra.Command {
@@ -58,11 +60,15 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the Assay server",
 		Long: `Run the Assay server on the ledger in --data. It signs checkpoints with
-DATA/keys/checkpoint.key, records its policy (origin and verifier key) in the log,
-and stops gracefully on SIGINT or SIGTERM.
+DATA/keys/checkpoint.key, records its policy (origin and verifier key, export
+trust, retention classes, encryption at rest) in the log, and stops gracefully
+on SIGINT or SIGTERM.
 
 With --dev, the first start creates the key and an all-scopes token named "dev",
-and prints the token with a curl example.`,
+and prints the token with a curl example; it also creates DATA/keys/store.key,
+which encrypts the local store's blobs at rest (AES-256-GCM). Without --dev that
+key is used if it exists, and nothing is created: encrypt the store with
+--store-key-file and the ledger with --ledger-key-file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -72,11 +78,12 @@ and prints the token with a curl example.`,
 	f.StringVar(&o.data, "data", envOr("ASSAY_DATA", "./var"), "data directory [ASSAY_DATA]")
 	f.StringVar(&o.addr, "addr", envOr("ASSAY_ADDR", "127.0.0.1:8080"), "listen address [ASSAY_ADDR]")
 	f.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "checkpoint origin line, e.g. assay.example/log; required without --dev [ASSAY_ORIGIN]")
-	f.BoolVar(&o.dev, "dev", false, "development mode: create the key and a dev token on first start")
+	f.BoolVar(&o.dev, "dev", false, "development mode: create the key, a dev token and a store key on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "on a mirror (a ledger that imported bundles), accept direct writes too")
 	o.exports.register(f)
 	o.catalog.register(f)
+	o.ledgerKey.register(f)
 	return cmd
 }
 
@@ -89,13 +96,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		o.origin = devOrigin
 	}
 	d := dataDir(o.data)
-	if err := os.MkdirAll(o.data, 0o700); err != nil {
-		return err
-	}
-	signer, vkey, err := checkpointKey(d, o.origin, o.dev)
-	if err != nil {
-		return err
-	}
+	// Flags and key files are checked before anything is written.
 	trust, err := o.exports.trust()
 	if err != nil {
 		return err
@@ -104,12 +105,33 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Modules: domains.Modules(), MirrorWrites: o.mirrorWrites})
+	ledgerKey, err := o.ledgerKey.key()
+	if err != nil {
+		return err
+	}
+	if err := o.catalog.checkStoreKey(d); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return err
+	}
+	signer, vkey, err := checkpointKey(d, o.origin, o.dev)
+	if err != nil {
+		return err
+	}
+	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Modules: domains.Modules(),
+		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey})
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy(), "catalog": catalogPolicy}
+	if o.dev {
+		if err := o.catalog.createDevStoreKey(d); err != nil {
+			return err
+		}
+	}
+	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy(), "catalog": catalogPolicy,
+		"encryption": encryptionPolicy(ledgerKey, &o.catalog)}
 	if _, err := lg.ApplyPolicy(ctx, "system", policy); err != nil {
 		return fmt.Errorf("record policy: %w", err)
 	}

@@ -35,7 +35,7 @@ type catalogFlags struct {
 func (c *catalogFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.store, "store", envOr("ASSAY_STORE", "local"), "content store backend: local (DATA/blobs) or s3 [ASSAY_STORE]")
 	f.BoolVar(&c.compress, "store-compress", false, "local store: keep new blobs zstd-compressed")
-	f.StringVar(&c.keyFile, "store-key-file", "", "local store: encrypt new blobs with the 32-byte AES-256 key in this file (keep it off the data disk)")
+	f.StringVar(&c.keyFile, "store-key-file", "", "local store: encrypt new blobs (AES-256-GCM) with the 32-byte key in this file, raw or 64 hex digits (keep it off the data disk); default DATA/keys/store.key if it exists, which --dev creates")
 	f.StringVar(&c.s3.Endpoint, "s3-endpoint", "", "s3 store: endpoint URL of an S3-compatible service (empty for AWS)")
 	f.StringVar(&c.s3.Bucket, "s3-bucket", "", "s3 store: bucket (required with --store s3)")
 	f.StringVar(&c.s3.Prefix, "s3-prefix", "", "s3 store: key prefix, e.g. assay/")

@@ -30,6 +30,8 @@ func main() {
 	nExports := flag.Int("exports", 50_000, "exports per run of the export benchmark (0 skips it)")
 	tesseraFor := flag.Duration("tessera", 5*time.Second, "duration of each Tessera comparison run (0 skips it)")
 	logBench := flag.Bool("log", true, "run the append and proof benchmarks")
+	encAppends := flag.Int("enc-appends", 50_000, "entries appended per run by each side of the ledger encryption comparison (0 skips it)")
+	encProofLog := flag.Int("enc-proof-log", 250_000, "log size of each side of the ledger encryption comparison's proofs")
 	upload := flag.Int64("upload", 1<<30, "bytes of the HTTP upload benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -46,6 +48,9 @@ func main() {
 	fmt.Printf("assay bench (%s)\n\n", time.Now().UTC().Format(time.RFC3339))
 	if *logBench {
 		logBenches(dir, *appends, *proofLog)
+		if *encAppends > 0 {
+			encryptionBench(dir, *encAppends, *encProofLog)
+		}
 	}
 	if *upload > 0 {
 		uploadBench(dir, *upload)
@@ -59,7 +64,7 @@ func main() {
 func logBenches(dir string, appends, proofLog int) {
 	fsyncs := fsyncBaseline(filepath.Join(dir, "fsync"), 64*512)
 	cpu0 := cpuTime()
-	rate, p50, p99 := appendBench(filepath.Join(dir, "append"), appends, 64, 512)
+	rate, p50, p99 := appendBench(filepath.Join(dir, "append"), nil, appends, 64, 512)
 	perAppend := (cpuTime() - cpu0) / time.Duration(appends)
 	fmt.Printf("durable appends, 64 appenders x 512 B: %9.0f /s  p50 %v  p99 %v  cpu %v/append\n", rate, p50, p99, perAppend)
 	fmt.Printf("  baseline: write 32 KiB + fdatasync:  %9.0f /s  -> 64 x that = %.0f appends/s ceiling; ratio %.2f\n",
@@ -79,6 +84,61 @@ func logBenches(dir string, appends, proofLog int) {
 		reads, reads/inclReads, incl/(reads/inclReads), reads/consReads, cons/(reads/consReads))
 }
 
+// encRounds is how many times each side of the encryption comparison is
+// measured, alternating sides so that a busy neighbour on the shared
+// machine slows both; the median is printed.
+const encRounds = 3
+
+// encryptionBench prints the append and proof rates of a plaintext ledger
+// and of one encrypted with Badger's AES-256 (ledger.Config.EncryptionKey),
+// both measured in this run with the same sizes, and their ratios.
+func encryptionBench(dir string, appends, proofLog int) {
+	key := make([]byte, 32)
+	_, err := rand.Read(key)
+	check(err)
+	keys := [2][]byte{nil, key}
+	var rate, incl, cons [2][]float64
+	var p50, cpu [2][]time.Duration
+	for r := range encRounds {
+		for side, k := range keys {
+			cpu0 := cpuTime()
+			a, p, _ := appendBench(filepath.Join(dir, fmt.Sprintf("enc-append-%d-%d", side, r)), k, appends, 64, 512)
+			rate[side], p50[side] = append(rate[side], a), append(p50[side], p)
+			cpu[side] = append(cpu[side], (cpuTime()-cpu0)/time.Duration(appends))
+		}
+	}
+	var logs [2]*ledger.Log
+	for side, k := range keys {
+		logs[side] = openLogKey(filepath.Join(dir, fmt.Sprintf("enc-proofs-%d", side)), k)
+		defer logs[side].Close()
+		appendAll(logs[side], proofLog, 512, 64, nil)
+	}
+	for range encRounds {
+		for side, l := range logs {
+			r, _ := proofRate(l, func(i, n uint64) error { _, err := l.InclusionProof(i%n, n); return err })
+			incl[side] = append(incl[side], r)
+		}
+		for side, l := range logs {
+			r, _ := proofRate(l, func(i, n uint64) error { _, err := l.ConsistencyProof(1+i%(n-1), n); return err })
+			cons[side] = append(cons[side], r)
+		}
+	}
+	fmt.Printf("\nledger encryption at rest (Badger AES-256), same sizes both sides, median of %d alternating runs:\n", encRounds)
+	a0, a1 := median(rate[0]), median(rate[1])
+	fmt.Printf("  durable appends (%d, 64 x 512 B): plain %7.0f /s (p50 %v, cpu %v/append)  aes-256 %7.0f /s (p50 %v, cpu %v/append)  ratio %.2f\n",
+		appends, a0, median(p50[0]), median(cpu[0]), a1, median(p50[1]), median(cpu[1]), a1/a0)
+	i0, i1 := median(incl[0]), median(incl[1])
+	fmt.Printf("  inclusion proofs on %d entries:   plain %7.0f /s  aes-256 %7.0f /s  ratio %.2f\n", proofLog, i0, i1, i1/i0)
+	c0, c1 := median(cons[0]), median(cons[1])
+	fmt.Printf("  consistency proofs on %d entries: plain %7.0f /s  aes-256 %7.0f /s  ratio %.2f\n", proofLog, c0, c1, c1/c0)
+}
+
+// median returns the middle value of xs (sorted in place).
+func median[T float64 | time.Duration](xs []T) T {
+	slices.Sort(xs)
+	return xs[len(xs)/2]
+}
+
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -94,13 +154,17 @@ func cpuTime() time.Duration {
 }
 
 // openLog opens a log in dir with the domain modules the server runs.
-func openLog(dir string) *ledger.Log {
+func openLog(dir string) *ledger.Log { return openLogKey(dir, nil) }
+
+// openLogKey is openLog with the ledger encrypted at rest under key (none
+// when nil).
+func openLogKey(dir string, key []byte) *ledger.Log {
 	skey, _, err := note.GenerateKey(rand.Reader, "bench")
 	check(err)
 	s, err := note.NewSigner(skey)
 	check(err)
 	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s, Modules: domains.Modules(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EncryptionKey: key})
 	check(err)
 	return l
 }
@@ -128,10 +192,10 @@ func body(size, i int) []byte {
 }
 
 // appendBench appends n entries of about size bytes from the given number of
-// goroutines, each waiting for its append to be durable, and returns the rate
-// and latency percentiles.
-func appendBench(dir string, n, workers, size int) (float64, time.Duration, time.Duration) {
-	l := openLog(dir)
+// goroutines to a log encrypted under key (none when nil), each waiting for
+// its append to be durable, and returns the rate and latency percentiles.
+func appendBench(dir string, key []byte, n, workers, size int) (float64, time.Duration, time.Duration) {
+	l := openLogKey(dir, key)
 	defer l.Close()
 	lat := make([][]time.Duration, workers)
 	start := time.Now()
