@@ -216,6 +216,9 @@ func applyObjectPut(tx *ledger.Tx, rec *ledger.Record) error {
 	if err := checkRef(b.ObjectRef); err != nil {
 		return err
 	}
+	if b.Zone == ZoneGolden || b.Zone == ZoneQuarantine {
+		return fmt.Errorf("%w: object.put into zone %s", ErrGoldenGate, b.Zone)
+	}
 	if b.Zone != ZoneRaw {
 		return fmt.Errorf("%w: objects are put by key in zone raw, not %q", ErrUnknownZone, shorten(b.Zone))
 	}

@@ -44,6 +44,7 @@ func errorSpecs() []ledger.ErrorSpec {
 		{Err: syscall.ENOSPC, Kind: ledger.KindStorageFull, Slug: "storage-full", Title: "Storage full"},
 		{Err: syscall.EDQUOT, Kind: ledger.KindStorageFull, Slug: "storage-full", Title: "Storage full"},
 		{Err: syscall.EFBIG, Kind: ledger.KindStorageFull, Slug: "storage-full", Title: "Storage full"},
+		{Err: ErrGoldenGate, Kind: ledger.KindForbidden, Slug: "golden-gate", Title: "Only the promotion gate writes golden"},
 		{Err: ErrStore, Kind: ledger.KindInternal, Slug: "storage-write-failed", Title: "Storage write failed"},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/ledger/promotion"
 	"github.com/assay-ledger/assay/ledger/retention"
 )
 
@@ -17,5 +18,5 @@ import (
 // errors are looked up. The slice is new on every call: a caller may
 // append modules of its own.
 func Modules() []ledger.Module {
-	return []ledger.Module{catalog.Module(), exports.Module(), retention.Module()}
+	return []ledger.Module{catalog.Module(), exports.Module(), retention.Module(), promotion.Module()}
 }

@@ -1,0 +1,32 @@
+// Package promotion is the promotion gate, the only way into zone golden:
+// a request names a raw key or prefix, a golden destination prefix and a
+// tier; each object's bytes are re-read and hashed (the catalog's digest
+// alone is never trusted), checked as the tier says, and then either
+// promoted (a golden object that references the same blob) or quarantined
+// (a quarantine object with the reason) until a reviewer approves or
+// rejects it.
+//
+// # Entries
+//
+//	promotion.requested    a promotion: source, destination, tier, proof
+//	promotion.verified     one object passed: computed and expected digest, proof digest, tier, operator
+//	promotion.failed       one object failed, with the reason
+//	promotion.promoted     the golden object of a verified one (catalog.PutGated)
+//	promotion.quarantined  the quarantine object of a failed one
+//	promotion.completed    every object of the promotion is decided
+//	quarantine.approved    a reviewer promotes a quarantined object to golden
+//	quarantine.rejected    a reviewer refuses it for good
+//
+// The Appliers check every decision against the state (a promoted object
+// needs a verified check of the same digest, a quarantine decision a pending
+// item and, with separation of duties, a reviewer who is not the object's
+// producer), so a replayed or hostile bundle cannot write golden either.
+//
+// # Projections
+//
+//	pro/req/<id>                         Promotion
+//	pro/reql/<tenant>\x00<index:16 hex>  promotion id, by tenant in log order
+//	pro/obj/<id>\x00<source key>         Progress of one object
+//	pro/q/<quarantine id>                Item
+//	pro/ql/<tenant>\x00<key>\x00<index>  quarantine id, by tenant and key
+package promotion
