@@ -1,0 +1,52 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
+	"github.com/assay-ledger/assay/ledger/promotion"
+)
+
+// Promote asks the server to verify and promote req.Source to
+// req.Destination; the server decides every object before it answers.
+func (c *Client) Promote(ctx context.Context, req wire.PromotionRequest) (wire.PromotionView, error) {
+	var v wire.PromotionView
+	err := c.sendJSON(ctx, http.MethodPost, wire.PromotionsPath, req, http.StatusCreated, &v)
+	return v, err
+}
+
+// Promotion returns promotion id with the first page of its objects.
+func (c *Client) Promotion(ctx context.Context, id string) (wire.PromotionView, error) {
+	var v wire.PromotionView
+	err := c.getJSON(ctx, wire.PromotionsPath+"/"+url.PathEscape(id), nil, &v)
+	return v, err
+}
+
+// Quarantine lists the caller's quarantined objects (q: prefix, status,
+// cursor, limit).
+func (c *Client) Quarantine(ctx context.Context, q url.Values) (wire.QuarantinePage, error) {
+	var p wire.QuarantinePage
+	err := c.getJSON(ctx, wire.QuarantinePath, q, &p)
+	return p, err
+}
+
+// ApproveQuarantine promotes quarantined item id to golden, with a reason
+// code.
+func (c *Client) ApproveQuarantine(ctx context.Context, id, reason string) (promotion.Item, error) {
+	return c.decideQuarantine(ctx, id, "approve", reason)
+}
+
+// RejectQuarantine refuses quarantined item id for good, with a reason
+// code.
+func (c *Client) RejectQuarantine(ctx context.Context, id, reason string) (promotion.Item, error) {
+	return c.decideQuarantine(ctx, id, "reject", reason)
+}
+
+func (c *Client) decideQuarantine(ctx context.Context, id, verb, reason string) (promotion.Item, error) {
+	var it promotion.Item
+	err := c.sendJSON(ctx, http.MethodPost, wire.QuarantinePath+"/"+url.PathEscape(id)+"/"+verb,
+		wire.QuarantineDecisionRequest{Reason: reason}, http.StatusOK, &it)
+	return it, err
+}

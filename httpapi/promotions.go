@@ -1,0 +1,170 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
+	"github.com/assay-ledger/assay/ledger/promotion"
+)
+
+// Scopes of the promotion gate.
+const (
+	ScopePromotionsWrite  = "promotions:write"  // request promotions raw -> golden
+	ScopePromotionsRead   = "promotions:read"   // list and show promotions
+	ScopePromotionsReview = "promotions:review" // list quarantine, approve and reject
+)
+
+// maxPromotionBody caps the JSON body of a promotion request or decision.
+const maxPromotionBody = 16 << 10
+
+// HandlePromotions registers the promotion gate's routes backed by svc:
+//
+//	POST /v1/promotions                    promotions:write   201 + the promotion with every object's outcome
+//	GET  /v1/promotions?status=&cursor=    promotions:read    the caller's promotions
+//	GET  /v1/promotions/{id}?cursor=       promotions:read    one promotion, a page of its objects
+//	GET  /v1/quarantine?prefix=&status=    promotions:review  quarantined objects
+//	POST /v1/quarantine/{id}/approve       promotions:review  the item, now in golden
+//	POST /v1/quarantine/{id}/reject        promotions:review  the item, rejected
+//
+// A promotion is processed within the request (synchronously). Every route
+// serves the caller's tenant only.
+func (s *Server) HandlePromotions(svc *promotion.Service) {
+	h := promotionRoutes{svc: svc}
+	s.Handle(http.MethodPost, wire.PromotionsPath, ScopePromotionsWrite, h.promote, MaxBody(maxPromotionBody))
+	s.Handle(http.MethodGet, wire.PromotionsPath, ScopePromotionsRead, h.list)
+	s.Handle(http.MethodGet, wire.PromotionsPath+"/{id}", ScopePromotionsRead, h.show)
+	s.Handle(http.MethodGet, wire.QuarantinePath, ScopePromotionsReview, h.quarantine)
+	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/approve", ScopePromotionsReview, h.approve, MaxBody(maxPromotionBody))
+	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/reject", ScopePromotionsReview, h.reject, MaxBody(maxPromotionBody))
+}
+
+type promotionRoutes struct{ svc *promotion.Service }
+
+// decodePromotionBody reads the request body as exactly one JSON object
+// into v, refusing members v does not define.
+func decodePromotionBody(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body) // capped by the route's MaxBody
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
+		err = errors.New("data after the JSON object")
+	}
+	if err == nil && !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
+		err = errors.New("not an object")
+	}
+	if err != nil {
+		return fmt.Errorf("%w: want one JSON object of the documented members: %w", promotion.ErrInvalidRequest, err)
+	}
+	return nil
+}
+
+func (h promotionRoutes) promote(r *http.Request) (any, error) {
+	var req wire.PromotionRequest
+	if err := decodePromotionBody(r, &req); err != nil {
+		return nil, err
+	}
+	id := caller(r)
+	p, err := h.svc.Promote(r.Context(), id.Name, id.Tenant, promotion.Request{Source: req.Source, Destination: req.Destination, Tier: req.Tier})
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.view(r, p, "")
+	if err != nil {
+		return nil, err
+	}
+	return &Response{Status: http.StatusCreated, Value: v}, nil
+}
+
+// view is the promotion with the page of its objects after cursor.
+func (h promotionRoutes) view(r *http.Request, p *promotion.Promotion, cursor string) (*wire.PromotionView, error) {
+	objs, next, err := h.svc.Objects(r.Context(), p.Tenant, p.ID, cursor, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &wire.PromotionView{Promotion: *p, Objects: objs, NextCursor: next}, nil
+}
+
+func (h promotionRoutes) show(r *http.Request) (any, error) {
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	cursor, _, err := q.str("cursor")
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.Promotion(caller(r).Tenant, mux.Vars(r)["id"])
+	if err != nil {
+		return nil, err
+	}
+	return h.view(r, p, cursor)
+}
+
+// listParams reads ?cursor=&limit= and the named filters.
+func listParams(r *http.Request, names ...string) (map[string]string, int, error) {
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := map[string]string{}
+	for _, n := range append(names, "cursor") {
+		if out[n], _, err = q.str(n); err != nil {
+			return nil, 0, err
+		}
+	}
+	limit, err := pageLimit(q)
+	return out, limit, err
+}
+
+func (h promotionRoutes) list(r *http.Request) (any, error) {
+	p, limit, err := listParams(r, "status")
+	if err != nil {
+		return nil, err
+	}
+	ps, next, err := h.svc.Promotions(r.Context(), caller(r).Tenant, p["status"], p["cursor"], limit)
+	if err != nil {
+		return nil, err
+	}
+	return wire.PromotionsPage{Promotions: ps, NextCursor: next}, nil
+}
+
+func (h promotionRoutes) quarantine(r *http.Request) (any, error) {
+	p, limit, err := listParams(r, "prefix", "status")
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := h.svc.Quarantine(r.Context(), caller(r).Tenant, p["prefix"], p["status"], p["cursor"], limit)
+	if err != nil {
+		return nil, err
+	}
+	return wire.QuarantinePage{Items: items, NextCursor: next}, nil
+}
+
+func (h promotionRoutes) approve(r *http.Request) (any, error) {
+	return h.decide(r, h.svc.Approve)
+}
+
+func (h promotionRoutes) reject(r *http.Request) (any, error) {
+	return h.decide(r, h.svc.Reject)
+}
+
+func (h promotionRoutes) decide(r *http.Request, fn func(context.Context, string, string, string, string) (*promotion.Item, error)) (any, error) {
+	var req wire.QuarantineDecisionRequest
+	if err := decodePromotionBody(r, &req); err != nil {
+		return nil, err
+	}
+	id := caller(r)
+	return fn(r.Context(), id.Name, id.Tenant, mux.Vars(r)["id"], req.Reason)
+}
