@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/ledger/ledgertest"
+	"github.com/assay-ledger/assay/ledger/promotion"
 	"github.com/assay-ledger/assay/ledger/retention"
 )
 
@@ -29,7 +31,7 @@ import (
 var tenantScopes = []string{httpapi.ScopeLogRead, httpapi.ScopeMetricsRead, httpapi.ScopePackagesWrite,
 	httpapi.ScopePackagesRead, httpapi.ScopeObjectsWrite, httpapi.ScopeObjectsRead, httpapi.ScopeStoreAdmin,
 	httpapi.ScopeExportsWrite, httpapi.ScopeExportsRead, httpapi.ScopeRetentionRead, httpapi.ScopeRetentionWrite,
-	httpapi.ScopeRetentionHold}
+	httpapi.ScopeRetentionHold, httpapi.ScopePromotionsWrite, httpapi.ScopePromotionsRead, httpapi.ScopePromotionsReview}
 
 // isoFixture is a server with every route the serve command registers,
 // over one ledger and one local store, holding data of tenant acme.
@@ -44,6 +46,7 @@ type isoFixture struct {
 	noScope string // acme, no scope of any route
 	// acme's data, and the strings that must never reach evil.
 	pkg, file, key, exportKey, digest, hold string
+	promotion, item                         string
 	secrets                                 []string
 }
 
@@ -77,6 +80,12 @@ func newIsoFixture(t *testing.T) *isoFixture {
 		t.Fatal(err)
 	}
 	f.api.HandleRetention(rs)
+	ps, err := promotion.NewService(promotion.Config{Log: lg, Catalog: svc.Catalog, Store: store,
+		Trusted: map[string]ed25519.PublicKey{"k": make(ed25519.PublicKey, ed25519.PublicKeySize)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api.HandlePromotions(ps)
 	f.srv = httptest.NewServer(f.api)
 	t.Cleanup(f.srv.Close)
 	f.seed()
@@ -124,7 +133,17 @@ func (f *isoFixture) seed() {
 	if _, err := cli.SubmitExport(ctx, "acme", f.exportDoc(runID, art, "acme")); err != nil {
 		t.Fatal(err)
 	}
-	f.secrets = []string{content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
+	// A promotion to golden, and one whose objects wait in quarantine (no proof).
+	pv, err := cli.Promote(ctx, wire.PromotionRequest{Source: "raw/acme-secret-obj/", Destination: "golden/acme-secret-gold/", Tier: "basic"})
+	if err != nil || pv.Promoted != 1 {
+		t.Fatalf("promote: %+v, %v", pv, err)
+	}
+	qv, err := cli.Promote(ctx, wire.PromotionRequest{Source: "raw/acme-secret-obj/", Destination: "golden/acme-secret-q/", Tier: "signed"})
+	if err != nil || qv.Quarantined != 1 {
+		t.Fatalf("promote: %+v, %v", qv, err)
+	}
+	f.promotion, f.item = pv.ID, qv.Objects[0].QuarantineID
+	f.secrets = []string{pv.ID, qv.ID, f.item, content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
 		art, strings.TrimPrefix(f.exportKey, "sha256:"), h.HoldID}
 }
 
@@ -249,6 +268,21 @@ var isolationMatrix = map[string]isoRow{
 		return []isoReq{{method: http.MethodGet, path: "/v1/packages/" + f.pkg + "/retention"}}
 	}},
 	"GET /v1/retention/eligible": {reqs: get("/v1/retention/eligible"), ok: true}, // the caller's own: none
+	"POST " + wire.PromotionsPath: {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: wire.PromotionsPath,
+			body: []byte(`{"source":"raw/acme-secret-obj/","destination":"golden/evil/","tier":"basic"}`)}}
+	}},
+	"GET " + wire.PromotionsPath: {reqs: get(wire.PromotionsPath), ok: true}, // the caller's own: none
+	"GET " + wire.PromotionsPath + "/{id}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: wire.PromotionsPath + "/" + f.promotion}}
+	}},
+	"GET " + wire.QuarantinePath: {reqs: get(wire.QuarantinePath + "?prefix=acme"), ok: true}, // the caller's own: none
+	"POST " + wire.QuarantinePath + "/{id}/approve": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: wire.QuarantinePath + "/" + f.item + "/approve", body: []byte(`{"reason":"evil"}`)}}
+	}},
+	"POST " + wire.QuarantinePath + "/{id}/reject": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: wire.QuarantinePath + "/" + f.item + "/reject", body: []byte(`{"reason":"evil"}`)}}
+	}},
 	"GET " + wire.ExportsPath: {reqs: func(*isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: wire.ExportsPath + "?tenant=acme"},
 			{method: http.MethodGet, path: wire.ExportsPath}}
@@ -302,7 +336,7 @@ func (f *isoFixture) state() string {
 func TestTenantIsolationMatrix(t *testing.T) {
 	f := newIsoFixture(t)
 	// The owner reads its own data: the check below is not vacuous.
-	for _, path := range []string{"/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
+	for _, path := range []string{wire.PromotionsPath + "/" + f.promotion, wire.QuarantinePath, "/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
 		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey} {
 		r := f.send(isoReq{method: http.MethodGet, path: path}, f.owner)
 		if r.status != http.StatusOK || f.leaked(isoReq{}, r) == "" {
