@@ -26,7 +26,7 @@ import (
 )
 
 // TestBundlesReplayEveryProjection fills a served ledger with packages,
-// files, objects and job exports, exports it as 0->N and N->M bundles,
+// files, objects, promotions to golden and job exports, exports it as 0->N and N->M bundles,
 // verifies them offline, imports them into a fresh data directory, and
 // compares the mirror with the source: size, root, and every projection key
 // and value, so every query the API answers from them answers the same.
@@ -54,6 +54,7 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		cli("package", "upload", p.ID, files)
 		cli("package", "finalize", p.ID)
 		cli("put", filepath.Join(files, fmt.Sprintf("r%d/f0.txt", round)), "--key", "evidence/latest.txt")
+		cli("promote", "raw/evidence/", fmt.Sprintf("golden/round-%d/", round), "--tier", "basic")
 		runID := fmt.Sprintf("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6%d", round)
 		art := "sha256:" + strings.Repeat(fmt.Sprintf("%02d", round), 32)
 		for _, status := range []string{"running", "succeeded"} {

@@ -34,7 +34,8 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd(), newExportCmd(), newAuditCmd(), newBundleCmd())
-	root.AddCommand(newPutCmd(), newGetCmd(), newPackageCmd(), newRetentionCmd(), newScrubCmd())
+	root.AddCommand(newPutCmd(), newGetCmd(), newPackageCmd(), newRetentionCmd(), newScrubCmd(),
+		newPromoteCmd(), newQuarantineCmd())
 	return root
 }
 

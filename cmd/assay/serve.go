@@ -20,6 +20,7 @@ import (
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/domains"
+	"github.com/assay-ledger/assay/ledger/promotion"
 )
 
 // devOrigin is the checkpoint origin of a --dev server started without one.
@@ -51,6 +52,7 @@ type serveOptions struct {
 	mirrorWrites       bool
 	exports            exportFlags
 	catalog            catalogFlags
+	promotion          promotionFlags
 	ledgerKey          ledgerKeyFlag
 }
 
@@ -61,7 +63,7 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the Assay server",
 		Long: `Run the Assay server on the ledger in --data. It signs checkpoints with
 DATA/keys/checkpoint.key, records its policy (origin and verifier key, export
-trust, retention classes, encryption at rest) in the log, and stops gracefully
+trust, retention classes, encryption at rest, promotion tiers and their keys) in the log, and stops gracefully
 on SIGINT or SIGTERM.
 
 With --dev, the first start creates the key and an all-scopes token named "dev",
@@ -83,6 +85,7 @@ key is used if it exists, and nothing is created: encrypt the store with
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "on a mirror (a ledger that imported bundles), accept direct writes too")
 	o.exports.register(f)
 	o.catalog.register(f)
+	o.promotion.register(f)
 	o.ledgerKey.register(f)
 	return cmd
 }
@@ -102,6 +105,10 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		return err
 	}
 	catalogPolicy, err := o.catalog.policy()
+	if err != nil {
+		return err
+	}
+	promotionCfg, err := o.promotion.config()
 	if err != nil {
 		return err
 	}
@@ -131,7 +138,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		}
 	}
 	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy(), "catalog": catalogPolicy,
-		"encryption": encryptionPolicy(ledgerKey, &o.catalog)}
+		"encryption": encryptionPolicy(ledgerKey, &o.catalog), "promotion": promotion.Policy(promotionCfg)}
 	if _, err := lg.ApplyPolicy(ctx, "system", policy); err != nil {
 		return fmt.Errorf("record policy: %w", err)
 	}
@@ -151,6 +158,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		return err
 	}
 	if err := registerExports(api, lg, trust, store); err != nil {
+		return err
+	}
+	if err := registerPromotions(api, lg, store, promotionCfg); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)

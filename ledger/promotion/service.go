@@ -61,27 +61,29 @@ func NewService(cfg Config) (*Service, error) {
 }
 
 // Tiers returns the tiers the server offers.
-func (s *Service) Tiers() []string {
-	if len(s.trusted) == 0 {
+func (s *Service) Tiers() []string { return tiers(s.trusted) }
+
+func tiers(trusted map[string]ed25519.PublicKey) []string {
+	if len(trusted) == 0 {
 		return []string{TierBasic}
 	}
 	return []string{TierBasic, TierSigned}
 }
 
-// Policy is the gate's configuration as the policy.applied entry records
-// it: the tiers with what each checks, the signed tier's public keys, and
-// whether separation of duties holds.
-func (s *Service) Policy() map[string]any {
-	tiers := map[string]any{TierBasic: map[string]string{"check": "sha256 of the stored bytes equals the digest recorded at landing"}}
-	if len(s.trusted) > 0 {
+// Policy is the gate's configuration cfg as the policy.applied entry
+// records it: the tiers with what each checks, the signed tier's public
+// keys (hex), and whether separation of duties holds.
+func Policy(cfg Config) map[string]any {
+	t := map[string]any{TierBasic: map[string]string{"check": "sha256 of the stored bytes equals the digest recorded at landing"}}
+	if len(cfg.Trusted) > 0 {
 		keys := map[string]string{}
-		for _, id := range slices.Sorted(maps.Keys(s.trusted)) {
-			keys[id] = hex.EncodeToString(s.trusted[id])
+		for _, id := range slices.Sorted(maps.Keys(cfg.Trusted)) {
+			keys[id] = hex.EncodeToString(cfg.Trusted[id])
 		}
-		tiers[TierSigned] = map[string]any{"check": "basic, and a DSSE-signed in-toto Statement v1 in " + ProofName +
+		t[TierSigned] = map[string]any{"check": "basic, and a DSSE-signed in-toto Statement v1 in " + ProofName +
 			" under the source lists the object's sha256", "payload_type": ProofPayloadType, "keys": keys}
 	}
-	return map[string]any{"tiers": tiers, "separation_of_duties": s.separate}
+	return map[string]any{"tiers": t, "separation_of_duties": !cfg.AllowSelfReview}
 }
 
 // Request asks to promote the raw objects of Source ("raw/KEY" or

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/ledger/promotion"
+)
+
+// promotionFlags configure the promotion gate: the keys tier signed trusts
+// and whether a producer may review its own quarantined objects. The
+// resulting policy (public keys only) goes into the policy.applied entry.
+type promotionFlags struct {
+	trusted         []string // KEYID=FILE
+	allowSelfReview bool
+}
+
+func (p *promotionFlags) register(f *pflag.FlagSet) {
+	f.StringArrayVar(&p.trusted, "promotion-trust", nil,
+		"trust a key for promotion tier signed: KEYID=FILE, FILE holding a raw Ed25519 public key in hex or a verifier key from `assay keys generate`; KEYID is the DSSE keyid; repeatable (without any, only tier basic is offered)")
+	f.BoolVar(&p.allowSelfReview, "promotion-allow-self-review", false,
+		"let the producer who landed an object approve or reject it in quarantine (default: separation of duties)")
+}
+
+// config builds the gate's configuration (without log, catalog and store)
+// from the flags.
+func (p *promotionFlags) config() (promotion.Config, error) {
+	cfg := promotion.Config{Trusted: map[string]ed25519.PublicKey{}, AllowSelfReview: p.allowSelfReview}
+	for _, v := range p.trusted {
+		id, path, ok := strings.Cut(v, "=")
+		if !ok || id == "" || path == "" {
+			return cfg, fmt.Errorf("--promotion-trust %q: want KEYID=FILE", v)
+		}
+		text, err := readKeyFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("--promotion-trust %s: %w", v, err)
+		}
+		pub, err := parsePromotionKey(text)
+		if err != nil {
+			return cfg, fmt.Errorf("--promotion-trust %s: %w", v, err)
+		}
+		if _, dup := cfg.Trusted[id]; dup {
+			return cfg, fmt.Errorf("--promotion-trust: key id %q given twice", id)
+		}
+		cfg.Trusted[id] = pub
+	}
+	return cfg, nil
+}
+
+// parsePromotionKey reads an Ed25519 public key as 64 hex digits or as a
+// signed-note verifier key.
+func parsePromotionKey(text string) (ed25519.PublicKey, error) {
+	if b, err := hex.DecodeString(text); err == nil {
+		if len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("hex key of %d bytes, want %d", len(b), ed25519.PublicKeySize)
+		}
+		return ed25519.PublicKey(b), nil
+	}
+	_, pub, err := exports.ParseVerifierKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("want 64 hex digits or a verifier key: %w", err)
+	}
+	return pub, nil
+}
+
+// registerPromotions adds the promotion gate's routes over the catalog of
+// lg and store.
+func registerPromotions(api *httpapi.Server, lg *ledger.Log, store cas.Store, cfg promotion.Config) error {
+	cfg.Log, cfg.Catalog, cfg.Store = lg, catalog.New(lg), store
+	svc, err := promotion.NewService(cfg)
+	if err != nil {
+		return err
+	}
+	api.HandlePromotions(svc)
+	return nil
+}
