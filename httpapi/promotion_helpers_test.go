@@ -96,7 +96,9 @@ func newPromFixture(t *testing.T) *promFixture {
 		t.Fatal(err)
 	}
 	tokens := filepath.Join(dir, httpapi.TokenFile)
-	mk := func(name, tenant string, scopes ...string) string { return newToken(t, tokens, name, tenant, scopes...) }
+	mk := func(name, tenant string, scopes ...string) string {
+		return newToken(t, tokens, name, tenant, scopes...)
+	}
 	f.producer = mk("producer", "acme", httpapi.ScopeObjectsWrite, httpapi.ScopeObjectsRead, httpapi.ScopePromotionsWrite,
 		httpapi.ScopePromotionsRead, httpapi.ScopePromotionsReview, httpapi.ScopeLogRead)
 	f.reviewer = mk("reviewer", "acme", httpapi.ScopePromotionsReview, httpapi.ScopePromotionsRead, httpapi.ScopeObjectsRead)
