@@ -1,6 +1,6 @@
 // Package httpapi serves Assay's HTTP API: the log, tile and search routes,
 // health and metrics, and (registered by the server) the package, object,
-// store, retention and job-export routes, behind bearer-token authentication, with
+// store, retention, promotion and job-export routes, behind bearer-token authentication, with
 // every error written as an RFC 9457 problem.
 //
 // # Routes
@@ -23,6 +23,10 @@
 // extensions (scope retention:write), legal holds and their release
 // (retention:hold), a package's retention view and the eligible list
 // (retention:read).
+//
+// With Server.HandlePromotions, the promotion gate (see HandlePromotions):
+// promotion requests (promotions:write, processed within the request),
+// their views (promotions:read), and quarantine review (promotions:review).
 //
 // Entries travel as {"index","leaf_hash","entry"} where entry is the leaf
 // bytes unchanged, so a client recomputes the leaf hash from them. Hashes are
