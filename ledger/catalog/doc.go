@@ -13,7 +13,9 @@
 //
 // A file.added entry is also the provenance record of the object it creates
 // in zone raw under packages/<package_id>/<path>; object.put records objects
-// put by key. An object's version is the log index of the entry that put it,
+// put by key, in zone raw only. Zones golden and quarantine are written only
+// by the promotion gate's entries (package promotion), through PutGated.
+// An object's version is the log index of the entry that put it,
 // so its history is the list of those entries.
 //
 // # Projections
