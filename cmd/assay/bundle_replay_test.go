@@ -18,6 +18,7 @@ import (
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -26,13 +27,14 @@ import (
 )
 
 // TestBundlesReplayEveryProjection fills a served ledger with packages,
-// files, objects, promotions to golden and job exports, exports it as 0->N and N->M bundles,
+// files, objects, promotions (to golden, and to quarantine then approved or
+// rejected) and job exports, exports it as 0->N and N->M bundles,
 // verifies them offline, imports them into a fresh data directory, and
 // compares the mirror with the source: size, root, and every projection key
 // and value, so every query the API answers from them answers the same.
 func TestBundlesReplayEveryProjection(t *testing.T) {
 	src := t.TempDir()
-	s := startServe(t, "--dev", "--data", src)
+	s := startServe(t, "--dev", "--data", src, "--promotion-trust", "test-key-1=../../testdata/promotion/test-key-1.pub.hex")
 	cli := func(args ...string) string {
 		t.Helper()
 		out, err := run(t.Context(), append(args, "--server", s.url, "--token", s.token)...)
@@ -41,6 +43,11 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		}
 		return out
 	}
+	reviewer, err := run(t.Context(), "token", "create", "--data", src, "--name", "reviewer", "--tenant", "dev", "--scope", "promotions:review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviewer = strings.TrimSpace(reviewer)
 	dir := t.TempDir()
 	activity := func(round int) {
 		files := t.TempDir()
@@ -55,6 +62,17 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		cli("package", "finalize", p.ID)
 		cli("put", filepath.Join(files, fmt.Sprintf("r%d/f0.txt", round)), "--key", "evidence/latest.txt")
 		cli("promote", "raw/evidence/", fmt.Sprintf("golden/round-%d/", round), "--tier", "basic")
+		// Without a proof, tier signed quarantines; a reviewer decides.
+		var q wire.PromotionView
+		mustJSON(t, cli("promote", "raw/evidence/", fmt.Sprintf("golden/signed-%d/", round), "--tier", "signed"), &q)
+		if q.Quarantined != 1 {
+			t.Fatalf("signed promotion without a proof: %+v", q.Promotion)
+		}
+		verb := map[int]string{1: "approve", 2: "reject"}[round]
+		if _, err := run(t.Context(), "quarantine", verb, q.Objects[0].QuarantineID, "--reason", "replayed",
+			"--server", s.url, "--token", reviewer); err != nil {
+			t.Fatalf("quarantine %s: %v", verb, err)
+		}
 		runID := fmt.Sprintf("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6%d", round)
 		art := "sha256:" + strings.Repeat(fmt.Sprintf("%02d", round), 32)
 		for _, status := range []string{"running", "succeeded"} {
@@ -108,6 +126,15 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 	delete(pb, "ledger/mirror")
 	if len(pa) < 20 || len(pa) != len(pb) {
 		t.Fatalf("source has %d projection keys, mirror %d", len(pa), len(pb))
+	}
+	promoted := 0
+	for k := range pa {
+		if strings.HasPrefix(k, "pro/q/") || strings.HasPrefix(k, "pro/req/") {
+			promoted++
+		}
+	}
+	if promoted != 6 {
+		t.Fatalf("%d promotion and quarantine projections, want 4 promotions and 2 items", promoted)
 	}
 	for k, v := range pa {
 		if pb[k] != v {
