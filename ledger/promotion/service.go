@@ -18,8 +18,9 @@ import (
 )
 
 // pageSize is how many raw objects a promotion reads from the catalog at a
-// time, so that a large prefix is processed in bounded memory.
-const pageSize = 256
+// time, so that a large prefix is processed in bounded memory (a variable
+// for the tests).
+var pageSize = 256
 
 // Config configures a Service. Log, Catalog and Store are required.
 type Config struct {
