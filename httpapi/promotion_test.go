@@ -94,6 +94,11 @@ func TestPromoteBasic(t *testing.T) {
 	if !slices.Equal(types, wantTypes) {
 		t.Fatalf("entries %v, want %v", types, wantTypes)
 	}
+	// A single key goes to the destination under its base name.
+	one := f.promote("raw/incoming/run-2/c.txt", "golden/single/", "basic")
+	if one.Promoted != 1 || f.object(catalog.ZoneGolden, "single/c.txt") == nil {
+		t.Fatalf("single key: %+v", one.Promotion)
+	}
 	// Shown and listed.
 	got, err := f.prodCli.Promotion(t.Context(), v.ID)
 	if err != nil || got.Promoted != 2 || len(got.Objects) != 2 {
@@ -101,7 +106,7 @@ func TestPromoteBasic(t *testing.T) {
 	}
 	var page wire.PromotionsPage
 	r := f.call(http.MethodGet, wire.PromotionsPath+"?status=completed", f.producer, nil)
-	if err := json.Unmarshal(r.body, &page); err != nil || r.status != http.StatusOK || len(page.Promotions) != 1 {
+	if err := json.Unmarshal(r.body, &page); err != nil || r.status != http.StatusOK || len(page.Promotions) != 2 {
 		t.Fatalf("list completed: %d %s", r.status, r.body)
 	}
 	r = f.call(http.MethodGet, wire.PromotionsPath+"?status=running", f.producer, nil)
