@@ -103,23 +103,23 @@ type DeletionPurged struct {
 // Deletion is the latest deletion of a package (ret/del/<package>): a
 // tombstone that stays when the bytes are gone.
 type Deletion struct {
-	PackageID      string     `json:"package_id"`
-	Tenant         string     `json:"tenant"`
-	State          string     `json:"state"`
-	StartedIndex   uint64     `json:"started_index"`
-	StartedAt      time.Time  `json:"started_at"`
-	StartedBy      string     `json:"started_by"`
-	Reason         string     `json:"reason"`
-	Early          bool       `json:"early,omitempty"`
-	Blobs          []BlobRef  `json:"blobs"`
-	Bytes          int64      `json:"bytes"`
-	GraceUntil     time.Time  `json:"grace_until"`
-	EndedIndex     uint64     `json:"ended_index,omitempty"` // deletion.completed or deletion.failed
-	Remaining      []string   `json:"remaining,omitempty"`
-	ReversedIndex  uint64     `json:"reversed_index,omitempty"`
-	PurgedIndex    uint64     `json:"purged_index,omitempty"`
-	PurgedAt       *time.Time `json:"purged_at,omitempty"`
-	Deletions      int        `json:"deletions"` // how many times the package was deleted
+	PackageID     string     `json:"package_id"`
+	Tenant        string     `json:"tenant"`
+	State         string     `json:"state"`
+	StartedIndex  uint64     `json:"started_index"`
+	StartedAt     time.Time  `json:"started_at"`
+	StartedBy     string     `json:"started_by"`
+	Reason        string     `json:"reason"`
+	Early         bool       `json:"early,omitempty"`
+	Blobs         []BlobRef  `json:"blobs"`
+	Bytes         int64      `json:"bytes"`
+	GraceUntil    time.Time  `json:"grace_until"`
+	EndedIndex    uint64     `json:"ended_index,omitempty"` // deletion.completed or deletion.failed
+	Remaining     []string   `json:"remaining,omitempty"`
+	ReversedIndex uint64     `json:"reversed_index,omitempty"`
+	PurgedIndex   uint64     `json:"purged_index,omitempty"`
+	PurgedAt      *time.Time `json:"purged_at,omitempty"`
+	Deletions     int        `json:"deletions"` // how many times the package was deleted
 }
 
 // Gone says whether the package's bytes are withheld: from

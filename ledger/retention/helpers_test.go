@@ -22,7 +22,7 @@ type fixture struct {
 	store *local.Local
 	// storeRoot is the local store's directory.
 	storeRoot string
-	del   *Deleter
+	del       *Deleter
 }
 
 func newFixture(t *testing.T) *fixture {
