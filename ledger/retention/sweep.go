@@ -132,9 +132,18 @@ func (d *Deleter) freedTogether(ctx context.Context, pkgs []*catalog.Package) (i
 // their grace period ("" for every tenant's: the periodic sweeper) and
 // appends deletion.purged for each.
 func (d *Deleter) Purge(ctx context.Context, actor, tenant string) ([]Purged, error) {
+	p, _, err := d.PurgeNow(ctx, actor, tenant)
+	return p, err
+}
+
+// PurgeNow is Purge, also returning the time it judged the grace periods
+// by.
+func (d *Deleter) PurgeNow(ctx context.Context, actor, tenant string) ([]Purged, time.Time, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.purge(ctx, actor, tenant, d.svc.now().UTC(), false)
+	now := d.svc.now().UTC()
+	p, err := d.purge(ctx, actor, tenant, now, false)
+	return p, now, err
 }
 
 func (d *Deleter) purge(ctx context.Context, actor, tenant string, now time.Time, dryRun bool) ([]Purged, error) {
