@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -54,11 +55,14 @@ func (c *Client) Eligible(ctx context.Context, q url.Values) (wire.EligiblePage,
 // the eligible packages would free.
 func (c *Client) Sweep(ctx context.Context, dryRun bool) (retention.SweepResult, error) {
 	var res retention.SweepResult
-	path := "/v1/retention/sweep"
+	q := url.Values{}
 	if dryRun {
-		path += "?dry_run=true"
+		q.Set("dry_run", "true")
 	}
-	err := c.sendJSON(ctx, http.MethodPost, path, struct{}{}, http.StatusOK, &res)
+	b, err := c.send(ctx, http.MethodPost, "/v1/retention/sweep", q, nil, nil, http.StatusOK, maxResponse)
+	if err == nil {
+		err = json.Unmarshal(b, &res)
+	}
 	return res, err
 }
 
