@@ -67,7 +67,9 @@ func TestDeletionFlow(t *testing.T) {
 	f.clock.Advance(8 * 24 * time.Hour)
 	r := f.post("/v1/retention/sweep?dry_run=true", f.deleter, "")
 	var sweep struct {
-		Eligible   []struct{ PackageID string `json:"package_id"` } `json:"eligible"`
+		Eligible []struct {
+			PackageID string `json:"package_id"`
+		} `json:"eligible"`
 		BytesFreed int64 `json:"bytes_freed"`
 	}
 	if r.status != http.StatusOK || json.Unmarshal(r.body, &sweep) != nil || len(sweep.Eligible) != 1 || sweep.BytesFreed != int64(len("evidence bytes")) {
