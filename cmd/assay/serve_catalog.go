@@ -149,6 +149,7 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 		return nil, err
 	}
 	api.HandleRetention(rs)
+	svc.Withheld = rs.Withheld
 	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: st, Grace: c.grace})
 	if err != nil {
 		return nil, err

@@ -91,3 +91,15 @@ func (s *Service) blobRefs(ctx context.Context, p *catalog.Package) ([]BlobRef, 
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Withheld says whether every reference to the blob digest belongs to a
+// deleted package, so that its bytes are in the trash or purged: the
+// catalog's scrub does not expect them (catalog.Service.Withheld).
+func (s *Service) Withheld(digest string) (bool, error) {
+	live, err := s.liveRefs(digest)
+	if err != nil {
+		return false, err
+	}
+	c, err := s.blobCount(strings.TrimPrefix(digest, "sha256:"))
+	return err == nil && live == 0 && c.Deleted+c.Purged > 0, err
+}

@@ -131,6 +131,10 @@ func TestDeletionDedup(t *testing.T) {
 		t.Fatalf("delete b: %+v, %v", delB, err)
 	}
 	f.expectWhere("both deleted", map[cas.Digest]string{shared: inTrash, own: inTrash})
+	rep, err := f.cat.Scrub(ctx, "system", false)
+	if err != nil || rep.Missing != 0 || rep.Withheld != 2 || rep.Checked != 0 {
+		t.Fatalf("scrub with both deleted: %+v, %v; want the two trashed blobs withheld, not missing", rep, err)
+	}
 
 	// a, deleted first, is restored: it needs the blob b's deletion trashed.
 	if _, err := f.del.Restore(ctx, "o", "acme", a.ID, "back"); err != nil {

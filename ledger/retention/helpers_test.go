@@ -40,6 +40,7 @@ func newFixture(t *testing.T) *fixture {
 	if f.svc, err = NewService(Config{Log: f.log, Catalog: f.cat.Catalog, Now: f.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
+	f.cat.Withheld = f.svc.Withheld
 	if f.del, err = NewDeleter(DeleterConfig{Service: f.svc, Store: f.store}); err != nil {
 		t.Fatal(err)
 	}
