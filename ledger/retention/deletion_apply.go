@@ -128,8 +128,8 @@ func applyDeletionStarted(tx *ledger.Tx, rec *ledger.Record) error {
 	if err := checkDeletable(p, st, del, rec.Time, b.Early); err != nil {
 		return err
 	}
-	if !b.GraceUntil.After(rec.Time) {
-		return fmt.Errorf("%w: grace_until %s is not after the entry's time", ErrInvalidBody, b.GraceUntil)
+	if b.GraceUntil.IsZero() {
+		return fmt.Errorf("%w: no grace_until", ErrInvalidBody)
 	}
 	refs, bytes := 0, int64(0)
 	counts := map[string]blobCount{}

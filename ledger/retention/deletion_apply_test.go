@@ -56,7 +56,7 @@ func TestDeletionAppliersRefuse(t *testing.T) {
 		{"start unexpired, not early", TypeDeletionStarted, "acme", DeletionStarted{PackageID: young.ID, Reason: "r", Blobs: youngBlobs, Bytes: yn, GraceUntil: grace}, ErrNotExpired},
 		{"start with a wrong freed flag", TypeDeletionStarted, "acme", DeletionStarted{PackageID: young.ID, Reason: "r", Early: true, Blobs: wrongFreed, Bytes: yn, GraceUntil: grace}, ErrChanged},
 		{"start with files left out", TypeDeletionStarted, "acme", DeletionStarted{PackageID: young.ID, Reason: "r", Early: true, Blobs: []BlobRef{}, GraceUntil: grace}, ErrInvalidBody},
-		{"start without grace", TypeDeletionStarted, "acme", DeletionStarted{PackageID: young.ID, Reason: "r", Early: true, Blobs: youngBlobs, Bytes: yn, GraceUntil: f.clock.Now()}, ErrInvalidBody},
+		{"start without grace", TypeDeletionStarted, "acme", DeletionStarted{PackageID: young.ID, Reason: "r", Early: true, Blobs: youngBlobs, Bytes: yn}, ErrInvalidBody},
 		{"start without reason", TypeDeletionStarted, "acme", DeletionStarted{PackageID: young.ID, Early: true, Blobs: youngBlobs, Bytes: yn, GraceUntil: grace}, ErrReasonRequired},
 		{"complete twice", TypeDeletionCompleted, "acme", DeletionCompleted{PackageID: p.ID, StartedIndex: at}, ErrInvalidBody},
 		{"complete another deletion", TypeDeletionCompleted, "acme", DeletionCompleted{PackageID: p.ID, StartedIndex: at + 1}, ErrInvalidBody},
