@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -17,7 +18,8 @@ type SweepResult struct {
 	DryRun bool      `json:"dry_run"`
 	// Eligible are the packages past their expiry with no active hold and
 	// not deleted; Announced says which got their
-	// retention.deletion_eligible entry now (the others had one before).
+	// retention.deletion_eligible entry now, or with DryRun would get it
+	// (the others had one before).
 	Eligible []SweptPackage `json:"eligible"`
 	// BytesFreed is what deleting every eligible package would free, each
 	// shared blob counted once and blobs still referenced by a live
@@ -67,8 +69,12 @@ func (d *Deleter) Sweep(ctx context.Context, actor, tenant string, dryRun bool) 
 			return false, err
 		}
 		sp := SweptPackage{PackageID: p.ID, ExpiresAt: *expiry(p, st)}
-		_, err = s.log.Projection(eligibleKey(p.ID))
-		sp.Announced = err != nil
+		switch _, err := s.log.Projection(eligibleKey(p.ID)); {
+		case errors.Is(err, ledger.ErrKeyNotFound):
+			sp.Announced = true // now, or with dryRun by a sweep
+		case err != nil:
+			return false, err
+		}
 		res.Eligible = append(res.Eligible, sp)
 		eligiblePkgs = append(eligiblePkgs, p)
 		return false, nil
