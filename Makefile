@@ -45,9 +45,10 @@ bench: $(TESSERA)
 	$(GO) test -run '^$$' -bench BenchmarkLocalPut -benchtime 3x ./cas/local/
 	$(GO) test -run '^$$' -bench BenchmarkVerifyImport -benchtime 3x ./ledger/bundle/
 
-## soak: the long crash loop (50 SIGKILL cycles) and longer fuzzing.
+## soak: the long crash loops (50 SIGKILL cycles each) and longer fuzzing.
 soak:
 	ASSAY_CRASH_CYCLES=50 $(GO) test -count=1 -timeout 60m -run 'TestCrashRecovery' -v ./ledger
+	ASSAY_DELETION_CRASH_CYCLES=50 $(GO) test -count=1 -timeout 30m -run 'TestDeletionCrashLoop' -v ./ledger/retention
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

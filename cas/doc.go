@@ -28,6 +28,15 @@
 // [ErrInvalidDigest], [ErrInvalidRange] and [ErrCorrupt]. The HTTP layer maps
 // them to status codes in one place (ErrUnavailable is 503).
 //
+// # Trash
+//
+// [Trasher] is implemented by stores that set blobs aside reversibly: the
+// deletion of packages (package ledger/retention) moves their bytes to the
+// trash, brings them back on restore and purges them after the grace
+// period. The local store keeps the trash in root/trash/sha256 (a rename
+// and two directory fsyncs); the S3 store has none yet, so deletion is
+// refused on it.
+//
 // # Scrubbing
 //
 // [Store.Verify] re-reads one blob and checks it against its recorded

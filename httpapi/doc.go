@@ -1,6 +1,6 @@
 // Package httpapi serves Assay's HTTP API: the log, tile and search routes,
 // health and metrics, and (registered by the server) the package, object,
-// store, retention, promotion and job-export routes, behind bearer-token authentication, with
+// store, retention, deletion, promotion and job-export routes, behind bearer-token authentication, with
 // every error written as an RFC 9457 problem.
 //
 // # Routes
@@ -22,7 +22,10 @@
 // With Server.HandleRetention, the retention routes (see HandleRetention):
 // extensions (scope retention:write), legal holds and their release
 // (retention:hold), a package's retention view and the eligible list
-// (retention:read).
+// (retention:read). With Server.HandleDeletion, the deletion routes (see
+// HandleDeletion): sweep, purge, delete and restore (retention:delete;
+// early deletion also retention:admin); the bytes of a deleted package
+// then answer 410 with the deletion's ledger index.
 //
 // With Server.HandlePromotions, the promotion gate (see HandlePromotions):
 // promotion requests (promotions:write, processed within the request),

@@ -31,7 +31,8 @@ import (
 var tenantScopes = []string{httpapi.ScopeLogRead, httpapi.ScopeMetricsRead, httpapi.ScopePackagesWrite,
 	httpapi.ScopePackagesRead, httpapi.ScopeObjectsWrite, httpapi.ScopeObjectsRead, httpapi.ScopeStoreAdmin,
 	httpapi.ScopeExportsWrite, httpapi.ScopeExportsRead, httpapi.ScopeRetentionRead, httpapi.ScopeRetentionWrite,
-	httpapi.ScopeRetentionHold, httpapi.ScopePromotionsWrite, httpapi.ScopePromotionsRead, httpapi.ScopePromotionsReview}
+	httpapi.ScopeRetentionHold, httpapi.ScopeRetentionDelete, httpapi.ScopeRetentionAdmin,
+	httpapi.ScopePromotionsWrite, httpapi.ScopePromotionsRead, httpapi.ScopePromotionsReview}
 
 // isoFixture is a server with every route the serve command registers,
 // over one ledger and one local store, holding data of tenant acme.
@@ -86,6 +87,11 @@ func newIsoFixture(t *testing.T) *isoFixture {
 		t.Fatal(err)
 	}
 	f.api.HandlePromotions(ps)
+	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api.HandleDeletion(del, rs)
 	f.srv = httptest.NewServer(f.api)
 	t.Cleanup(f.srv.Close)
 	f.seed()
@@ -283,6 +289,18 @@ var isolationMatrix = map[string]isoRow{
 	"POST " + wire.QuarantinePath + "/{id}/reject": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodPost, path: wire.QuarantinePath + "/" + f.item + "/reject", body: []byte(`{"reason":"evil"}`)}}
 	}},
+	"POST /v1/retention/sweep": {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/retention/sweep?dry_run=true"}, {method: http.MethodPost, path: "/v1/retention/sweep"}}
+	}, ok: true, ownWrite: true}, // the caller's own packages only
+	"POST /v1/retention/purge": {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/retention/purge"}}
+	}, ok: true, ownWrite: true},
+	"POST /v1/packages/{id}/delete": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/delete", body: []byte(`{"reason":"evil"}`)}}
+	}},
+	"POST /v1/packages/{id}/restore": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/restore", body: []byte(`{"reason":"evil"}`)}}
+	}},
 	"GET " + wire.ExportsPath: {reqs: func(*isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: wire.ExportsPath + "?tenant=acme"},
 			{method: http.MethodGet, path: wire.ExportsPath}}
@@ -324,6 +342,11 @@ func (f *isoFixture) state() string {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	trashed, err := filepath.Glob(filepath.Join(f.blobs, "trash", "*", "*"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	files = append(files, trashed...)
 	slices.Sort(files)
 	return fmt.Sprint(f.size(), files)
 }

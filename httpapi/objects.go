@@ -29,6 +29,9 @@ func (h *catalogRoutes) downloadFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	obj, err := h.cat.Object(id.Tenant, f.Zone, f.Key)
+	if err == nil {
+		err = h.s.checkReadable(f.PackageID)
+	}
 	if err != nil {
 		h.s.WriteError(w, r, err)
 		return
@@ -84,6 +87,9 @@ func (h *catalogRoutes) getObject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o, err := h.lookupObject(r, id.Tenant, v["zone"], v["key"])
+	if err == nil {
+		err = h.s.checkReadable(o.PackageID)
+	}
 	if err != nil {
 		h.s.WriteError(w, r, err)
 		return

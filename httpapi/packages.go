@@ -108,7 +108,11 @@ func (h *catalogRoutes) getPackage(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	del, err := h.s.tombstone(p.Tenant, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return wire.PackageWithDeletion{Package: p, Deletion: del}, nil
 }
 
 func (h *catalogRoutes) finalize(r *http.Request) (any, error) {
@@ -129,5 +133,12 @@ func (h *catalogRoutes) manifest(r *http.Request) (any, error) {
 	hdr := http.Header{}
 	hdr.Set(wire.ManifestDigestHeader, p.ManifestDigest)
 	hdr.Set(wire.ManifestIndexHeader, strconv.FormatUint(p.FinalizedIndex, 10))
+	del, err := h.s.tombstone(p.Tenant, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if del.Gone() {
+		hdr.Set(wire.DeletedIndexHeader, strconv.FormatUint(del.StartedIndex, 10))
+	}
 	return &Response{ContentType: "application/json", Body: b, Header: hdr}, nil
 }

@@ -61,6 +61,7 @@ var kindStatus = map[ledger.Kind]int{
 	ledger.KindRangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
 	ledger.KindStorageFull:         http.StatusInsufficientStorage,
 	ledger.KindInternal:            http.StatusInternalServerError,
+	ledger.KindGone:                http.StatusGone,
 }
 
 // problemFor turns any handler error into the problem to send: a *Problem

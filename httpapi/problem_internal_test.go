@@ -29,6 +29,7 @@ func TestKindStatus(t *testing.T) {
 		{ledger.KindRangeNotSatisfiable, http.StatusRequestedRangeNotSatisfiable, false},
 		{ledger.KindStorageFull, http.StatusInsufficientStorage, false},
 		{ledger.KindInternal, http.StatusInternalServerError, true},
+		{ledger.KindGone, http.StatusGone, false},
 	}
 	sentinel := errors.New("sentinel")
 	for _, tt := range tests {

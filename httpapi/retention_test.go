@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
 	"github.com/assay-ledger/assay/httpapi/wire"
@@ -30,7 +31,9 @@ type retFixture struct {
 	log                      *ledger.Log
 	srv                      *httptest.Server
 	admin, other, noRetScope string
+	deleter                  string // acme, retention:delete and packages:read only
 	cli                      *client.Client
+	blobs                    string // the local store's root
 }
 
 func newRetFixture(t *testing.T) *retFixture {
@@ -48,17 +51,30 @@ func newRetFixture(t *testing.T) *retFixture {
 	}
 	f.admin, f.other = mk("officer", "acme", httpapi.AllScopes), mk("intruder", "evil", httpapi.AllScopes)
 	f.noRetScope = mk("ci", "acme", httpapi.ScopePackagesRead, httpapi.ScopePackagesWrite)
+	f.deleter = mk("operator", "acme", httpapi.ScopeRetentionDelete, httpapi.ScopePackagesRead)
 	api, err := httpapi.New(httpapi.Config{Log: f.log, Tokens: httpapi.OpenTokens(tokens), Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &catalog.Service{Catalog: catalog.New(f.log), Classes: catalog.DefaultClasses()}
+	f.blobs = filepath.Join(dir, "blobs")
+	store, err := local.Open(local.Config{Root: f.blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := catalog.DefaultClasses()
+	classes["locked"] = catalog.Class{Period: "7d", Compliance: true}
+	svc := &catalog.Service{Catalog: catalog.New(f.log), Store: store, Classes: classes}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc})
 	rs, err := retention.NewService(retention.Config{Log: f.log, Catalog: svc.Catalog, Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api.HandleRetention(rs)
+	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.HandleDeletion(del, rs)
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)
 	if f.cli, err = client.New(f.srv.URL, f.admin, nil); err != nil {

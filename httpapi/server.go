@@ -16,6 +16,7 @@ import (
 
 	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/retention"
 )
 
 // DefaultMaxBody caps request bodies when Config.MaxBodyBytes is zero.
@@ -46,6 +47,9 @@ type Server struct {
 	metrics *metrics
 	errs    []ledger.ErrorSpec // of the log's modules, for problemFor
 	scopes  map[string]string  // scope by method + " " + path template, for Routes
+	// deletions withholds the bytes of deleted packages; nil until
+	// HandleDeletion.
+	deletions *retention.Service
 }
 
 // HandlerFunc is the inner function of a route: it returns the value to

@@ -119,6 +119,11 @@ func writeProblem(err error, body *bodyReader) error {
 // part stops the upload; the problem lists the files already added.
 func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 	id, pkg := caller(r), mux.Vars(r)["id"]
+	if _, err := h.cat.Package(id.Tenant, pkg); err == nil {
+		if err := h.s.checkReadable(pkg); err != nil {
+			return nil, err // a deleted package takes no more files
+		}
+	}
 	mr, err := multipartReader(r)
 	if err != nil {
 		return nil, err

@@ -56,10 +56,13 @@ const (
 	// KindInternal: the server is at fault (a missing blob, a bad trusted
 	// key); the message names server internals and is for the log only.
 	KindInternal
+	// KindGone: what the input names existed and was deleted on purpose
+	// (a deleted package's file, a purged deletion).
+	KindGone
 )
 
 var kindNames = [...]string{"", "invalid", "unprocessable", "conflict", "not found", "too large", "forbidden",
-	"unavailable", "range not satisfiable", "storage full", "internal"}
+	"unavailable", "range not satisfiable", "storage full", "internal", "gone"}
 
 // String returns the kind's name, such as "not found".
 func (k Kind) String() string {

@@ -9,6 +9,7 @@
 //
 //	root/sha256/ab/cd/abcd…   one file per blob, named by its sha256 hex
 //	root/tmp/put-*            Puts in progress (swept by SweepTemp after a crash)
+//	root/trash/sha256/abcd…   blobs of deleted packages, until restored or purged (trash.go)
 //
 // Reads follow each blob's own header, so turning compression or encryption
 // on or off affects new blobs only and older ones stay readable (encrypted
@@ -60,6 +61,7 @@ type Local struct {
 	root     string
 	blobDir  string
 	tmpDir   string
+	trashDir string
 	compress bool
 	key      *keyring // nil: no encryption
 	encoders encoderPool
@@ -76,6 +78,7 @@ func Open(cfg Config) (*Local, error) {
 		root:     cfg.Root,
 		blobDir:  filepath.Join(cfg.Root, "sha256"),
 		tmpDir:   filepath.Join(cfg.Root, "tmp"),
+		trashDir: filepath.Join(cfg.Root, "trash", "sha256"),
 		compress: cfg.Compress,
 	}
 	if cfg.KeyFile != "" {
@@ -85,7 +88,7 @@ func Open(cfg Config) (*Local, error) {
 		}
 		l.key = k
 	}
-	for _, dir := range []string{l.blobDir, l.tmpDir} {
+	for _, dir := range []string{l.blobDir, l.tmpDir, l.trashDir} {
 		if err := durable.MkdirAll(dir); err != nil {
 			return nil, fmt.Errorf("local store: %w", err)
 		}

@@ -12,15 +12,19 @@ func newRetentionCmd() *cobra.Command {
 	var f serverFlags
 	cmd := &cobra.Command{
 		Use:   "retention",
-		Short: "Show and extend packages' retention; apply and release legal holds",
+		Short: "Show and extend packages' retention; apply and release legal holds; delete, restore, purge",
 		Long: `Read and change the retention of packages. Every change is an entry in the log
-(retention.extended, retention.hold_applied, retention.hold_released) with its
-actor, reason and the policy in force. An expiry only ever moves later; a package
-with an active hold is never eligible for deletion.`,
+(retention.extended, retention.hold_applied, retention.hold_released,
+retention.deletion_eligible, deletion.*) with its actor, reason and the policy in
+force. An expiry only ever moves later; a package with an active hold is never
+eligible for deletion and never deleted. A deleted package's bytes wait in the
+store's trash for the grace period (serve --deletion-grace), restorable, then a
+purge removes them.`,
 	}
 	f.register(cmd)
 	cmd.AddCommand(newRetentionShowCmd(&f), newRetentionExtendCmd(&f), newRetentionHoldCmd(&f),
-		newRetentionReleaseCmd(&f), newRetentionEligibleCmd(&f))
+		newRetentionReleaseCmd(&f), newRetentionEligibleCmd(&f), newRetentionSweepCmd(&f), newRetentionDeleteCmd(&f),
+		newRetentionRestoreCmd(&f), newRetentionPurgeCmd(&f))
 	return cmd
 }
 

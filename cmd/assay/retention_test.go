@@ -139,13 +139,14 @@ func TestServeRefusesUnknownComplianceClass(t *testing.T) {
 	}
 }
 
-// TestBundlesReplayRetention exports a log with retention activity as a
-// bundle, imports it into a fresh data directory and expects every
-// projection of the mirror, the retention ones among them, to equal the
-// source's.
+// TestBundlesReplayRetention exports a log with retention and deletion
+// activity as a bundle, imports it into a fresh data directory and expects
+// every projection of the mirror, the retention ones among them, to equal
+// the source's.
 func TestBundlesReplayRetention(t *testing.T) {
 	src := t.TempDir()
-	s := startServe(t, "--dev", "--data", src)
+	// A grace period of 1ns: the purge below, a request later, is past it.
+	s := startServe(t, "--dev", "--data", src, "--deletion-grace", "1ns", "--retention-sweep-interval", "0")
 	cli := cliOf(t, s, s.token)
 	var ids []string
 	for i := range 3 {
@@ -160,6 +161,20 @@ func TestBundlesReplayRetention(t *testing.T) {
 	cli("retention", "hold", ids[1], "--reason", "second")
 	cli("retention", "release", ids[1], h.HoldID, "--reason", "settled")
 	cli("retention", "hold", ids[2], "--reason", "r")
+	files := t.TempDir()
+	for i, name := range []string{"kept.txt", "purged.txt"} {
+		os.WriteFile(filepath.Join(files, name), fmt.Appendf(nil, "file %d", i), 0o600)
+	}
+	var gone catalog.Package
+	mustJSON(t, cli("package", "create", "--name", "gone", "--retention", "transient"), &gone)
+	cli("package", "upload", gone.ID, files)
+	cli("retention", "sweep")
+	cli("retention", "delete", gone.ID, "--reason", "early")
+	cli("retention", "restore", gone.ID, "--reason", "back")
+	cli("retention", "delete", gone.ID, "--reason", "again")
+	if out := cli("retention", "purge"); !strings.Contains(out, gone.ID) {
+		t.Fatalf("purge: %s", out)
+	}
 	dir := t.TempDir()
 	b := filepath.Join(dir, "all.tar.zst")
 	cli("bundle", "export", "--from", "0", "--out", b, "--key", s.vkey)
@@ -183,6 +198,15 @@ func TestBundlesReplayRetention(t *testing.T) {
 	for k := range pa {
 		if strings.HasPrefix(k, "ret/") {
 			ret++
+		}
+	}
+	for _, k := range []string{"ret/del/" + gone.ID, "ret/blob/"} {
+		found := false
+		for have := range pa {
+			found = found || strings.HasPrefix(have, k)
+		}
+		if !found {
+			t.Fatalf("source has no projection key %s…", k)
 		}
 	}
 	if ret < 12 || len(pa) != len(pb) {

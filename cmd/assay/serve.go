@@ -153,7 +153,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	store, err := registerCatalog(ctx, api, lg, d, &o.catalog)
+	store, err := registerCatalog(ctx, api, lg, d, &o.catalog, logger)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -30,6 +31,8 @@ type catalogFlags struct {
 	readEvents bool
 	retention  []string // CLASS=PERIOD overrides
 	compliance []string // classes in compliance mode
+	grace      time.Duration
+	sweepEvery time.Duration
 }
 
 func (c *catalogFlags) register(f *pflag.FlagSet) {
@@ -50,6 +53,8 @@ func (c *catalogFlags) register(f *pflag.FlagSet) {
 		"set a retention class's period: CLASS=PERIOD with PERIOD Nd, Ny or none (defaults: transient=7d, raw-evidence=90d, summary-evidence=365d, release-evidence=7y, permanent-record=none); repeatable")
 	f.StringArrayVar(&c.compliance, "retention-compliance", nil,
 		"put new packages of retention class CLASS in compliance mode (default: governance); repeatable")
+	f.DurationVar(&c.grace, "deletion-grace", retention.DefaultGrace, "how long a deleted package's bytes stay in the store's trash, restorable, before a purge removes them")
+	f.DurationVar(&c.sweepEvery, "retention-sweep-interval", time.Hour, "announce packages eligible for deletion and purge deletions past their grace period this often, for every tenant (0: never; POST /v1/retention/sweep does it on demand)")
 }
 
 // classes returns the retention classes: the defaults with the overrides.
@@ -100,8 +105,6 @@ func (c *catalogFlags) openStore(ctx context.Context, d dataDir) (cas.Store, htt
 	return nil, httpapi.BackendInfo{}, fmt.Errorf("--store %q: want local or s3", c.store)
 }
 
-// registerCatalog opens the content store and adds the package, object and
-// store routes to api.
 // tempGrace is how old a store temporary must be for the startup sweep to
 // remove it: no Put of a server sharing the store runs that long idle.
 const tempGrace = time.Hour
@@ -121,7 +124,10 @@ func sweepTemporaries(ctx context.Context, st cas.Store) error {
 	return nil
 }
 
-func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags) (cas.Store, error) {
+// registerCatalog opens the content store, adds the package, object,
+// store, retention and deletion routes to api, finishes the deletions a
+// stopped server left in the middle and starts the periodic sweep.
+func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags, logger *slog.Logger) (cas.Store, error) {
 	classes, err := c.classes()
 	if err != nil {
 		return nil, err
@@ -143,5 +149,52 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 		return nil, err
 	}
 	api.HandleRetention(rs)
+	svc.Withheld = rs.Withheld
+	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: st, Grace: c.grace})
+	if err != nil {
+		return nil, err
+	}
+	api.HandleDeletion(del, rs)
+	if n, err := del.Resume(ctx); err != nil {
+		logger.ErrorContext(ctx, "resume interrupted deletions", "finished", n, "err", err)
+	} else if n > 0 {
+		logger.InfoContext(ctx, "resumed interrupted deletions", "finished", n)
+	}
+	if c.sweepEvery > 0 {
+		go sweepEvery(ctx, c.sweepEvery, svc.Catalog, del, logger)
+	}
 	return st, nil
+}
+
+// sweepEvery runs the retention sweep of every tenant each interval until
+// ctx ends: it announces packages newly eligible for deletion and purges
+// deletions past their grace period.
+func sweepEvery(ctx context.Context, interval time.Duration, cat *catalog.Catalog, del *retention.Deleter, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := sweepAll(ctx, cat, del); err != nil && ctx.Err() == nil {
+			logger.ErrorContext(ctx, "retention sweep", "err", err)
+		}
+	}
+}
+
+// sweepAll sweeps every tenant's packages as the system.
+func sweepAll(ctx context.Context, cat *catalog.Catalog, del *retention.Deleter) error {
+	tenants, err := cat.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, tenant := range tenants {
+		if _, err := del.Sweep(ctx, "system", tenant, false); err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+		}
+	}
+	return errors.Join(errs...)
 }

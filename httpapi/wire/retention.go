@@ -3,6 +3,7 @@ package wire
 import (
 	"time"
 
+	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/retention"
 )
 
@@ -49,4 +50,43 @@ type EligiblePage struct {
 	AsOf       time.Time            `json:"as_of"`
 	Packages   []retention.Eligible `json:"packages"`
 	NextCursor string               `json:"next_cursor"`
+}
+
+// Problem types of deletion.
+const (
+	TypeDeletionNotExpired = ProblemBase + "deletion-not-expired"
+	TypeDeletionHeld       = ProblemBase + "deletion-held"
+	TypeDeletionCompliance = ProblemBase + "deletion-compliance-mode"
+	TypePackageDeleted     = ProblemBase + "package-deleted"
+	TypePackageNotDeleted  = ProblemBase + "package-not-deleted"
+	TypePackagePurged      = ProblemBase + "package-purged"
+	TypePackageGone        = ProblemBase + "package-gone"
+)
+
+// DeletedIndexHeader names, on the manifest of a deleted package, the
+// ledger index of its deletion.started entry.
+const DeletedIndexHeader = "X-Assay-Deleted-Index"
+
+// DeleteRequest is the body of POST /v1/packages/{id}/delete.
+type DeleteRequest struct {
+	Reason string `json:"reason"`
+}
+
+// RestoreRequest is the body of POST /v1/packages/{id}/restore.
+type RestoreRequest struct {
+	Reason string `json:"reason"`
+}
+
+// PurgeResult is the body of POST /v1/retention/purge: the deletions
+// purged, at AsOf.
+type PurgeResult struct {
+	AsOf   time.Time          `json:"as_of"`
+	Purged []retention.Purged `json:"purged"`
+}
+
+// PackageWithDeletion is the body of GET /v1/packages/{id}: the package
+// and, when it was ever deleted, its latest deletion (a tombstone).
+type PackageWithDeletion struct {
+	*catalog.Package
+	Deletion *retention.Deletion `json:"deletion,omitempty"`
 }

@@ -235,3 +235,37 @@ func (c *Catalog) Blobs(ctx context.Context, errp *error) iter.Seq2[string, Blob
 		})
 	}
 }
+
+// Blob returns what the catalog records about the blob with sha256 hex
+// digits hex; ok is false when no object references it.
+func (c *Catalog) Blob(hex string) (b Blob, ok bool, err error) {
+	v, err := c.log.Projection(blobKey(hex))
+	if errors.Is(err, ledger.ErrKeyNotFound) {
+		return Blob{}, false, nil
+	}
+	if err != nil {
+		return Blob{}, false, err
+	}
+	if err := json.Unmarshal(v, &b); err != nil {
+		return Blob{}, false, err
+	}
+	return b, true, nil
+}
+
+// Tenants returns every tenant that has created a package, in order.
+func (c *Catalog) Tenants(ctx context.Context) ([]string, error) {
+	var out []string
+	after := []byte(nil)
+	for {
+		var found string
+		err := c.log.ScanProjections(ctx, []byte(prefixPackageList), after, func(k, _ []byte) (bool, error) {
+			found, _, _ = strings.Cut(string(k[len(prefixPackageList):]), "\x00")
+			return false, nil
+		})
+		if err != nil || found == "" {
+			return out, err
+		}
+		out = append(out, found)
+		after = append(packageListPrefix(found), 0xff) // skip the rest of its packages
+	}
+}

@@ -30,11 +30,14 @@ type Finding struct {
 // ScrubReport is what a scrub found; without Findings it is the body of
 // the scrub.completed entry.
 type ScrubReport struct {
-	Full     bool      `json:"full"`
-	Checked  int       `json:"checked"`
-	Corrupt  int       `json:"corrupt"`
-	Missing  int       `json:"missing"`
-	Failed   int       `json:"failed"`
+	Full    bool `json:"full"`
+	Checked int  `json:"checked"`
+	Corrupt int  `json:"corrupt"`
+	Missing int  `json:"missing"`
+	Failed  int  `json:"failed"`
+	// Withheld counts the blobs not checked because every reference to
+	// them belongs to a deleted package (Service.Withheld).
+	Withheld int       `json:"withheld,omitempty"`
 	Findings []Finding `json:"findings,omitempty"`
 }
 
@@ -48,6 +51,16 @@ func (s *Service) Scrub(ctx context.Context, actor string, full bool) (*ScrubRep
 	rep := &ScrubReport{Full: full}
 	var scanErr error
 	for digest, blob := range s.Catalog.Blobs(ctx, &scanErr) {
+		if s.Withheld != nil {
+			gone, err := s.Withheld(digest)
+			if err != nil {
+				return rep, err
+			}
+			if gone {
+				rep.Withheld++
+				continue
+			}
+		}
 		f, err := s.checkBlob(ctx, digest, blob, full)
 		rep.Checked++
 		if err != nil {

@@ -44,6 +44,11 @@ type Service struct {
 	Store      cas.Store
 	Classes    Classes
 	ReadEvents bool // append an object.read entry for every download
+	// Withheld, when set, says whether every reference to the blob with
+	// the given digest belongs to a deleted package (package
+	// ledger/retention): its bytes are in the store's trash or purged, and
+	// Scrub does not expect them.
+	Withheld func(digest string) (bool, error)
 }
 
 // NewID returns a fresh id with the given prefix ("pkg" or "file").

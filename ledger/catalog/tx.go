@@ -22,3 +22,15 @@ func PackageIn(tx *ledger.Tx, tenant, id string) (*Package, error) {
 	}
 	return &p, nil
 }
+
+// BlobIn returns what the projections inside tx record about the blob
+// with sha256 hex digits hex, for the Appliers of other domains (the
+// deletion of packages) that count its references; ok is false when no
+// object references it.
+func BlobIn(tx *ledger.Tx, hex string) (b Blob, ok bool, err error) {
+	err = getJSON(tx, blobKey(hex), &b)
+	if errors.Is(err, ledger.ErrKeyNotFound) {
+		return Blob{}, false, nil
+	}
+	return b, err == nil, err
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/ledgertest"
@@ -18,15 +19,29 @@ type fixture struct {
 	log   *ledger.Log
 	cat   *catalog.Service
 	svc   *Service
+	store *local.Local
+	// storeRoot is the local store's directory.
+	storeRoot string
+	del       *Deleter
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: ledgertest.NewClock()}
 	f.log = f.open(filepath.Join(t.TempDir(), "ledger"))
-	f.cat = &catalog.Service{Catalog: catalog.New(f.log), Classes: catalog.DefaultClasses()}
 	var err error
+	f.storeRoot = filepath.Join(t.TempDir(), "blobs")
+	if f.store, err = local.Open(local.Config{Root: f.storeRoot}); err != nil {
+		t.Fatal(err)
+	}
+	classes := catalog.DefaultClasses()
+	classes["locked"] = catalog.Class{Period: "7d", Compliance: true}
+	f.cat = &catalog.Service{Catalog: catalog.New(f.log), Store: f.store, Classes: classes}
 	if f.svc, err = NewService(Config{Log: f.log, Catalog: f.cat.Catalog, Now: f.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	f.cat.Withheld = f.svc.Withheld
+	if f.del, err = NewDeleter(DeleterConfig{Service: f.svc, Store: f.store}); err != nil {
 		t.Fatal(err)
 	}
 	return f

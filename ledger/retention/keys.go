@@ -7,7 +7,20 @@ const (
 	prefixState = "ret/pkg/"
 	prefixHold  = "ret/hold/"
 	prefixEvent = "ret/ev/"
+
+	prefixDeletion = "ret/del/"
+	prefixPending  = "ret/pend/"
+	prefixEligible = "ret/elig/"
+	prefixBlob     = "ret/blob/"
 )
+
+func deletionKey(pkg string) []byte { return []byte(prefixDeletion + pkg) }
+
+func pendingKey(pkg string) []byte { return []byte(prefixPending + pkg) }
+
+func eligibleKey(pkg string) []byte { return []byte(prefixEligible + pkg) }
+
+func blobCountKey(hex string) []byte { return []byte(prefixBlob + hex) }
 
 func stateKey(pkg string) []byte { return []byte(prefixState + pkg) }
 

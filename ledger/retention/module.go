@@ -2,9 +2,10 @@ package retention
 
 import "github.com/assay-ledger/assay/ledger"
 
-// Module is the retention domain: the extension and legal-hold entry
-// types with their Appliers, the filtered prefixes of package state and
-// holds (most packages have neither), and the domain's errors.
+// Module is the retention domain: the extension, legal-hold and deletion
+// entry types with their Appliers, the filtered prefixes of package state,
+// holds, deletions, eligibility marks and blob counts (most packages and
+// blobs have none), and the domain's errors.
 func Module() ledger.Module {
 	return ledger.Module{
 		Name: "retention",
@@ -12,8 +13,15 @@ func Module() ledger.Module {
 			TypeExtended:     applyExtended,
 			TypeHoldApplied:  applyHoldApplied,
 			TypeHoldReleased: applyHoldReleased,
+
+			TypeDeletionEligible:  applyDeletionEligible,
+			TypeDeletionStarted:   applyDeletionStarted,
+			TypeDeletionCompleted: applyDeletionEnded,
+			TypeDeletionFailed:    applyDeletionEnded,
+			TypeDeletionReversed:  applyDeletionReversed,
+			TypeDeletionPurged:    applyDeletionPurged,
 		},
-		Filtered: []string{prefixState, prefixHold},
-		Errors:   errorSpecs(),
+		Filtered: []string{prefixState, prefixHold, prefixDeletion, prefixEligible, prefixBlob},
+		Errors:   append(errorSpecs(), deletionErrorSpecs()...),
 	}
 }

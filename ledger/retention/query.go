@@ -80,6 +80,10 @@ func (s *Service) View(ctx context.Context, tenant, id string) (*View, error) {
 	if st != nil {
 		v.ActiveHolds = st.ActiveHolds
 	}
+	if v.Deletion, err = s.deletion(id); err != nil {
+		return nil, err
+	}
+	v.Eligible = v.Eligible && !v.Deletion.Gone()
 	err = s.log.ScanProjections(ctx, holdPrefix(id), nil, func(_, b []byte) (bool, error) {
 		var h Hold
 		err := json.Unmarshal(b, &h)
@@ -103,7 +107,7 @@ func (s *Service) View(ctx context.Context, tenant, id string) (*View, error) {
 }
 
 // Eligible lists the tenant's packages eligible for deletion at the
-// Service's clock (past their expiry, with no active hold), in creation
+// Service's clock (past their expiry, with no active hold, not deleted), in creation
 // order, at most limit after cursor ("" for the start), with the cursor of
 // the next page ("" on the last) and the time it judged by.
 func (s *Service) Eligible(ctx context.Context, tenant, cursor string, limit int) ([]Eligible, string, time.Time, error) {
@@ -112,6 +116,9 @@ func (s *Service) Eligible(ctx context.Context, tenant, cursor string, limit int
 	_, next, err := s.cat.PackagesWhere(ctx, tenant, func(p *catalog.Package) (bool, error) {
 		st, err := s.state(p.ID)
 		if err != nil || !eligible(p, st, now) {
+			return false, err
+		}
+		if del, err := s.deletion(p.ID); err != nil || del.Gone() {
 			return false, err
 		}
 		out = append(out, Eligible{PackageID: p.ID, Name: p.Name, Class: p.Retention.Class, Mode: p.Retention.EffectiveMode(),

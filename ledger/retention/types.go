@@ -102,6 +102,8 @@ type Event struct {
 	HoldID            string     `json:"hold_id,omitempty"`
 	CaseRef           string     `json:"case_ref,omitempty"`
 	Reason            string     `json:"reason,omitempty"`
+	Early             bool       `json:"early,omitempty"`
+	Bytes             int64      `json:"bytes,omitempty"`
 	PolicyIndex       *uint64    `json:"policy_index,omitempty"`
 }
 
@@ -120,6 +122,7 @@ type View struct {
 	AsOf             time.Time  `json:"as_of"`
 	Holds            []Hold     `json:"holds"`
 	Events           []Event    `json:"events"`
+	Deletion         *Deletion  `json:"deletion,omitempty"` // the latest deletion, if any
 }
 
 // Eligible is a package past its expiry with no active hold.
