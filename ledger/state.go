@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -97,4 +99,33 @@ func (tx *Tx) apply(fn Applier, rec *Record) error {
 		tx.batch[k] = v
 	}
 	return nil
+}
+
+// GetJSON reads a projection key and decodes its JSON value into v; a
+// missing key is ErrKeyNotFound.
+func (tx *Tx) GetJSON(key []byte, v any) error {
+	b, err := tx.Get(key)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// SetJSON writes v, encoded as JSON, to a projection key.
+func (tx *Tx) SetJSON(key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tx.Set(key, b)
+	return nil
+}
+
+// DecodeStrict decodes one JSON value from body into v, refusing members v
+// does not have: an Applier decodes entry bodies this way, so that a body
+// it does not understand is refused rather than half read.
+func DecodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

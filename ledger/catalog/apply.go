@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -30,28 +29,9 @@ func appliers() map[string]ledger.Applier {
 
 // decode parses an entry body strictly into v.
 func decode(rec *ledger.Record, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(rec.Body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := ledger.DecodeStrict(rec.Body, v); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalidBody, rec.Type, err)
 	}
-	return nil
-}
-
-func getJSON(tx *ledger.Tx, key []byte, v any) error {
-	b, err := tx.Get(key)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func setJSON(tx *ledger.Tx, key []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tx.Set(key, b)
 	return nil
 }
 
@@ -80,14 +60,14 @@ func applyPackageCreated(tx *ledger.Tx, rec *ledger.Record) error {
 		Metadata: b.Metadata, Attributes: b.Attributes, Status: StatusOpen,
 		CreatedAt: rec.Time, CreatedBy: rec.Actor, CreatedIndex: rec.Index}
 	tx.Set(packageListKey(rec.Tenant, rec.Index), []byte(b.PackageID))
-	return setJSON(tx, packageKey(b.PackageID), p)
+	return tx.SetJSON(packageKey(b.PackageID), p)
 }
 
 // openPackage loads a package of the record's tenant that still takes
 // changes.
 func openPackage(tx *ledger.Tx, rec *ledger.Record, id string) (*Package, error) {
 	var p Package
-	err := getJSON(tx, packageKey(id), &p)
+	err := tx.GetJSON(packageKey(id), &p)
 	if errors.Is(err, ledger.ErrKeyNotFound) || err == nil && p.Tenant != rec.Tenant {
 		return nil, fmt.Errorf("%w: %q", ErrPackageNotFound, shorten(id))
 	}
@@ -152,14 +132,14 @@ func applyFileAdded(tx *ledger.Tx, rec *ledger.Record) error {
 	f := File{FileID: b.FileID, PackageID: b.PackageID, Path: b.Path, ObjectRef: b.ObjectRef,
 		AddedAt: rec.Time, AddedBy: rec.Actor, Index: rec.Index}
 	tx.Set(fileIDKey(b.FileID), []byte(b.PackageID+"\x00"+b.Path))
-	if err := setJSON(tx, fileKey(b.PackageID, b.Path), f); err != nil {
+	if err := tx.SetJSON(fileKey(b.PackageID, b.Path), f); err != nil {
 		return err
 	}
 	obj := Object{Metadata: nil, PackageID: b.PackageID, FileID: b.FileID}
 	if err := putObject(tx, rec, b.ObjectRef, obj); err != nil {
 		return err
 	}
-	return setJSON(tx, packageKey(b.PackageID), p)
+	return tx.SetJSON(packageKey(b.PackageID), p)
 }
 
 // putObject makes obj the current version of its key and counts a
@@ -167,24 +147,24 @@ func applyFileAdded(tx *ledger.Tx, rec *ledger.Record) error {
 func putObject(tx *ledger.Tx, rec *ledger.Record, ref ObjectRef, obj Object) error {
 	key := objectKey(rec.Tenant, ref.Zone, ref.Key)
 	var prev Object
-	if err := getJSON(tx, key, &prev); err != nil && !errors.Is(err, ledger.ErrKeyNotFound) {
+	if err := tx.GetJSON(key, &prev); err != nil && !errors.Is(err, ledger.ErrKeyNotFound) {
 		return err
 	}
 	obj.Tenant, obj.ObjectRef = rec.Tenant, ref
 	obj.Version, obj.Versions, obj.PutAt, obj.PutBy = rec.Index, prev.Versions+1, rec.Time, rec.Actor
-	if err := setJSON(tx, key, obj); err != nil {
+	if err := tx.SetJSON(key, obj); err != nil {
 		return err
 	}
-	if err := setJSON(tx, historyKey(rec.Tenant, ref.Zone, ref.Key, rec.Index), obj); err != nil {
+	if err := tx.SetJSON(historyKey(rec.Tenant, ref.Zone, ref.Key, rec.Index), obj); err != nil {
 		return err
 	}
 	var blob Blob
 	bk := blobKey(strings.TrimPrefix(ref.Digest, "sha256:"))
-	if err := getJSON(tx, bk, &blob); err != nil && !errors.Is(err, ledger.ErrKeyNotFound) {
+	if err := tx.GetJSON(bk, &blob); err != nil && !errors.Is(err, ledger.ErrKeyNotFound) {
 		return err
 	}
 	blob.Size, blob.BLAKE3, blob.Refs = ref.Size, ref.BLAKE3, blob.Refs+1
-	return setJSON(tx, bk, blob)
+	return tx.SetJSON(bk, blob)
 }
 
 func applyPackageFinalized(tx *ledger.Tx, rec *ledger.Record) error {
@@ -205,7 +185,7 @@ func applyPackageFinalized(tx *ledger.Tx, rec *ledger.Record) error {
 	}
 	t := rec.Time
 	p.Status, p.FinalizedAt, p.FinalizedIndex, p.ManifestDigest = StatusFinalized, &t, rec.Index, b.ManifestDigest
-	return setJSON(tx, packageKey(b.PackageID), p)
+	return tx.SetJSON(packageKey(b.PackageID), p)
 }
 
 func applyObjectPut(tx *ledger.Tx, rec *ledger.Record) error {

@@ -45,7 +45,7 @@ func PutGated(tx *ledger.Tx, rec *ledger.Record, ref ObjectRef, meta json.RawMes
 // ErrObjectNotFound when absent.
 func ObjectIn(tx *ledger.Tx, tenant, zone, key string) (*Object, error) {
 	var o Object
-	err := getJSON(tx, objectKey(tenant, zone, key), &o)
+	err := tx.GetJSON(objectKey(tenant, zone, key), &o)
 	if errors.Is(err, ledger.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%w: %q", ErrObjectNotFound, shorten(zone+"/"+key))
 	}

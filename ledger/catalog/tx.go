@@ -13,7 +13,7 @@ import (
 // catalog's own Appliers write packages.
 func PackageIn(tx *ledger.Tx, tenant, id string) (*Package, error) {
 	var p Package
-	err := getJSON(tx, packageKey(id), &p)
+	err := tx.GetJSON(packageKey(id), &p)
 	if errors.Is(err, ledger.ErrKeyNotFound) || err == nil && p.Tenant != tenant {
 		return nil, fmt.Errorf("%w: %q", ErrPackageNotFound, shorten(id))
 	}
@@ -28,7 +28,7 @@ func PackageIn(tx *ledger.Tx, tenant, id string) (*Package, error) {
 // deletion of packages) that count its references; ok is false when no
 // object references it.
 func BlobIn(tx *ledger.Tx, hex string) (b Blob, ok bool, err error) {
-	err = getJSON(tx, blobKey(hex), &b)
+	err = tx.GetJSON(blobKey(hex), &b)
 	if errors.Is(err, ledger.ErrKeyNotFound) {
 		return Blob{}, false, nil
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -22,28 +21,9 @@ var (
 
 // decode parses an entry body strictly into v.
 func decode(rec *ledger.Record, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(rec.Body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := ledger.DecodeStrict(rec.Body, v); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalidBody, rec.Type, err)
 	}
-	return nil
-}
-
-func getJSON(tx *ledger.Tx, key []byte, v any) error {
-	b, err := tx.Get(key)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func setJSON(tx *ledger.Tx, key []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tx.Set(key, b)
 	return nil
 }
 
@@ -54,7 +34,7 @@ func invalid(rec *ledger.Record, format string, args ...any) error {
 // running loads the record's tenant's promotion id, which must still run.
 func running(tx *ledger.Tx, rec *ledger.Record, id string) (*Promotion, error) {
 	var p Promotion
-	err := getJSON(tx, requestKey(id), &p)
+	err := tx.GetJSON(requestKey(id), &p)
 	if errors.Is(err, ledger.ErrKeyNotFound) || err == nil && p.Tenant != rec.Tenant {
 		return nil, fmt.Errorf("%w: %q", ErrPromotionNotFound, short(id))
 	}
@@ -99,7 +79,7 @@ func applyRequested(tx *ledger.Tx, rec *ledger.Record) error {
 		ProofKey: b.ProofKey, ProofDigest: b.ProofDigest, Status: StatusRunning,
 		RequestedAt: rec.Time.UTC(), RequestedBy: rec.Actor, RequestedIndex: rec.Index}
 	tx.Set(requestListKey(rec.Tenant, rec.Index), []byte(b.PromotionID))
-	return setJSON(tx, requestKey(b.PromotionID), p)
+	return tx.SetJSON(requestKey(b.PromotionID), p)
 }
 
 // applyCheck records promotion.verified or promotion.failed for one object
@@ -148,10 +128,10 @@ func applyCheck(tx *ledger.Tx, rec *ledger.Record) error {
 	pr := Progress{SourceKey: b.SourceKey, Destination: goldenKey(src, dest, b.SourceKey), Status: status,
 		ExpectedDigest: b.ExpectedDigest, ComputedDigest: b.ComputedDigest, Reason: b.Reason, CheckIndex: rec.Index}
 	p.Checked++
-	if err := setJSON(tx, progressKey(p.ID, b.SourceKey), pr); err != nil {
+	if err := tx.SetJSON(progressKey(p.ID, b.SourceKey), pr); err != nil {
 		return err
 	}
-	return setJSON(tx, requestKey(p.ID), p)
+	return tx.SetJSON(requestKey(p.ID), p)
 }
 
 // sameBlob reports whether two references name the same stored bytes.
@@ -169,7 +149,7 @@ func placing(tx *ledger.Tx, rec *ledger.Record, b *Placed, want, zone string) (*
 		return nil, nil, nil, err
 	}
 	var pr Progress
-	if err := getJSON(tx, progressKey(p.ID, b.SourceKey), &pr); err != nil {
+	if err := tx.GetJSON(progressKey(p.ID, b.SourceKey), &pr); err != nil {
 		if errors.Is(err, ledger.ErrKeyNotFound) {
 			return nil, nil, nil, invalid(rec, "%s has no check in promotion %s", short(b.SourceKey), p.ID)
 		}
@@ -211,10 +191,10 @@ func applyPromoted(tx *ledger.Tx, rec *ledger.Record) error {
 	}
 	pr.Status, pr.OutcomeIndex = "promoted", rec.Index
 	p.Promoted++
-	if err := setJSON(tx, progressKey(p.ID, b.SourceKey), pr); err != nil {
+	if err := tx.SetJSON(progressKey(p.ID, b.SourceKey), pr); err != nil {
 		return err
 	}
-	return setJSON(tx, requestKey(p.ID), p)
+	return tx.SetJSON(requestKey(p.ID), p)
 }
 
 // GoldenMeta is the provenance a golden object's metadata holds under
@@ -261,13 +241,13 @@ func applyQuarantined(tx *ledger.Tx, rec *ledger.Record) error {
 	pr.Status, pr.OutcomeIndex, pr.QuarantineID = "quarantined", rec.Index, b.QuarantineID
 	p.Quarantined++
 	tx.Set(itemListKey(rec.Tenant, b.Object.Key, rec.Index), []byte(b.QuarantineID))
-	if err := setJSON(tx, itemKey(it.ID), it); err != nil {
+	if err := tx.SetJSON(itemKey(it.ID), it); err != nil {
 		return err
 	}
-	if err := setJSON(tx, progressKey(p.ID, b.SourceKey), pr); err != nil {
+	if err := tx.SetJSON(progressKey(p.ID, b.SourceKey), pr); err != nil {
 		return err
 	}
-	return setJSON(tx, requestKey(p.ID), p)
+	return tx.SetJSON(requestKey(p.ID), p)
 }
 
 func applyCompleted(tx *ledger.Tx, rec *ledger.Record) error {
@@ -284,14 +264,14 @@ func applyCompleted(tx *ledger.Tx, rec *ledger.Record) error {
 			p.ID, p.Checked, p.Promoted, p.Quarantined, b.Promoted, b.Quarantined)
 	}
 	p.Status, p.CompletedIndex = StatusCompleted, rec.Index
-	return setJSON(tx, requestKey(p.ID), p)
+	return tx.SetJSON(requestKey(p.ID), p)
 }
 
 // pendingItem loads the record's tenant's quarantine item id, which must
 // await review.
 func pendingItem(tx *ledger.Tx, tenant, id string) (*Item, error) {
 	var it Item
-	err := getJSON(tx, itemKey(id), &it)
+	err := tx.GetJSON(itemKey(id), &it)
 	if errors.Is(err, ledger.ErrKeyNotFound) || err == nil && it.Tenant != tenant {
 		return nil, fmt.Errorf("%w: %q", ErrItemNotFound, short(id))
 	}
@@ -353,5 +333,5 @@ func applyDecision(tx *ledger.Tx, rec *ledger.Record) error {
 	}
 	t := rec.Time.UTC()
 	it.DecidedBy, it.DecidedAt, it.DecisionReason, it.DecisionIndex = rec.Actor, &t, b.Reason, rec.Index
-	return setJSON(tx, itemKey(it.ID), it)
+	return tx.SetJSON(itemKey(it.ID), it)
 }

@@ -1,7 +1,6 @@
 package retention
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -61,28 +60,9 @@ func checkExtension(id string, cur *time.Time, next, now time.Time) error {
 
 // decode parses an entry body strictly into v.
 func decode(rec *ledger.Record, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(rec.Body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := ledger.DecodeStrict(rec.Body, v); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalidBody, rec.Type, err)
 	}
-	return nil
-}
-
-func getJSON(tx *ledger.Tx, key []byte, v any) error {
-	b, err := tx.Get(key)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func setJSON(tx *ledger.Tx, key []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tx.Set(key, b)
 	return nil
 }
 
@@ -90,7 +70,7 @@ func setJSON(tx *ledger.Tx, key []byte, v any) error {
 // had no retention entry.
 func stateIn(tx *ledger.Tx, id string) (*State, error) {
 	var st State
-	err := getJSON(tx, stateKey(id), &st)
+	err := tx.GetJSON(stateKey(id), &st)
 	if errors.Is(err, ledger.ErrKeyNotFound) {
 		return nil, nil
 	}
@@ -102,11 +82,11 @@ func stateIn(tx *ledger.Tx, id string) (*State, error) {
 
 // record writes the package's new state and the event of rec.
 func record(tx *ledger.Tx, rec *ledger.Record, pkg string, st *State, ev Event) error {
-	if err := setJSON(tx, stateKey(pkg), st); err != nil {
+	if err := tx.SetJSON(stateKey(pkg), st); err != nil {
 		return err
 	}
 	ev.Index, ev.Type, ev.Time, ev.Actor = rec.Index, rec.Type, rec.Time.UTC(), rec.Actor
-	return setJSON(tx, eventKey(pkg, rec.Index), ev)
+	return tx.SetJSON(eventKey(pkg, rec.Index), ev)
 }
 
 func applyExtended(tx *ledger.Tx, rec *ledger.Record) error {
@@ -183,7 +163,7 @@ func applyHoldApplied(tx *ledger.Tx, rec *ledger.Record) error {
 	st.ActiveHolds++
 	h := Hold{HoldID: b.HoldID, PackageID: p.ID, Active: true, Reason: b.Reason, CaseRef: b.CaseRef,
 		AppliedAt: rec.Time.UTC(), AppliedBy: rec.Actor, AppliedIndex: rec.Index}
-	if err := setJSON(tx, holdKey(p.ID, b.HoldID), h); err != nil {
+	if err := tx.SetJSON(holdKey(p.ID, b.HoldID), h); err != nil {
 		return err
 	}
 	return record(tx, rec, p.ID, st, Event{HoldID: b.HoldID, CaseRef: b.CaseRef, Reason: b.Reason, PolicyIndex: b.PolicyIndex})
@@ -218,7 +198,7 @@ func applyHoldReleased(tx *ledger.Tx, rec *ledger.Record) error {
 	st.ActiveHolds--
 	t := rec.Time.UTC()
 	h.Active, h.ReleasedAt, h.ReleasedBy, h.ReleasedIndex, h.ReleaseReason = false, &t, rec.Actor, rec.Index, b.Reason
-	if err := setJSON(tx, holdKey(p.ID, h.HoldID), h); err != nil {
+	if err := tx.SetJSON(holdKey(p.ID, h.HoldID), h); err != nil {
 		return err
 	}
 	return record(tx, rec, p.ID, st, Event{HoldID: h.HoldID, Reason: b.Reason, PolicyIndex: b.PolicyIndex})
@@ -230,7 +210,7 @@ func holdIn(tx *ledger.Tx, pkg, id string) (*Hold, error) {
 	if !holdIDPattern.MatchString(id) {
 		return nil, fmt.Errorf("%w: %q on package %s", ErrHoldNotFound, short(id), pkg)
 	}
-	err := getJSON(tx, holdKey(pkg, id), &h)
+	err := tx.GetJSON(holdKey(pkg, id), &h)
 	if errors.Is(err, ledger.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%w: %s on package %s", ErrHoldNotFound, id, pkg)
 	}

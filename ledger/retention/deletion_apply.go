@@ -15,7 +15,7 @@ import (
 // none.
 func deletionIn(tx *ledger.Tx, id string) (*Deletion, error) {
 	var d Deletion
-	err := getJSON(tx, deletionKey(id), &d)
+	err := tx.GetJSON(deletionKey(id), &d)
 	if errors.Is(err, ledger.ErrKeyNotFound) {
 		return nil, nil
 	}
@@ -27,7 +27,7 @@ func deletionIn(tx *ledger.Tx, id string) (*Deletion, error) {
 
 func countIn(tx *ledger.Tx, hex string) (blobCount, error) {
 	var c blobCount
-	err := getJSON(tx, blobCountKey(hex), &c)
+	err := tx.GetJSON(blobCountKey(hex), &c)
 	if errors.Is(err, ledger.ErrKeyNotFound) {
 		return blobCount{}, nil
 	}
@@ -168,7 +168,7 @@ func applyDeletionStarted(tx *ledger.Tx, rec *ledger.Record) error {
 			ErrInvalidBody, refs, b.Bytes, p.ID, p.FileCount, bytes)
 	}
 	for hex, c := range counts {
-		if err := setJSON(tx, blobCountKey(hex), c); err != nil {
+		if err := tx.SetJSON(blobCountKey(hex), c); err != nil {
 			return err
 		}
 	}
@@ -179,7 +179,7 @@ func applyDeletionStarted(tx *ledger.Tx, rec *ledger.Record) error {
 	d := Deletion{PackageID: p.ID, Tenant: rec.Tenant, State: StateStarted, StartedIndex: rec.Index, StartedAt: rec.Time.UTC(),
 		StartedBy: rec.Actor, Reason: b.Reason, Early: b.Early, Blobs: b.Blobs, Bytes: b.Bytes, GraceUntil: b.GraceUntil.UTC(),
 		Deletions: n + 1}
-	if err := setJSON(tx, deletionKey(p.ID), d); err != nil {
+	if err := tx.SetJSON(deletionKey(p.ID), d); err != nil {
 		return err
 	}
 	tx.Set(pendingKey(p.ID), fmt.Appendf(nil, "%d", rec.Index))
@@ -242,7 +242,7 @@ func applyDeletionEnded(tx *ledger.Tx, rec *ledger.Record) error {
 		return err
 	}
 	del.State, del.EndedIndex, del.Remaining = state, rec.Index, remain
-	if err := setJSON(tx, deletionKey(pkg), del); err != nil {
+	if err := tx.SetJSON(deletionKey(pkg), del); err != nil {
 		return err
 	}
 	tx.Delete(pendingKey(pkg))
@@ -267,7 +267,7 @@ func applyDeletionReversed(tx *ledger.Tx, rec *ledger.Record) error {
 		}
 	}
 	del.State, del.ReversedIndex = StateRestored, rec.Index
-	if err := setJSON(tx, deletionKey(b.PackageID), del); err != nil {
+	if err := tx.SetJSON(deletionKey(b.PackageID), del); err != nil {
 		return err
 	}
 	return record(tx, rec, b.PackageID, st, Event{Reason: b.Reason})
@@ -288,7 +288,7 @@ func addCount(tx *ledger.Tx, digest string, deleted, purged int) error {
 	if c.Deleted < 0 {
 		return fmt.Errorf("%w: blob %s would count %d deleted references", ErrInvalidBody, digest, c.Deleted)
 	}
-	return setJSON(tx, blobCountKey(hex), c)
+	return tx.SetJSON(blobCountKey(hex), c)
 }
 
 // purgeable lists, in digest order, the blobs of del that a purge removes
@@ -346,7 +346,7 @@ func applyDeletionPurged(tx *ledger.Tx, rec *ledger.Record) error {
 	}
 	t := rec.Time.UTC()
 	del.State, del.PurgedIndex, del.PurgedAt = StatePurged, rec.Index, &t
-	if err := setJSON(tx, deletionKey(b.PackageID), del); err != nil {
+	if err := tx.SetJSON(deletionKey(b.PackageID), del); err != nil {
 		return err
 	}
 	return record(tx, rec, b.PackageID, st, Event{Bytes: b.Bytes})
