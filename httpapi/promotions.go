@@ -1,12 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -51,23 +48,11 @@ type promotionRoutes struct{ svc *promotion.Service }
 // decodePromotionBody reads the request body as exactly one JSON object
 // into v, refusing members v does not define.
 func decodePromotionBody(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body) // capped by the route's MaxBody
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
-		err = errors.New("data after the JSON object")
-	}
-	if err == nil && !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
-		err = errors.New("not an object")
-	}
-	if err != nil {
+	err := readObject(r, v)
+	if errors.Is(err, errNotObject) {
 		return fmt.Errorf("%w: want one JSON object of the documented members: %w", promotion.ErrInvalidRequest, err)
 	}
-	return nil
+	return err
 }
 
 func (h promotionRoutes) promote(r *http.Request) (any, error) {

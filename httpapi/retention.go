@@ -1,13 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -50,26 +46,14 @@ type retentionRoutes struct{ svc *retention.Service }
 // decodeStrict reads the request body as exactly one JSON object into v,
 // refusing members v does not define.
 func decodeStrict(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body) // capped by the route's MaxBody
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	if err != nil && strings.HasPrefix(err.Error(), "json: unknown field") {
+	err := readObject(r, v)
+	switch {
+	case errors.Is(err, errUnknownMember):
 		return fmt.Errorf("%w: %w", retention.ErrUnknownField, err)
-	}
-	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
-		err = errors.New("data after the JSON object")
-	}
-	if err == nil && !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
-		err = errors.New("not an object")
-	}
-	if err != nil {
+	case errors.Is(err, errNotObject):
 		return fmt.Errorf("%w: want one JSON object: %w", retention.ErrMalformedJSON, err)
 	}
-	return nil
+	return err
 }
 
 func (h retentionRoutes) extend(r *http.Request) (any, error) {
