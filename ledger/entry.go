@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -307,4 +308,14 @@ func parseGeneral(data []byte) (*Record, error) {
 	}
 	b := bytes.TrimSuffix(body.Bytes(), []byte("\n"))
 	return &Record{Index: *env.Index, Type: env.Type, Time: t, Actor: *env.Actor, Tenant: *env.Tenant, Body: b, Bytes: data}, nil
+}
+
+// AppendJSON appends an entry of type typ whose body is v encoded as JSON,
+// the way every domain service logs its decisions.
+func (l *Log) AppendJSON(ctx context.Context, typ, actor, tenant string, v any) (Appended, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Appended{}, fmt.Errorf("encode %s entry: %w", typ, err)
+	}
+	return l.Append(ctx, Entry{Type: typ, Actor: actor, Tenant: tenant, Body: b})
 }

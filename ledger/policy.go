@@ -86,3 +86,17 @@ func (l *Log) PolicyIndex() (uint64, error) {
 	}
 	return idx, nil
 }
+
+// PolicyInForce is PolicyIndex for decisions that name the policy they
+// were made under: nil when the log has no policy.applied entry yet (a log
+// no server has run).
+func (l *Log) PolicyInForce() (*uint64, error) {
+	idx, err := l.PolicyIndex()
+	if errors.Is(err, ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the policy in force: %w", err)
+	}
+	return &idx, nil
+}

@@ -85,13 +85,13 @@ func (s *Service) Scrub(ctx context.Context, actor string, full bool) (*ScrubRep
 		return rep, scanErr
 	}
 	for _, f := range rep.Findings {
-		if _, err := s.append(ctx, TypeScrubFinding, actor, "", f); err != nil {
+		if _, err := s.Catalog.log.AppendJSON(ctx, TypeScrubFinding, actor, "", f); err != nil {
 			return rep, err
 		}
 	}
 	totals := *rep
 	totals.Findings = nil
-	_, err := s.append(ctx, TypeScrubCompleted, actor, "", totals)
+	_, err := s.Catalog.log.AppendJSON(ctx, TypeScrubCompleted, actor, "", totals)
 	return rep, err
 }
 

@@ -12,7 +12,6 @@ import (
 	"unicode"
 
 	"github.com/assay-ledger/assay/cas"
-	"github.com/assay-ledger/assay/ledger"
 )
 
 // MaxMetadata bounds the encoded metadata (with the open attributes) of a
@@ -114,18 +113,10 @@ func (s *Service) CreatePackage(ctx context.Context, actor, tenant string, req C
 	}
 	body := PackageCreated{PackageID: NewID("pkg"), Name: req.Name, Producer: req.Producer, Subject: req.Subject,
 		RunID: req.RunID, Retention: ret, Metadata: req.Metadata, Attributes: req.Attributes}
-	if _, err := s.append(ctx, TypePackageCreated, actor, tenant, body); err != nil {
+	if _, err := s.Catalog.log.AppendJSON(ctx, TypePackageCreated, actor, tenant, body); err != nil {
 		return nil, err
 	}
 	return s.Catalog.Package(tenant, body.PackageID)
-}
-
-func (s *Service) append(ctx context.Context, typ, actor, tenant string, body any) (ledger.Appended, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return ledger.Appended{}, err
-	}
-	return s.Catalog.log.Append(ctx, ledger.Entry{Type: typ, Actor: actor, Tenant: tenant, Body: b})
 }
 
 // PrecheckFile says whether path may be added to the tenant's package id
@@ -161,7 +152,7 @@ func (s *Service) AddFile(ctx context.Context, actor, tenant, id, path, mediaTyp
 	}
 	body := FileAdded{PackageID: id, FileID: NewID("file"), Path: path, ObjectRef: ObjectRef{Zone: ZoneRaw,
 		Key: PackageKey(id, path), Digest: info.Digest.String(), Size: info.Size, BLAKE3: info.BLAKE3, MediaType: mediaType}}
-	a, err := s.append(ctx, TypeFileAdded, actor, tenant, body)
+	a, err := s.Catalog.log.AppendJSON(ctx, TypeFileAdded, actor, tenant, body)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +180,7 @@ func (s *Service) Finalize(ctx context.Context, actor, tenant, id string) (*Pack
 		return nil, err
 	}
 	body := PackageFinalized{PackageID: id, ManifestDigest: digest, FileCount: p.FileCount, TotalSize: p.TotalSize}
-	if _, err := s.append(ctx, TypePackageFinalized, actor, tenant, body); err != nil {
+	if _, err := s.Catalog.log.AppendJSON(ctx, TypePackageFinalized, actor, tenant, body); err != nil {
 		return nil, err
 	}
 	return s.Catalog.Package(tenant, id)
@@ -206,7 +197,7 @@ func (s *Service) PutObject(ctx context.Context, actor, tenant, key, mediaType s
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	ref := ObjectRef{Zone: ZoneRaw, Key: key, Digest: info.Digest.String(), Size: info.Size, BLAKE3: info.BLAKE3, MediaType: mediaType}
-	if _, err := s.append(ctx, TypeObjectPut, actor, tenant, ObjectPut{ObjectRef: ref, Metadata: metadata}); err != nil {
+	if _, err := s.Catalog.log.AppendJSON(ctx, TypeObjectPut, actor, tenant, ObjectPut{ObjectRef: ref, Metadata: metadata}); err != nil {
 		return nil, err
 	}
 	return s.Catalog.Object(tenant, ZoneRaw, key)
@@ -217,6 +208,6 @@ func (s *Service) Read(ctx context.Context, actor, tenant string, ev ObjectRead)
 	if !s.ReadEvents {
 		return nil
 	}
-	_, err := s.append(ctx, TypeObjectRead, actor, tenant, ev)
+	_, err := s.Catalog.log.AppendJSON(ctx, TypeObjectRead, actor, tenant, ev)
 	return err
 }

@@ -78,12 +78,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		cfg.MaxChecking = runtime.GOMAXPROCS(0)
 	}
 	s := &Service{log: cfg.Log, trust: cfg.Trust, bus: cfg.Bus, store: cfg.Store, checking: make(chan struct{}, cfg.MaxChecking)}
-	idx, err := cfg.Log.PolicyIndex()
-	switch {
-	case err == nil:
-		s.policy = &idx
-	case !errors.Is(err, ledger.ErrKeyNotFound):
-		return nil, fmt.Errorf("read the policy in force: %w", err)
+	var err error
+	if s.policy, err = cfg.Log.PolicyInForce(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,13 +119,13 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 			return nil, err
 		}
 	}
-	pol, err := s.policyIndex()
+	pol, err := s.log.PolicyInForce()
 	if err != nil {
 		return nil, err
 	}
 	body := Requested{PromotionID: catalog.NewID("prm"), Source: req.Source, Destination: req.Destination, Tier: req.Tier,
 		ProofKey: run.proofKey, ProofDigest: run.proofDigest, PolicyIndex: pol}
-	if _, err := s.append(ctx, TypeRequested, actor, tenant, body); err != nil {
+	if _, err := s.log.AppendJSON(ctx, TypeRequested, actor, tenant, body); err != nil {
 		return nil, err
 	}
 	run.id = body.PromotionID
@@ -140,7 +139,7 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.append(ctx, TypeCompleted, actor, tenant, Completed{PromotionID: p.ID, Promoted: p.Promoted, Quarantined: p.Quarantined}); err != nil {
+	if _, err := s.log.AppendJSON(ctx, TypeCompleted, actor, tenant, Completed{PromotionID: p.ID, Promoted: p.Promoted, Quarantined: p.Quarantined}); err != nil {
 		return nil, err
 	}
 	return s.Promotion(tenant, run.id)
@@ -249,7 +248,7 @@ func (r *promotionRun) decide(ctx context.Context, o *catalog.Object) error {
 	if reason != "" {
 		typ = TypeFailed
 	}
-	a, err := r.s.append(ctx, typ, r.actor, r.tenant, chk)
+	a, err := r.s.log.AppendJSON(ctx, typ, r.actor, r.tenant, chk)
 	if err != nil {
 		return err
 	}
@@ -259,7 +258,7 @@ func (r *promotionRun) decide(ctx context.Context, o *catalog.Object) error {
 	if reason != "" {
 		typ, placed.Object.Zone, placed.QuarantineID = TypeQuarantined, catalog.ZoneQuarantine, catalog.NewID("qtn")
 	}
-	_, err = r.s.append(ctx, typ, r.actor, r.tenant, placed)
+	_, err = r.s.log.AppendJSON(ctx, typ, r.actor, r.tenant, placed)
 	return err
 }
 
@@ -317,25 +316,4 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		l.b = append(l.b, p...)
 	}
 	return len(p), nil
-}
-
-// policyIndex is the index of the policy.applied entry in force, or nil
-// when the log has none.
-func (s *Service) policyIndex() (*uint64, error) {
-	idx, err := s.log.PolicyIndex()
-	if errors.Is(err, ledger.ErrKeyNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the policy in force: %w", err)
-	}
-	return &idx, nil
-}
-
-func (s *Service) append(ctx context.Context, typ, actor, tenant string, body any) (ledger.Appended, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return ledger.Appended{}, err
-	}
-	return s.log.Append(ctx, ledger.Entry{Type: typ, Actor: actor, Tenant: tenant, Body: b})
 }

@@ -99,14 +99,14 @@ func (d *Deleter) Delete(ctx context.Context, actor, tenant, id string, req Dele
 	if err != nil {
 		return nil, err
 	}
-	pol, err := s.policyIndex()
+	pol, err := s.log.PolicyInForce()
 	if err != nil {
 		return nil, err
 	}
 	exp := expiry(p, st)
 	body := DeletionStarted{PackageID: id, Reason: req.Reason, Early: exp == nil || exp.After(now), ExpiresAt: exp,
 		Blobs: blobs, Bytes: bytes, GraceUntil: now.Add(d.grace), PolicyIndex: pol}
-	if _, err := s.append(ctx, TypeDeletionStarted, actor, tenant, body); err != nil {
+	if _, err := s.log.AppendJSON(ctx, TypeDeletionStarted, actor, tenant, body); err != nil {
 		return nil, err
 	}
 	if del, err = s.deletion(id); err != nil {
@@ -155,10 +155,10 @@ func (d *Deleter) finish(ctx context.Context, actor string, del *Deletion) (*Del
 	}
 	var err error
 	if failure != nil {
-		_, err = s.append(ctx, TypeDeletionFailed, actor, del.Tenant, DeletionFailed{PackageID: del.PackageID,
+		_, err = s.log.AppendJSON(ctx, TypeDeletionFailed, actor, del.Tenant, DeletionFailed{PackageID: del.PackageID,
 			StartedIndex: del.StartedIndex, Error: failure.Error(), Remaining: remaining})
 	} else {
-		_, err = s.append(ctx, TypeDeletionCompleted, actor, del.Tenant, DeletionCompleted{PackageID: del.PackageID,
+		_, err = s.log.AppendJSON(ctx, TypeDeletionCompleted, actor, del.Tenant, DeletionCompleted{PackageID: del.PackageID,
 			StartedIndex: del.StartedIndex, Trashed: trashed, Missing: missing})
 	}
 	if err != nil {
@@ -250,7 +250,7 @@ func (d *Deleter) Restore(ctx context.Context, actor, tenant, id, reason string)
 			return nil, fmt.Errorf("%w: restore %s: %w", catalog.ErrStore, r.Digest, err)
 		}
 	}
-	if _, err := s.append(ctx, TypeDeletionReversed, actor, tenant, DeletionReversed{PackageID: id,
+	if _, err := s.log.AppendJSON(ctx, TypeDeletionReversed, actor, tenant, DeletionReversed{PackageID: id,
 		StartedIndex: del.StartedIndex, Reason: reason}); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func TestResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			exp := p.Retention.ExpiresAt
-			if _, err := f.svc.append(ctx, TypeDeletionStarted, "o", "acme", DeletionStarted{PackageID: p.ID, Reason: "r",
+			if _, err := f.svc.log.AppendJSON(ctx, TypeDeletionStarted, "o", "acme", DeletionStarted{PackageID: p.ID, Reason: "r",
 				ExpiresAt: exp, Blobs: blobs, Bytes: n, GraceUntil: f.clock.Now().Add(DefaultGrace)}); err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package retention
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -82,13 +81,13 @@ func (s *Service) Extend(ctx context.Context, actor, tenant, id string, req Exte
 	if err := checkExtension(id, cur, *next, s.now()); err != nil {
 		return nil, err
 	}
-	pol, err := s.policyIndex()
+	pol, err := s.log.PolicyInForce()
 	if err != nil {
 		return nil, err
 	}
 	body := Extended{PackageID: id, PreviousExpiresAt: cur.UTC(), ExpiresAt: next.UTC(), Duration: req.Duration,
 		Reason: req.Reason, PolicyIndex: pol}
-	a, err := s.append(ctx, TypeExtended, actor, tenant, body)
+	a, err := s.log.AppendJSON(ctx, TypeExtended, actor, tenant, body)
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +113,12 @@ func (s *Service) ApplyHold(ctx context.Context, actor, tenant, id string, req H
 	if _, err := s.cat.Package(tenant, id); err != nil {
 		return nil, err
 	}
-	pol, err := s.policyIndex()
+	pol, err := s.log.PolicyInForce()
 	if err != nil {
 		return nil, err
 	}
 	body := HoldApplied{PackageID: id, HoldID: catalog.NewID("hold"), Reason: req.Reason, CaseRef: req.CaseRef, PolicyIndex: pol}
-	if _, err := s.append(ctx, TypeHoldApplied, actor, tenant, body); err != nil {
+	if _, err := s.log.AppendJSON(ctx, TypeHoldApplied, actor, tenant, body); err != nil {
 		return nil, err
 	}
 	return s.hold(id, body.HoldID)
@@ -141,33 +140,12 @@ func (s *Service) ReleaseHold(ctx context.Context, actor, tenant, id, holdID, re
 	if !h.Active {
 		return nil, fmt.Errorf("%w: hold %s on package %s was released at index %d", ErrHoldReleased, holdID, id, h.ReleasedIndex)
 	}
-	pol, err := s.policyIndex()
+	pol, err := s.log.PolicyInForce()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.append(ctx, TypeHoldReleased, actor, tenant, HoldReleased{PackageID: id, HoldID: holdID, Reason: reason, PolicyIndex: pol}); err != nil {
+	if _, err := s.log.AppendJSON(ctx, TypeHoldReleased, actor, tenant, HoldReleased{PackageID: id, HoldID: holdID, Reason: reason, PolicyIndex: pol}); err != nil {
 		return nil, err
 	}
 	return s.hold(id, holdID)
-}
-
-// policyIndex is the index of the policy.applied entry in force, or nil
-// when the log has none (a log no server has run).
-func (s *Service) policyIndex() (*uint64, error) {
-	idx, err := s.log.PolicyIndex()
-	if errors.Is(err, ledger.ErrKeyNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the policy in force: %w", err)
-	}
-	return &idx, nil
-}
-
-func (s *Service) append(ctx context.Context, typ, actor, tenant string, body any) (ledger.Appended, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return ledger.Appended{}, err
-	}
-	return s.log.Append(ctx, ledger.Entry{Type: typ, Actor: actor, Tenant: tenant, Body: b})
 }

@@ -85,7 +85,7 @@ func (d *Deleter) Sweep(ctx context.Context, actor, tenant string, dryRun bool) 
 	if res.BytesFreed, err = d.freedTogether(ctx, eligiblePkgs); err != nil {
 		return nil, err
 	}
-	pol, err := s.policyIndex()
+	pol, err := s.log.PolicyInForce()
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (d *Deleter) Sweep(ctx context.Context, actor, tenant string, dryRun bool) 
 			continue
 		}
 		exp := sp.ExpiresAt
-		a, err := s.append(ctx, TypeDeletionEligible, actor, tenant, DeletionEligible{PackageID: sp.PackageID, ExpiresAt: &exp, PolicyIndex: pol})
+		a, err := s.log.AppendJSON(ctx, TypeDeletionEligible, actor, tenant, DeletionEligible{PackageID: sp.PackageID, ExpiresAt: &exp, PolicyIndex: pol})
 		if err != nil {
 			return nil, fmt.Errorf("announce %s: %w", sp.PackageID, err)
 		}
@@ -192,7 +192,7 @@ func (d *Deleter) purge(ctx context.Context, actor, tenant string, now time.Time
 			if err := d.removeTrashed(ctx, del, blobs); err != nil {
 				return nil, err
 			}
-			a, err := s.append(ctx, TypeDeletionPurged, actor, del.Tenant, DeletionPurged{PackageID: del.PackageID,
+			a, err := s.log.AppendJSON(ctx, TypeDeletionPurged, actor, del.Tenant, DeletionPurged{PackageID: del.PackageID,
 				StartedIndex: del.StartedIndex, Purged: pg.Blobs, Bytes: bytes})
 			if err != nil {
 				return nil, fmt.Errorf("purge %s: %w", del.PackageID, err)
