@@ -117,9 +117,9 @@ func deletionChild(dir, skey string) {
 // and checks after each restart, once the restarted Deleter has resumed:
 // no deletion is left pending, each started deletion has exactly one end,
 // and no live package lacks a byte (nor a deleted one not purged, in the
-// store or the trash). ASSAY_DELETION_CRASH_CYCLES sets the cycles (4).
+// store or the trash). ASSAY_DELETION_CRASH_CYCLES sets the cycles (10).
 func TestDeletionCrashLoop(t *testing.T) {
-	cycles := 4
+	cycles := 10
 	if v, err := strconv.Atoi(os.Getenv("ASSAY_DELETION_CRASH_CYCLES")); err == nil {
 		cycles = v
 	}
