@@ -3,7 +3,10 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/assay-ledger/assay/httpapi/client"
 	"github.com/assay-ledger/assay/httpapi/wire"
+
+	"context"
 )
 
 func newRetentionSweepCmd(f *serverFlags) *cobra.Command {
@@ -16,17 +19,9 @@ expiry with no active hold, and purges (deletion.purged) the deletions whose gra
 period is over. With --dry-run it changes nothing and prints what it would do,
 with the bytes deleting every eligible package would free after deduplication.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			res, err := c.Sweep(cmd.Context(), dryRun)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), res)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.Sweep(ctx, dryRun)
+		}),
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what a sweep would do; change nothing")
 	return cmd
@@ -42,17 +37,9 @@ retention:admin also a governance-mode package before its expiry, never a
 compliance-mode one. The package's metadata and log entries stay; its files
 answer 410 Gone until it is restored.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			d, err := c.DeletePackage(cmd.Context(), args[0], req)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), d)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.DeletePackage(ctx, args[0], req)
+		}),
 	}
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (required; logged)")
 	_ = cmd.MarkFlagRequired("reason")
@@ -65,17 +52,9 @@ func newRetentionRestoreCmd(f *serverFlags) *cobra.Command {
 		Use:   "restore ID --reason TEXT",
 		Short: "Bring deleted package ID's bytes back from the trash (before they are purged)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			d, err := c.RestorePackage(cmd.Context(), args[0], req)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), d)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.RestorePackage(ctx, args[0], req)
+		}),
 	}
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (required; logged)")
 	_ = cmd.MarkFlagRequired("reason")
@@ -87,16 +66,8 @@ func newRetentionPurgeCmd(f *serverFlags) *cobra.Command {
 		Use:   "purge",
 		Short: "Remove for good the trashed bytes of deletions past their grace period",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			res, err := c.Purge(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), res)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.Purge(ctx)
+		}),
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -160,4 +161,20 @@ func writeJSON(w io.Writer, v any, indent bool) error {
 		enc.SetIndent("", "  ")
 	}
 	return enc.Encode(v)
+}
+
+// printing returns the RunE of a command that is one API call: it calls do
+// with a client of the server and prints the result as JSON.
+func (f *serverFlags) printing(do func(ctx context.Context, c *client.Client, args []string) (any, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := f.client()
+		if err != nil {
+			return err
+		}
+		v, err := do(cmd.Context(), c, args)
+		if err != nil {
+			return err
+		}
+		return printJSON(cmd.OutOrStdout(), v)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/assay-ledger/assay/httpapi/client"
 )
 
 func newPackageCmd() *cobra.Command {
@@ -114,17 +117,9 @@ func newPackageFinalizeCmd(f *serverFlags) *cobra.Command {
 		Use:   "finalize ID",
 		Short: "Freeze package ID and log its manifest digest",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			p, err := c.Finalize(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), p)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.Finalize(ctx, args[0])
+		}),
 	}
 }
 
@@ -133,17 +128,9 @@ func newPackageShowCmd(f *serverFlags) *cobra.Command {
 		Use:   "show ID",
 		Short: "Print package ID",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			p, err := c.Package(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), p)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.Package(ctx, args[0])
+		}),
 	}
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"net/url"
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-ledger/assay/httpapi/client"
 	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/promotion"
 )
@@ -25,17 +27,9 @@ others to quarantine, for review (assay quarantine). Every check and outcome
 is an entry in the log. The command prints the promotion with each object's
 outcome.`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			v, err := c.Promote(cmd.Context(), wire.PromotionRequest{Source: args[0], Destination: args[1], Tier: tier})
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), v)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.Promote(ctx, wire.PromotionRequest{Source: args[0], Destination: args[1], Tier: tier})
+		}),
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&tier, "tier", promotion.TierBasic, "verification tier: basic or signed")

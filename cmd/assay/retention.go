@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"net/url"
 
 	"github.com/spf13/cobra"
 
+	"github.com/assay-ledger/assay/httpapi/client"
 	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
@@ -33,17 +35,9 @@ func newRetentionShowCmd(f *serverFlags) *cobra.Command {
 		Use:   "show ID",
 		Short: "Print package ID's retention: class, mode, expiry, holds and every retention event",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			v, err := c.Retention(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), v)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.Retention(ctx, args[0])
+		}),
 	}
 }
 
@@ -53,17 +47,9 @@ func newRetentionExtendCmd(f *serverFlags) *cobra.Command {
 		Use:   "extend ID (--expires-at TIME | --duration PERIOD) --reason TEXT",
 		Short: "Move package ID's expiry later and print the logged event",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			ev, err := c.ExtendRetention(cmd.Context(), args[0], req)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), ev)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.ExtendRetention(ctx, args[0], req)
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&req.ExpiresAt, "expires-at", "", "new expiry, RFC 3339 (such as 2030-01-31T00:00:00Z)")
@@ -81,17 +67,9 @@ func newRetentionHoldCmd(f *serverFlags) *cobra.Command {
 		Use:   "hold ID --reason TEXT [--case-ref REF]",
 		Short: "Put a legal hold on package ID and print it (its id is .hold_id)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			h, err := c.ApplyHold(cmd.Context(), args[0], req)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), h)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.ApplyHold(ctx, args[0], req)
+		}),
 	}
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (required; logged)")
 	cmd.Flags().StringVar(&req.CaseRef, "case-ref", "", "reference of the legal case")
@@ -105,17 +83,9 @@ func newRetentionReleaseCmd(f *serverFlags) *cobra.Command {
 		Use:   "release ID HOLD_ID --reason TEXT",
 		Short: "Release legal hold HOLD_ID of package ID and print it",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			h, err := c.ReleaseHold(cmd.Context(), args[0], args[1], req)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), h)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.ReleaseHold(ctx, args[0], args[1], req)
+		}),
 	}
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (required; logged)")
 	_ = cmd.MarkFlagRequired("reason")
