@@ -130,8 +130,9 @@ func (f *isoFixture) seed() {
 		t.Fatal(err)
 	}
 	f.hold = h.HoldID
-	if _, err := cli.PutObject(ctx, f.key, strings.NewReader(content), int64(len(content)), "text/plain", f.digest,
-		json.RawMessage(`{"k":"acme-secret-objmeta"}`)); err != nil {
+	if _, err := cli.Land(ctx, f.key, strings.NewReader(content), int64(len(content)), "text/plain",
+		json.RawMessage(`{"k":"acme-secret-objmeta"}`), catalog.Landing{ExpectedDigest: f.digest, Source: "acme-secret-source",
+			Commit: "acec0ffee", Tier: "basic", Custody: []string{"acme-secret-custody"}}); err != nil {
 		t.Fatal(err)
 	}
 	runID, art := "0b5e4c2a-9d1f-4e7a-8c3b-2f6d1a9e7c40", "sha256:"+strings.Repeat("ac", 32)
@@ -236,7 +237,14 @@ var isolationMatrix = map[string]isoRow{
 	"HEAD /v1/objects/{zone}/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodHead, path: "/v1/objects/raw/" + f.key}}
 	}},
-	"GET /v1/objects/{zone}": {reqs: get("/v1/objects/raw?prefix=acme"), ok: true},
+	"GET /v1/objects/{zone}": {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/objects/raw?prefix=acme"}, {method: http.MethodGet, path: "/v1/objects/golden?prefix=acme"}}
+	}, ok: true}, // the caller's own objects: none
+	"GET " + wire.ObjectStatusPath + "/{zone}/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: wire.ObjectStatusPath + "/raw/" + f.key},
+			{method: http.MethodGet, path: wire.ObjectStatusPath + "/golden/acme-secret-gold/b.txt"},
+			{method: http.MethodGet, path: wire.ObjectStatusPath + "/quarantine/acme-secret-q/b.txt"}}
+	}},
 	"GET /v1/object-versions/{zone}/{key:.+}": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: "/v1/object-versions/raw/" + f.key}}
 	}, ok: true}, // the caller's own versions of that key: none

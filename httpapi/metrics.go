@@ -19,9 +19,11 @@ import (
 //	assay_ledger_size                                       gauge, current tree size
 //
 // route is the path template ("/v1/log/entries/{index}"), or "unmatched".
+// The promotion gate's collectors are in promotionMetrics.
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	promotion *promotionMetrics
 }
 
 // newMetrics registers the collectors in reg (a new registry with the Go and
@@ -40,6 +42,7 @@ func newMetrics(reg *prometheus.Registry, log *ledger.Log) (*metrics, *prometheu
 			Name: "assay_http_request_duration_seconds", Help: "HTTP request latency by route, method and status code.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8),
 		}, labels),
+		promotion: newPromotionMetrics(),
 	}
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "assay_ledger_size", Help: "Number of entries in the log's published tree.",
@@ -47,7 +50,7 @@ func newMetrics(reg *prometheus.Registry, log *ledger.Log) (*metrics, *prometheu
 		n, _ := log.Head()
 		return float64(n)
 	})
-	for _, c := range []prometheus.Collector{m.requests, m.duration, size} {
+	for _, c := range append([]prometheus.Collector{m.requests, m.duration, size}, m.promotion.collectors()...) {
 		if err := reg.Register(c); err != nil {
 			return nil, nil, err
 		}

@@ -48,7 +48,7 @@ func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 	if err := catalog.CheckObjectKey(key); err != nil {
 		return nil, err
 	}
-	expected, err := expectedDigest(r.Header.Values(wire.DigestHeader))
+	land, err := landingFrom(r.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 	}
 	body := &bodyReader{r: r.Body}
 	src, done := readAheadFor(h.svc.Store, body)
-	obj, err := h.svc.PutObject(r.Context(), id.Name, id.Tenant, key, media, meta, expected, src)
+	obj, err := h.svc.PutObject(r.Context(), id.Name, id.Tenant, key, media, meta, land, src)
 	done()
 	if err != nil {
 		return nil, writeProblem(err, body)
@@ -161,6 +161,9 @@ func (h *catalogRoutes) listObjects(r *http.Request) (any, error) {
 	objs, next, err := h.cat.Objects(r.Context(), caller(r).Tenant, zone, prefix, cursor, limit)
 	if err != nil {
 		return nil, err
+	}
+	if zone == catalog.ZoneGolden {
+		return h.s.goldenPage(objs, next) // with each object's verification
 	}
 	if objs == nil {
 		objs = []catalog.Object{}

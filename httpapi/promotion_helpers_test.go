@@ -78,7 +78,7 @@ func promotionKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {
 type promFixture struct {
 	t                                 *testing.T
 	log                               *ledger.Log
-	vkey, blobs                       string
+	vkey, blobs, tokens, packager     string
 	api                               *httpapi.Server
 	srv                               *httptest.Server
 	cat                               *catalog.Catalog
@@ -86,7 +86,9 @@ type promFixture struct {
 	prodCli, revCli                   *client.Client
 }
 
-func newPromFixture(t *testing.T) *promFixture {
+// newPromFixture starts the fixture; opts adjust the gate's configuration
+// (its Observer is the server's metrics).
+func newPromFixture(t *testing.T, opts ...func(*promotion.Config)) *promFixture {
 	t.Helper()
 	dir := t.TempDir()
 	lg, vkey := openLedger(t, dir, testLogger(t), domains.Modules()...)
@@ -96,6 +98,7 @@ func newPromFixture(t *testing.T) *promFixture {
 		t.Fatal(err)
 	}
 	tokens := filepath.Join(dir, httpapi.TokenFile)
+	f.tokens = tokens
 	mk := func(name, tenant string, scopes ...string) string {
 		return newToken(t, tokens, name, tenant, scopes...)
 	}
@@ -111,8 +114,12 @@ func newPromFixture(t *testing.T) *promFixture {
 	f.cat = svc.Catalog
 	f.api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: httpapi.BackendInfo{Name: "default", Kind: "local"}, MaxUpload: 1 << 20})
 	pub, _ := promotionKey(t)
-	ps, err := promotion.NewService(promotion.Config{Log: lg, Catalog: svc.Catalog, Store: store,
-		Trusted: map[string]ed25519.PublicKey{"test-key-1": pub}})
+	cfg := promotion.Config{Log: lg, Catalog: svc.Catalog, Store: store,
+		Trusted: map[string]ed25519.PublicKey{"test-key-1": pub}, Observer: f.api.PromotionObserver()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ps, err := promotion.NewService(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

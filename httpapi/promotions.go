@@ -30,6 +30,7 @@ const maxPromotionBody = 16 << 10
 //	GET  /v1/quarantine?prefix=&status=    promotions:review  quarantined objects
 //	POST /v1/quarantine/{id}/approve       promotions:review  the item, now in golden
 //	POST /v1/quarantine/{id}/reject        promotions:review  the item, rejected
+//	GET  /v1/object-status/{zone}/{key...} objects:read       where an object stands (registerGoldenRoutes)
 //
 // A promotion is processed within the request (synchronously). Every route
 // serves the caller's tenant only.
@@ -41,6 +42,7 @@ func (s *Server) HandlePromotions(svc *promotion.Service) {
 	s.Handle(http.MethodGet, wire.QuarantinePath, ScopePromotionsReview, h.quarantine)
 	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/approve", ScopePromotionsReview, h.approve, MaxBody(maxPromotionBody))
 	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/reject", ScopePromotionsReview, h.reject, MaxBody(maxPromotionBody))
+	s.registerGoldenRoutes(svc)
 }
 
 type promotionRoutes struct{ svc *promotion.Service }

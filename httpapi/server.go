@@ -16,6 +16,7 @@ import (
 
 	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/promotion"
 	"github.com/assay-ledger/assay/ledger/retention"
 )
 
@@ -50,6 +51,9 @@ type Server struct {
 	// deletions withholds the bytes of deleted packages; nil until
 	// HandleDeletion.
 	deletions *retention.Service
+	// promotions answers object status and the golden listing's
+	// verification; nil until HandlePromotions.
+	promotions *promotion.Service
 }
 
 // HandlerFunc is the inner function of a route: it returns the value to

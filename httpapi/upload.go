@@ -22,13 +22,14 @@ var errMultipart = errors.New("invalid multipart upload")
 // uploadSpec is what a multipart part says about its file.
 type uploadSpec struct {
 	path, mediaType string
-	expected        cas.Digest
+	landing         catalog.Landing
 }
 
 // partSpec reads the file description of a part: the path from PathHeader
 // or, kept whole with its directories, from the Content-Disposition
-// filename; the media type from Content-Type; the expected digest from
-// DigestHeader. Nothing of the part's body is read.
+// filename; the media type from Content-Type; the landing metadata (the
+// expected digest, source, commit, tier, custody) from the part's headers
+// (landingFrom). Nothing of the part's body is read.
 func partSpec(h textprotoHeader) (uploadSpec, error) {
 	var spec uploadSpec
 	cd := h.Get("Content-Disposition")
@@ -53,7 +54,7 @@ func partSpec(h textprotoHeader) (uploadSpec, error) {
 	if spec.mediaType, err = mediaType(h.Get("Content-Type")); err != nil {
 		return spec, err
 	}
-	spec.expected, err = expectedDigest(h.Values(wire.DigestHeader))
+	spec.landing, err = landingFrom(h)
 	return spec, err
 }
 
@@ -151,7 +152,7 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 		}
 		body := &bodyReader{r: part}
 		src, done := readAheadFor(h.svc.Store, body)
-		f, err := h.svc.AddFile(r.Context(), id.Name, id.Tenant, pkg, spec.path, spec.mediaType, spec.expected, src)
+		f, err := h.svc.AddFile(r.Context(), id.Name, id.Tenant, pkg, spec.path, spec.mediaType, spec.landing, src)
 		done()
 		if err != nil {
 			return fail(writeProblem(err, body))

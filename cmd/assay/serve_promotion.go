@@ -22,6 +22,7 @@ import (
 type promotionFlags struct {
 	trusted         []string // KEYID=FILE
 	allowSelfReview bool
+	goldenLayout    []string
 }
 
 func (p *promotionFlags) register(f *pflag.FlagSet) {
@@ -29,12 +30,18 @@ func (p *promotionFlags) register(f *pflag.FlagSet) {
 		"trust a key for promotion tier signed: KEYID=FILE, FILE holding a raw Ed25519 public key in hex or a verifier key from `assay keys generate`; KEYID is the DSSE keyid; repeatable (without any, only tier basic is offered)")
 	f.BoolVar(&p.allowSelfReview, "promotion-allow-self-review", false,
 		"let the producer who landed an object approve or reject it in quarantine (default: separation of duties)")
+	f.StringSliceVar(&p.goldenLayout, "golden-layout", nil,
+		"the top-level prefixes of zone golden a promotion may target, comma-separated, each one segment ending in / (recommended: "+
+			strings.Join(promotion.DefaultGoldenLayout, ",")+"); recorded in policy.applied; empty allows any prefix")
 }
 
 // config builds the gate's configuration (without log, catalog and store)
 // from the flags.
 func (p *promotionFlags) config() (promotion.Config, error) {
-	cfg := promotion.Config{Trusted: map[string]ed25519.PublicKey{}, AllowSelfReview: p.allowSelfReview}
+	cfg := promotion.Config{Trusted: map[string]ed25519.PublicKey{}, AllowSelfReview: p.allowSelfReview, GoldenLayout: p.goldenLayout}
+	if _, err := promotion.CheckLayout(p.goldenLayout); err != nil {
+		return cfg, fmt.Errorf("--golden-layout: %w", err)
+	}
 	for _, v := range p.trusted {
 		id, path, ok := strings.Cut(v, "=")
 		if !ok || id == "" || path == "" {
@@ -73,9 +80,9 @@ func parsePromotionKey(text string) (ed25519.PublicKey, error) {
 }
 
 // registerPromotions adds the promotion gate's routes over the catalog of
-// lg and store.
+// lg and store, its decisions counted in the server's metrics.
 func registerPromotions(api *httpapi.Server, lg *ledger.Log, store cas.Store, cfg promotion.Config) error {
-	cfg.Log, cfg.Catalog, cfg.Store = lg, catalog.New(lg), store
+	cfg.Log, cfg.Catalog, cfg.Store, cfg.Observer = lg, catalog.New(lg), store, api.PromotionObserver()
 	svc, err := promotion.NewService(cfg)
 	if err != nil {
 		return err

@@ -27,6 +27,10 @@ type UploadFile struct {
 	Body      io.Reader
 	MediaType string
 	Digest    string
+	// Landing is the file's landing metadata other than the digest
+	// (source, commit, tier, custody); its ExpectedDigest is ignored for
+	// Digest.
+	Landing catalog.Landing
 }
 
 // stream makes one request to path (unescaped: net/url escapes it) with a streamed body (none when nil) and
@@ -195,10 +199,23 @@ func partHeader(f UploadFile) (textproto.MIMEHeader, error) {
 	if f.MediaType != "" {
 		h.Set("Content-Type", f.MediaType)
 	}
-	if f.Digest != "" {
-		h.Set(wire.DigestHeader, f.Digest)
-	}
+	land := f.Landing
+	land.ExpectedDigest = f.Digest
+	setLanding(http.Header(h), land)
 	return h, nil
+}
+
+// setLanding sets the landing metadata headers of an upload.
+func setLanding(h http.Header, l catalog.Landing) {
+	for name, v := range map[string]string{wire.DigestHeader: l.ExpectedDigest, wire.SourceHeader: l.Source,
+		wire.CommitHeader: l.Commit, wire.TierHeader: l.Tier} {
+		if v != "" {
+			h.Set(name, v)
+		}
+	}
+	for _, c := range l.Custody {
+		h.Add(wire.CustodyHeader, c)
+	}
 }
 
 // fileReader reads a file's body, naming the file in read errors.
@@ -218,13 +235,17 @@ func (f fileReader) Read(p []byte) (int, error) {
 // PutObject puts body as a new version of raw/key. digest (optional) is
 // the expected "sha256:<hex>"; metadata (optional) a JSON object.
 func (c *Client) PutObject(ctx context.Context, key string, body io.Reader, size int64, mediaType, digest string, metadata json.RawMessage) (catalog.Object, error) {
+	return c.Land(ctx, key, body, size, mediaType, metadata, catalog.Landing{ExpectedDigest: digest})
+}
+
+// Land is PutObject with the whole landing metadata land: expected digest
+// (enforced by the server), source, commit, tier and custody references.
+func (c *Client) Land(ctx context.Context, key string, body io.Reader, size int64, mediaType string, metadata json.RawMessage, land catalog.Landing) (catalog.Object, error) {
 	hdr := http.Header{}
 	if mediaType != "" {
 		hdr.Set("Content-Type", mediaType)
 	}
-	if digest != "" {
-		hdr.Set(wire.DigestHeader, digest)
-	}
+	setLanding(hdr, land)
 	if len(metadata) > 0 {
 		hdr.Set(wire.MetadataHeader, string(metadata))
 	}

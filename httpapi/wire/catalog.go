@@ -67,12 +67,20 @@ type PackagesPage struct {
 
 // Headers of uploads. DigestHeader and, on a multipart part, PathHeader
 // and Content-Type describe one file; MetadataHeader carries an object's
-// metadata as a JSON object.
+// metadata as a JSON object. DigestHeader, SourceHeader, CommitHeader,
+// TierHeader and CustodyHeader are the landing metadata (catalog.Landing)
+// of a PUT by key or of one multipart part: the expected digest is enforced
+// (other bytes are refused with digest-mismatch, nothing stored or logged)
+// and all of them are recorded in the entry and the object.
 const (
 	DigestHeader   = "X-Assay-Digest"   // expected "sha256:<hex>" of the bytes
 	PathHeader     = "X-Assay-Path"     // a part's path, when its filename cannot carry directories
 	MetadataHeader = "X-Assay-Metadata" // JSON object
 	FilePartName   = "file"             // form field name of file parts
+	SourceHeader   = "X-Assay-Source"   // where the bytes come from (a repository, a pipeline), up to 256 bytes
+	CommitHeader   = "X-Assay-Commit"   // the commit they were built from, 7 to 64 lower-case hex digits
+	TierHeader     = "X-Assay-Tier"     // the verification tier they are meant to pass (basic, signed, ...)
+	CustodyHeader  = "X-Assay-Custody"  // a chain-of-custody reference; repeatable, at most 16
 )
 
 // UploadResult is the body of a successful POST /v1/packages/{id}/files.

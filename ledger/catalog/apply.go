@@ -113,6 +113,9 @@ func applyFileAdded(tx *ledger.Tx, rec *ledger.Record) error {
 	if err := checkRef(b.ObjectRef); err != nil {
 		return err
 	}
+	if err := checkLandingOf(b.Landing, b.ObjectRef); err != nil {
+		return err
+	}
 	if !idPattern.MatchString(b.FileID) || !strings.HasPrefix(b.FileID, "file_") || b.Zone != ZoneRaw || b.Key != PackageKey(b.PackageID, b.Path) {
 		return fmt.Errorf("%w: file %q at %s/%s: want a file_ id in zone raw under %s", ErrInvalidBody,
 			shorten(b.FileID), b.Zone, shorten(b.Key), PackageKey(b.PackageID, b.Path))
@@ -135,7 +138,7 @@ func applyFileAdded(tx *ledger.Tx, rec *ledger.Record) error {
 	if err := tx.SetJSON(fileKey(b.PackageID, b.Path), f); err != nil {
 		return err
 	}
-	obj := Object{Metadata: nil, PackageID: b.PackageID, FileID: b.FileID}
+	obj := Object{Metadata: nil, PackageID: b.PackageID, FileID: b.FileID, Landing: b.Landing}
 	if err := putObject(tx, rec, b.ObjectRef, obj); err != nil {
 		return err
 	}
@@ -205,7 +208,10 @@ func applyObjectPut(tx *ledger.Tx, rec *ledger.Record) error {
 	if err := CheckObjectKey(b.Key); err != nil {
 		return err
 	}
-	return putObject(tx, rec, b.ObjectRef, Object{Metadata: b.Metadata})
+	if err := checkLandingOf(b.Landing, b.ObjectRef); err != nil {
+		return err
+	}
+	return putObject(tx, rec, b.ObjectRef, Object{Metadata: b.Metadata, Landing: b.Landing})
 }
 
 // applyObjectRead only checks the body: a data event changes no state.

@@ -140,18 +140,20 @@ func (s *Service) PrecheckFile(tenant, id, path string) error {
 	return err
 }
 
-// AddFile stores r (checked against expected unless zero) and appends
-// file.added for path in the tenant's package id.
-func (s *Service) AddFile(ctx context.Context, actor, tenant, id, path, mediaType string, expected cas.Digest, r io.Reader) (*File, error) {
+// AddFile stores r (checked against land.ExpectedDigest when set: other
+// bytes are refused and not kept) and appends file.added for path in the
+// tenant's package id, with the landing metadata land.
+func (s *Service) AddFile(ctx context.Context, actor, tenant, id, path, mediaType string, land Landing, r io.Reader) (*File, error) {
 	if err := s.PrecheckFile(tenant, id, path); err != nil {
 		return nil, err
 	}
-	info, err := s.Store.Put(ctx, r, expected)
+	info, err := s.land(ctx, land, r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, err
 	}
 	body := FileAdded{PackageID: id, FileID: NewID("file"), Path: path, ObjectRef: ObjectRef{Zone: ZoneRaw,
-		Key: PackageKey(id, path), Digest: info.Digest.String(), Size: info.Size, BLAKE3: info.BLAKE3, MediaType: mediaType}}
+		Key: PackageKey(id, path), Digest: info.Digest.String(), Size: info.Size, BLAKE3: info.BLAKE3, MediaType: mediaType},
+		Landing: landingOf(land)}
 	a, err := s.Catalog.log.AppendJSON(ctx, TypeFileAdded, actor, tenant, body)
 	if err != nil {
 		return nil, err
@@ -187,20 +189,44 @@ func (s *Service) Finalize(ctx context.Context, actor, tenant, id string) (*Pack
 }
 
 // PutObject stores r and appends object.put for raw/key, making a new
-// version of the key.
-func (s *Service) PutObject(ctx context.Context, actor, tenant, key, mediaType string, metadata json.RawMessage, expected cas.Digest, r io.Reader) (*Object, error) {
+// version of the key, with the landing metadata land (its expected digest
+// enforced as AddFile does).
+func (s *Service) PutObject(ctx context.Context, actor, tenant, key, mediaType string, metadata json.RawMessage, land Landing, r io.Reader) (*Object, error) {
 	if err := CheckObjectKey(key); err != nil {
 		return nil, err
 	}
-	info, err := s.Store.Put(ctx, r, expected)
+	info, err := s.land(ctx, land, r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, err
 	}
 	ref := ObjectRef{Zone: ZoneRaw, Key: key, Digest: info.Digest.String(), Size: info.Size, BLAKE3: info.BLAKE3, MediaType: mediaType}
-	if _, err := s.Catalog.log.AppendJSON(ctx, TypeObjectPut, actor, tenant, ObjectPut{ObjectRef: ref, Metadata: metadata}); err != nil {
+	body := ObjectPut{ObjectRef: ref, Metadata: metadata, Landing: landingOf(land)}
+	if _, err := s.Catalog.log.AppendJSON(ctx, TypeObjectPut, actor, tenant, body); err != nil {
 		return nil, err
 	}
 	return s.Catalog.Object(tenant, ZoneRaw, key)
+}
+
+// land checks the landing metadata and stores r, which must hash to its
+// expected digest when one is given: the store then refuses other bytes
+// (cas.ErrDigestMismatch) without keeping them.
+func (s *Service) land(ctx context.Context, land Landing, r io.Reader) (cas.Info, error) {
+	if err := CheckLanding(&land); err != nil {
+		return cas.Info{}, err
+	}
+	var expected cas.Digest
+	if land.ExpectedDigest != "" {
+		d, err := cas.ParseDigest(land.ExpectedDigest)
+		if err != nil {
+			return cas.Info{}, err
+		}
+		expected = d
+	}
+	info, err := s.Store.Put(ctx, r, expected)
+	if err != nil {
+		return cas.Info{}, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	return info, nil
 }
 
 // Read logs an object.read data event when ReadEvents is set.

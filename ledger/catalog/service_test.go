@@ -51,7 +51,7 @@ func TestAppliersRefuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.AddFile(ctx, "ci", "acme", p.ID, "a.txt", "text/plain", cas.Digest{}, strings.NewReader("a"))
+	f, err := s.AddFile(ctx, "ci", "acme", p.ID, "a.txt", "text/plain", Landing{}, strings.NewReader("a"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func fill(ctx context.Context, t *testing.T, s *Service) *Package {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"b/report.md", "a.txt"} {
-		if _, err := s.AddFile(ctx, "ci", "acme", p.ID, path, "text/plain", cas.Digest{}, strings.NewReader(path)); err != nil {
+		if _, err := s.AddFile(ctx, "ci", "acme", p.ID, path, "text/plain", Landing{}, strings.NewReader(path)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,7 +142,7 @@ func fill(ctx context.Context, t *testing.T, s *Service) *Package {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"v1", "v2"} {
-		if _, err := s.PutObject(ctx, "ci", "acme", "k", "text/plain", nil, cas.Digest{}, strings.NewReader(v)); err != nil {
+		if _, err := s.PutObject(ctx, "ci", "acme", "k", "text/plain", nil, Landing{}, strings.NewReader(v)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -77,6 +77,7 @@ type FileAdded struct {
 	FileID    string `json:"file_id"`
 	Path      string `json:"path"`
 	ObjectRef
+	Landing *Landing `json:"landing,omitempty"`
 }
 
 // PackageFinalized is the body of a package.finalized entry: the digest of
@@ -93,6 +94,7 @@ type PackageFinalized struct {
 type ObjectPut struct {
 	ObjectRef
 	Metadata json.RawMessage `json:"metadata,omitempty"`
+	Landing  *Landing        `json:"landing,omitempty"`
 }
 
 // ObjectRead is the body of an object.read data event.
@@ -152,6 +154,7 @@ type Object struct {
 	PutBy     string          `json:"put_by"`
 	PackageID string          `json:"package_id,omitempty"`
 	FileID    string          `json:"file_id,omitempty"`
+	Landing   *Landing        `json:"landing,omitempty"` // raw objects: what the producer declared at landing
 }
 
 // Blob is what the catalog knows about stored bytes: the digests recorded

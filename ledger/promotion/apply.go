@@ -128,6 +128,10 @@ func applyCheck(tx *ledger.Tx, rec *ledger.Record) error {
 	pr := Progress{SourceKey: b.SourceKey, Destination: goldenKey(src, dest, b.SourceKey), Status: status,
 		ExpectedDigest: b.ExpectedDigest, ComputedDigest: b.ComputedDigest, Reason: b.Reason, CheckIndex: rec.Index}
 	p.Checked++
+	if err := recordStep(tx, rec, b.SourceKey, Step{PromotionID: p.ID, SourceVersion: b.SourceVersion, Tier: b.Tier,
+		Digest: b.ComputedDigest, Reason: b.Reason}); err != nil {
+		return err
+	}
 	if err := tx.SetJSON(progressKey(p.ID, b.SourceKey), pr); err != nil {
 		return err
 	}
@@ -191,6 +195,10 @@ func applyPromoted(tx *ledger.Tx, rec *ledger.Record) error {
 	}
 	pr.Status, pr.OutcomeIndex = "promoted", rec.Index
 	p.Promoted++
+	if err := recordStep(tx, rec, b.SourceKey, Step{PromotionID: p.ID, SourceVersion: src.Version, Tier: p.Tier,
+		Zone: b.Object.Zone, Key: b.Object.Key}); err != nil {
+		return err
+	}
 	if err := tx.SetJSON(progressKey(p.ID, b.SourceKey), pr); err != nil {
 		return err
 	}
@@ -240,6 +248,10 @@ func applyQuarantined(tx *ledger.Tx, rec *ledger.Record) error {
 		QuarantinedAt: rec.Time.UTC(), Index: rec.Index}
 	pr.Status, pr.OutcomeIndex, pr.QuarantineID = "quarantined", rec.Index, b.QuarantineID
 	p.Quarantined++
+	if err := recordStep(tx, rec, b.SourceKey, Step{PromotionID: p.ID, QuarantineID: b.QuarantineID, SourceVersion: src.Version,
+		Tier: p.Tier, Reason: pr.Reason, Zone: b.Object.Zone, Key: b.Object.Key}); err != nil {
+		return err
+	}
 	tx.Set(itemListKey(rec.Tenant, b.Object.Key, rec.Index), []byte(b.QuarantineID))
 	if err := tx.SetJSON(itemKey(it.ID), it); err != nil {
 		return err
@@ -333,5 +345,12 @@ func applyDecision(tx *ledger.Tx, rec *ledger.Record) error {
 	}
 	t := rec.Time.UTC()
 	it.DecidedBy, it.DecidedAt, it.DecisionReason, it.DecisionIndex = rec.Actor, &t, b.Reason, rec.Index
+	st := Step{PromotionID: it.PromotionID, QuarantineID: it.ID, Tier: it.Tier, Reason: b.Reason}
+	if b.Golden != nil {
+		st.Zone, st.Key = b.Golden.Zone, b.Golden.Key
+	}
+	if err := recordStep(tx, rec, it.SourceKey, st); err != nil {
+		return err
+	}
 	return tx.SetJSON(itemKey(it.ID), it)
 }

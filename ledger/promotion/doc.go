@@ -29,4 +29,10 @@
 //	pro/obj/<id>\x00<source key>         Progress of one object
 //	pro/q/<quarantine id>                Item
 //	pro/ql/<tenant>\x00<key>\x00<index>  quarantine id, by tenant and key
+//	pro/src/<tenant>\x00<raw key>\x00<index:16 hex>  Step: each decision about a raw object
+//
+// The steps by raw key are what GET /v1/object-status answers from: the
+// Applier of each check, placement and review writes its Step in the same
+// transaction as the decision, so an object's status is read, not
+// recomputed from the log (see Service.ObjectStatus).
 package promotion

@@ -37,6 +37,7 @@ var (
 func errorSpecs() []ledger.ErrorSpec {
 	return []ledger.ErrorSpec{
 		{Err: ErrSourceNotRaw, Kind: ledger.KindInvalid, Slug: "promotion-source-not-raw", Title: "Source outside zone raw"},
+		{Err: ErrOutsideLayout, Kind: ledger.KindInvalid, Slug: "promotion-destination-outside-layout", Title: "Destination outside the golden layout"},
 		{Err: ErrDestinationNotGolden, Kind: ledger.KindInvalid, Slug: "promotion-destination-not-golden", Title: "Destination outside zone golden"},
 		{Err: ErrUnknownTier, Kind: ledger.KindInvalid, Slug: "promotion-unknown-tier", Title: "Unknown promotion tier"},
 		{Err: ErrSourceNotFound, Kind: ledger.KindNotFound, Slug: "promotion-source-empty", Title: "Source matches no object"},

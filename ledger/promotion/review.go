@@ -37,7 +37,7 @@ func (s *Service) decide(ctx context.Context, typ, reviewer, tenant, id, reason 
 		g.Zone, g.Key = catalog.ZoneGolden, it.Destination
 		body.Golden = &g
 	}
-	if _, err := s.log.AppendJSON(ctx, typ, reviewer, tenant, body); err != nil {
+	if _, err := s.append(ctx, typ, reviewer, tenant, body); err != nil {
 		return nil, err
 	}
 	return s.Item(tenant, id)

@@ -32,6 +32,12 @@ type Config struct {
 	// AllowSelfReview lets the producer who landed an object approve or
 	// reject it in quarantine; off by default (separation of duties).
 	AllowSelfReview bool
+	// GoldenLayout are the top-level prefixes of zone golden a promotion
+	// may target (such as DefaultGoldenLayout); none allows every prefix.
+	GoldenLayout []string
+	// Observer, when set, is told of every decision the Service appends
+	// (metrics); see Observer.
+	Observer Observer
 }
 
 // Service runs the promotion gate: it verifies a request's objects,
@@ -45,6 +51,8 @@ type Service struct {
 	store    cas.Store
 	trusted  map[string]ed25519.PublicKey
 	separate bool
+	layout   []string
+	obs      Observer
 }
 
 // NewService returns a Service as cfg says.
@@ -57,7 +65,12 @@ func NewService(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("promotion: trusted key %q: want a key id and a %d-byte Ed25519 public key", id, ed25519.PublicKeySize)
 		}
 	}
-	return &Service{log: cfg.Log, cat: cfg.Catalog, store: cfg.Store, trusted: maps.Clone(cfg.Trusted), separate: !cfg.AllowSelfReview}, nil
+	layout, err := CheckLayout(cfg.GoldenLayout)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{log: cfg.Log, cat: cfg.Catalog, store: cfg.Store, trusted: maps.Clone(cfg.Trusted), separate: !cfg.AllowSelfReview,
+		layout: layout, obs: cfg.Observer}, nil
 }
 
 // Tiers returns the tiers the server offers.
@@ -72,7 +85,8 @@ func tiers(trusted map[string]ed25519.PublicKey) []string {
 
 // Policy is the gate's configuration cfg as the policy.applied entry
 // records it: the tiers with what each checks, the signed tier's public
-// keys (hex), and whether separation of duties holds.
+// keys (hex), whether separation of duties holds, and the golden layout
+// (the allowed top-level prefixes of zone golden; empty: any).
 func Policy(cfg Config) map[string]any {
 	t := map[string]any{TierBasic: map[string]string{"check": "sha256 of the stored bytes equals the digest recorded at landing"}}
 	if len(cfg.Trusted) > 0 {
@@ -83,7 +97,11 @@ func Policy(cfg Config) map[string]any {
 		t[TierSigned] = map[string]any{"check": "basic, and a DSSE-signed in-toto Statement v1 in " + ProofName +
 			" under the source lists the object's sha256", "payload_type": ProofPayloadType, "keys": keys}
 	}
-	return map[string]any{"tiers": t, "separation_of_duties": !cfg.AllowSelfReview}
+	layout := slices.Sorted(slices.Values(cfg.GoldenLayout))
+	if layout == nil {
+		layout = []string{}
+	}
+	return map[string]any{"tiers": t, "separation_of_duties": !cfg.AllowSelfReview, "golden_layout": layout}
 }
 
 // Request asks to promote the raw objects of Source ("raw/KEY" or
@@ -102,6 +120,9 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 	}
 	dest, err := parseDestination(req.Destination)
 	if err != nil {
+		return nil, err
+	}
+	if err := inLayout(s.layout, dest); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(s.Tiers(), req.Tier) {
@@ -125,7 +146,7 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 	}
 	body := Requested{PromotionID: catalog.NewID("prm"), Source: req.Source, Destination: req.Destination, Tier: req.Tier,
 		ProofKey: run.proofKey, ProofDigest: run.proofDigest, PolicyIndex: pol}
-	if _, err := s.log.AppendJSON(ctx, TypeRequested, actor, tenant, body); err != nil {
+	if _, err := s.append(ctx, TypeRequested, actor, tenant, body); err != nil {
 		return nil, err
 	}
 	run.id = body.PromotionID
@@ -139,7 +160,7 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.log.AppendJSON(ctx, TypeCompleted, actor, tenant, Completed{PromotionID: p.ID, Promoted: p.Promoted, Quarantined: p.Quarantined}); err != nil {
+	if _, err := s.append(ctx, TypeCompleted, actor, tenant, Completed{PromotionID: p.ID, Promoted: p.Promoted, Quarantined: p.Quarantined}); err != nil {
 		return nil, err
 	}
 	return s.Promotion(tenant, run.id)
@@ -248,7 +269,7 @@ func (r *promotionRun) decide(ctx context.Context, o *catalog.Object) error {
 	if reason != "" {
 		typ = TypeFailed
 	}
-	a, err := r.s.log.AppendJSON(ctx, typ, r.actor, r.tenant, chk)
+	a, err := r.s.append(ctx, typ, r.actor, r.tenant, chk)
 	if err != nil {
 		return err
 	}
@@ -258,7 +279,7 @@ func (r *promotionRun) decide(ctx context.Context, o *catalog.Object) error {
 	if reason != "" {
 		typ, placed.Object.Zone, placed.QuarantineID = TypeQuarantined, catalog.ZoneQuarantine, catalog.NewID("qtn")
 	}
-	_, err = r.s.log.AppendJSON(ctx, typ, r.actor, r.tenant, placed)
+	_, err = r.s.append(ctx, typ, r.actor, r.tenant, placed)
 	return err
 }
 

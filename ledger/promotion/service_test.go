@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -27,11 +26,11 @@ func TestPromotePagesThroughThePrefix(t *testing.T) {
 	}
 	cs := &catalog.Service{Catalog: catalog.New(lg), Store: store, Classes: catalog.DefaultClasses()}
 	for i := range 7 {
-		if _, err := cs.PutObject(t.Context(), "producer", "acme", fmt.Sprintf("in/%02d.txt", i), "", nil, cas.Digest{}, strings.NewReader(fmt.Sprint(i))); err != nil {
+		if _, err := cs.PutObject(t.Context(), "producer", "acme", fmt.Sprintf("in/%02d.txt", i), "", nil, catalog.Landing{}, strings.NewReader(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := cs.PutObject(t.Context(), "producer", "acme", "inbox/x.txt", "", nil, cas.Digest{}, strings.NewReader("x")); err != nil {
+	if _, err := cs.PutObject(t.Context(), "producer", "acme", "inbox/x.txt", "", nil, catalog.Landing{}, strings.NewReader("x")); err != nil {
 		t.Fatal(err)
 	}
 	svc, err := NewService(Config{Log: lg, Catalog: cs.Catalog, Store: store})

@@ -91,7 +91,7 @@ func deletionChild(dir, skey string) {
 			os.Exit(5)
 		}
 		for j, body := range []string{"shared by every package", fmt.Sprintf("%d-%s", i, rand.Text()), rand.Text()} {
-			if _, err := cat.AddFile(ctx, "ci", "acme", p.ID, fmt.Sprintf("f%d", j), "text/plain", cas.Digest{}, strings.NewReader(body)); err != nil {
+			if _, err := cat.AddFile(ctx, "ci", "acme", p.ID, fmt.Sprintf("f%d", j), "text/plain", catalog.Landing{}, strings.NewReader(body)); err != nil {
 				fmt.Fprintln(os.Stderr, "add:", err)
 				os.Exit(6)
 			}

@@ -14,7 +14,7 @@ import (
 // digest.
 func (f *fixture) upload(tenant, pkg, path, data string) cas.Digest {
 	f.t.Helper()
-	file, err := f.cat.AddFile(f.t.Context(), "ci", tenant, pkg, path, "text/plain", cas.Digest{}, strings.NewReader(data))
+	file, err := f.cat.AddFile(f.t.Context(), "ci", tenant, pkg, path, "text/plain", catalog.Landing{}, strings.NewReader(data))
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -166,7 +166,7 @@ func TestDeletionKeepsLiveObjects(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	p, d := f.withFile("transient", "also an object")
-	if _, err := f.cat.PutObject(ctx, "ci", "acme", "copies/x", "text/plain", nil, cas.Digest{}, stringsReader("also an object")); err != nil {
+	if _, err := f.cat.PutObject(ctx, "ci", "acme", "copies/x", "text/plain", nil, catalog.Landing{}, stringsReader("also an object")); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(day(8))
