@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
@@ -90,13 +91,23 @@ type promFixture struct {
 // (its Observer is the server's metrics).
 func newPromFixture(t *testing.T, opts ...func(*promotion.Config)) *promFixture {
 	t.Helper()
-	dir := t.TempDir()
-	lg, vkey := openLedger(t, dir, testLogger(t), domains.Modules()...)
-	f := &promFixture{t: t, log: lg, vkey: vkey, blobs: filepath.Join(dir, "blobs")}
-	store, err := local.Open(local.Config{Root: f.blobs}) // plain: tests alter the stored bytes
+	blobs := filepath.Join(t.TempDir(), "blobs")
+	store, err := local.Open(local.Config{Root: blobs}) // plain: tests alter the stored bytes
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := newPromFixtureOn(t, store, opts...)
+	f.blobs = blobs
+	return f
+}
+
+// newPromFixtureOn is newPromFixture over store (blobs is then empty).
+func newPromFixtureOn(t *testing.T, store cas.Store, opts ...func(*promotion.Config)) *promFixture {
+	t.Helper()
+	dir := t.TempDir()
+	lg, vkey := openLedger(t, dir, testLogger(t), domains.Modules()...)
+	f := &promFixture{t: t, log: lg, vkey: vkey}
+	var err error
 	tokens := filepath.Join(dir, httpapi.TokenFile)
 	f.tokens = tokens
 	mk := func(name, tenant string, scopes ...string) string {
