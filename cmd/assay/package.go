@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
 func newPackageCmd() *cobra.Command {
@@ -87,7 +88,7 @@ func newPackageUploadCmd(f *serverFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return uploadLocal(cmd.Context(), c, args[0], files, noDigest, cmd.OutOrStdout())
+			return uploadLocal(cmd.Context(), c, args[0], files, noDigest, catalog.Landing{}, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&noDigest, "no-digest", false, "do not hash files first")

@@ -15,9 +15,11 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
 // progressBytes is the smallest transfer that gets a progress bar.
@@ -78,7 +80,8 @@ type localFile struct{ src, path string }
 
 // uploadLocal streams files into package id in one request, with their
 // digests (unless noDigest) and a progress bar over the total size.
-func uploadLocal(ctx context.Context, c *client.Client, id string, files []localFile, noDigest bool, out io.Writer) error {
+// land (without its digest) is the landing metadata of every file.
+func uploadLocal(ctx context.Context, c *client.Client, id string, files []localFile, noDigest bool, land catalog.Landing, out io.Writer) error {
 	var total int64
 	up := make([]client.UploadFile, len(files))
 	for i, f := range files {
@@ -89,7 +92,7 @@ func uploadLocal(ctx context.Context, c *client.Client, id string, files []local
 		total += fi.Size()
 		lf := &lazyFile{path: f.src}
 		defer lf.Close()
-		up[i] = client.UploadFile{Path: f.path, Body: lf, MediaType: mime.TypeByExtension(filepath.Ext(f.src))}
+		up[i] = client.UploadFile{Path: f.path, Body: lf, MediaType: mime.TypeByExtension(filepath.Ext(f.src)), Landing: land}
 		if !noDigest {
 			if up[i].Digest, err = fileDigest(ctx, f.src); err != nil {
 				return err
@@ -157,6 +160,7 @@ func newPutCmd() *cobra.Command {
 	var f serverFlags
 	var pkg, key, metadata string
 	var noDigest bool
+	var land landingFlags
 	cmd := &cobra.Command{
 		Use:   "put FILE...",
 		Short: "Upload files into a package (--package) or one object by key (--key)",
@@ -165,7 +169,9 @@ base name (use "assay package upload ID DIR" to keep directories). With --key KE
 single FILE is put as a new version of the object raw/KEY.
 
 The sha256 of each file is computed first and sent, so that the server refuses bytes
-that changed on the way (--no-digest skips this).`,
+that changed on the way (--no-digest skips this); it is recorded as the object's
+expected digest. --source, --commit, --tier and --custody add the rest of the
+landing metadata, recorded in the entry and shown by assay status.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.transferClient()
@@ -179,13 +185,13 @@ that changed on the way (--no-digest skips this).`,
 				if len(args) != 1 {
 					return errors.New("--key takes exactly one FILE")
 				}
-				return putObject(cmd.Context(), c, args[0], key, metadata, noDigest, cmd.OutOrStdout())
+				return putObject(cmd.Context(), c, args[0], key, metadata, noDigest, land.landing(), cmd.OutOrStdout())
 			}
 			files := make([]localFile, len(args))
 			for i, a := range args {
 				files[i] = localFile{src: a, path: filepath.Base(a)}
 			}
-			return uploadLocal(cmd.Context(), c, pkg, files, noDigest, cmd.OutOrStdout())
+			return uploadLocal(cmd.Context(), c, pkg, files, noDigest, land.landing(), cmd.OutOrStdout())
 		},
 	}
 	f.register(cmd)
@@ -193,11 +199,30 @@ that changed on the way (--no-digest skips this).`,
 	cmd.Flags().StringVar(&key, "key", "", "object key in zone raw (instead of --package)")
 	cmd.Flags().StringVar(&metadata, "metadata", "", "with --key: object metadata as a JSON object")
 	cmd.Flags().BoolVar(&noDigest, "no-digest", false, "do not hash files first (the server then cannot check them)")
+	land.register(cmd.Flags())
 	return cmd
 }
 
+// landingFlags are the landing metadata of put (catalog.Landing, but for
+// the digest, which put computes).
+type landingFlags struct {
+	source, commit, tier string
+	custody              []string
+}
+
+func (l *landingFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&l.source, "source", "", "landing metadata: where the files come from (a repository, a pipeline)")
+	f.StringVar(&l.commit, "commit", "", "landing metadata: the commit they were built from (7 to 64 hex digits)")
+	f.StringVar(&l.tier, "tier", "", "landing metadata: the verification tier they are meant to pass (basic, signed, ...)")
+	f.StringArrayVar(&l.custody, "custody", nil, "landing metadata: a chain-of-custody reference (repeatable, at most 16)")
+}
+
+func (l *landingFlags) landing() catalog.Landing {
+	return catalog.Landing{Source: l.source, Commit: l.commit, Tier: l.tier, Custody: l.custody}
+}
+
 // putObject puts one file as raw/key.
-func putObject(ctx context.Context, c *client.Client, src, key, metadata string, noDigest bool, out io.Writer) error {
+func putObject(ctx context.Context, c *client.Client, src, key, metadata string, noDigest bool, land catalog.Landing, out io.Writer) error {
 	fh, err := os.Open(src)
 	if err != nil {
 		return err
@@ -214,7 +239,8 @@ func putObject(ctx context.Context, c *client.Client, src, key, metadata string,
 		}
 	}
 	bar := byteProgress(fi.Size(), "upload")
-	o, err := c.PutObject(ctx, key, io.TeeReader(fh, bar), fi.Size(), mime.TypeByExtension(filepath.Ext(src)), digest, json.RawMessage(metadata))
+	land.ExpectedDigest = digest
+	o, err := c.Land(ctx, key, io.TeeReader(fh, bar), fi.Size(), mime.TypeByExtension(filepath.Ext(src)), json.RawMessage(metadata), land)
 	_ = bar.Finish()
 	if err != nil {
 		return err
