@@ -163,6 +163,9 @@ func TestLandingBadInput(t *testing.T) {
 			req.Header.Set("Content-Type", ctype)
 			req.Header.Set("Authorization", "Bearer "+f.owner())
 			check(roundTrip(t, f.srv, req))
+			if m, want := f.metrics()["assay_landing_digest_mismatches_total"], map[bool]float64{true: 2}[tc.typ == wire.TypeDigestMismatch]; m != want {
+				t.Errorf("assay_landing_digest_mismatches_total %v, want %v", m, want)
+			}
 			if f.size() != size || !slices.Equal(f.storeFiles(), files) {
 				t.Fatalf("log %d (want %d) or store changed: %q, was %q", f.size(), size, f.storeFiles(), files)
 			}
@@ -387,9 +390,9 @@ func TestPromotionMetrics(t *testing.T) {
 	}
 }
 
-var sampleLine = regexp.MustCompile(`^(assay_promotion_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$`)
+var sampleLine = regexp.MustCompile(`^(assay_(?:promotion|landing)_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$`)
 
-// metrics reads the assay_promotion_ samples of /metrics.
+// metrics reads the assay_promotion_ and assay_landing_ samples of /metrics.
 func (f *promFixture) metrics() map[string]float64 {
 	f.t.Helper()
 	r := f.call(http.MethodGet, "/metrics", f.other, nil)

@@ -65,6 +65,7 @@ func (h *catalogRoutes) putObject(r *http.Request) (any, error) {
 	obj, err := h.svc.PutObject(r.Context(), id.Name, id.Tenant, key, media, meta, land, src)
 	done()
 	if err != nil {
+		h.s.metrics.promotion.landed(err)
 		return nil, writeProblem(err, body)
 	}
 	return &Response{Status: http.StatusCreated, Value: obj}, nil

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"errors"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/assay-ledger/assay/cas"
 
 	"github.com/assay-ledger/assay/ledger/promotion"
 )
@@ -15,8 +19,11 @@ import (
 //	assay_promotion_verification_failures_total{tier,prefix,reason}   counter, failed checks
 //	assay_promotion_digest_mismatches_total{tier,prefix}              counter, failed checks whose bytes no longer hash to their landing digest ("drift")
 //	assay_promotion_latency_seconds{tier,prefix}                      histogram, request to completion of a promotion
+//	assay_landing_digest_mismatches_total                             counter, uploads refused because their bytes did not hash to the expected digest
 //
-// They count what the promotion Service appends on this server (it calls
+// The landing counter has no labels: its uploads appended nothing, and the
+// keys and tiers they named are the client's. The others count what the
+// promotion Service appends on this server (it calls
 // Observe after each append), never what a bundle import or a restart
 // replays, so a decision is counted once per process; Prometheus' counter
 // resets cover restarts. reason is one of promotion's Reason constants, a
@@ -25,6 +32,7 @@ import (
 type promotionMetrics struct {
 	promoted, masked, quarantined, failures, mismatches *prometheus.CounterVec
 	latency                                             *prometheus.HistogramVec
+	landingMismatches                                   prometheus.Counter
 }
 
 var _ promotion.Observer = (*promotionMetrics)(nil)
@@ -43,11 +51,20 @@ func newPromotionMetrics() *promotionMetrics {
 			Name: "assay_promotion_latency_seconds", Help: "Time from a promotion's request to its completion, by tier and top-level prefix of the destination.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10),
 		}, []string{"tier", "prefix"}),
+		landingMismatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "assay_landing_digest_mismatches_total",
+			Help: "Uploads into raw refused because their bytes did not hash to the expected digest (X-Assay-Digest)."}),
 	}
 }
 
 func (m *promotionMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.promoted, m.masked, m.quarantined, m.failures, m.mismatches, m.latency}
+	return []prometheus.Collector{m.promoted, m.masked, m.quarantined, m.failures, m.mismatches, m.latency, m.landingMismatches}
+}
+
+// landed counts a refused upload when err is a digest mismatch.
+func (m *promotionMetrics) landed(err error) {
+	if errors.Is(err, cas.ErrDigestMismatch) {
+		m.landingMismatches.Inc()
+	}
 }
 
 // Observe counts one decision of the gate.

@@ -155,6 +155,7 @@ func (h *catalogRoutes) uploadFiles(r *http.Request) (any, error) {
 		f, err := h.svc.AddFile(r.Context(), id.Name, id.Tenant, pkg, spec.path, spec.mediaType, spec.landing, src)
 		done()
 		if err != nil {
+			h.s.metrics.promotion.landed(err)
 			return fail(writeProblem(err, body))
 		}
 		added = append(added, *f)
