@@ -6,9 +6,9 @@
 // # Entries
 //
 //	package.created    package_id, name, producer, subject, run_id, retention, metadata, attributes
-//	file.added         package_id, file_id, path, zone, key, digest, size, blake3, media_type
+//	file.added         package_id, file_id, path, zone, key, digest, size, blake3, media_type, landing?
 //	package.finalized  package_id, manifest_digest, file_count, total_size
-//	object.put         zone, key, digest, size, blake3, media_type, metadata
+//	object.put         zone, key, digest, size, blake3, media_type, metadata, landing?
 //	object.read        zone, key, digest, version, package_id, file_id, offset, length
 //
 // A file.added entry is also the provenance record of the object it creates
@@ -16,7 +16,10 @@
 // put by key, in zone raw only. Zones golden and quarantine are written only
 // by the promotion gate's entries (package promotion), through PutGated.
 // An object's version is the log index of the entry that put it,
-// so its history is the list of those entries.
+// so its history is the list of those entries. landing (Landing) is what the
+// producer declared at upload: source, commit, expected digest (which the
+// store enforced), tier and chain-of-custody references; the Appliers
+// refuse one whose expected digest is not the entry's digest.
 //
 // # Projections
 //
