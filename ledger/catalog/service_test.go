@@ -56,6 +56,7 @@ func TestAppliersRefuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	dup := FileAdded{PackageID: p.ID, FileID: NewID("file"), Path: "a.txt", ObjectRef: f.ObjectRef}
+	other := cas.DigestOf([]byte("b")).String()
 	fin := PackageFinalized{PackageID: p.ID, ManifestDigest: f.Digest, FileCount: 1, TotalSize: 1}
 	tests := []struct {
 		name, typ, tenant string
@@ -70,6 +71,11 @@ func TestAppliersRefuse(t *testing.T) {
 		{"stale manifest", TypePackageFinalized, "acme", PackageFinalized{PackageID: p.ID, ManifestDigest: f.Digest, FileCount: 2, TotalSize: 1}, ErrStaleManifest},
 		{"object under packages/", TypeObjectPut, "acme", ObjectPut{ObjectRef: f.ObjectRef}, ErrPathReserved},
 		{"unknown field", TypeObjectRead, "acme", map[string]any{"zone": "raw", "bogus": 1}, ErrInvalidBody},
+		{"landing digest not the object's", TypeObjectPut, "acme", ObjectPut{ObjectRef: rawRef(f.ObjectRef, "x"), Landing: &Landing{ExpectedDigest: other}}, ErrInvalidBody},
+		{"landing commit malformed", TypeObjectPut, "acme", ObjectPut{ObjectRef: rawRef(f.ObjectRef, "x"), Landing: &Landing{Commit: "HEAD"}}, ErrInvalidBody},
+		{"landing of a file, digest not its own", TypeFileAdded, "acme", FileAdded{PackageID: p.ID, FileID: NewID("file"), Path: "c",
+			ObjectRef: withKey(f.ObjectRef, p.ID, "c"), Landing: &Landing{ExpectedDigest: other}}, ErrInvalidBody},
+		{"landing with 17 custody references", TypeObjectPut, "acme", ObjectPut{ObjectRef: rawRef(f.ObjectRef, "x"), Landing: &Landing{Custody: make([]string, 17)}}, ErrInvalidBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +95,12 @@ func TestAppliersRefuse(t *testing.T) {
 	if err := appendRaw(t, s, TypeFileAdded, "acme", late); !errors.Is(err, ErrPackageFinalized) {
 		t.Fatalf("file after finalize = %v, want ErrPackageFinalized", err)
 	}
+}
+
+// rawRef is r at raw/key.
+func rawRef(r ObjectRef, key string) ObjectRef {
+	r.Key = key
+	return r
 }
 
 func withKey(r ObjectRef, pkg, path string) ObjectRef {
@@ -121,8 +133,9 @@ func TestReplay(t *testing.T) {
 	}
 	o1, _ := s.Catalog.Object("acme", ZoneRaw, "k")
 	o2, err := mirror.Object("acme", ZoneRaw, "k")
-	if err != nil || o1.Version != o2.Version || o2.Versions != 2 {
-		t.Fatalf("mirror object = %+v, %v; want %+v", o2, err, o1)
+	if err != nil || o1.Version != o2.Version || o2.Versions != 2 || o2.Landing == nil || o2.Landing.Custody[0] != "ticket:v2" ||
+		o2.Landing.ExpectedDigest != o1.Digest {
+		t.Fatalf("mirror object = %+v, %v; want %+v with its landing", o2, err, o1)
 	}
 }
 
@@ -142,7 +155,8 @@ func fill(ctx context.Context, t *testing.T, s *Service) *Package {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"v1", "v2"} {
-		if _, err := s.PutObject(ctx, "ci", "acme", "k", "text/plain", nil, Landing{}, strings.NewReader(v)); err != nil {
+		land := Landing{Source: "github.com/acme/app", Commit: "0123abcd", ExpectedDigest: cas.DigestOf([]byte(v)).String(), Custody: []string{"ticket:" + v}}
+		if _, err := s.PutObject(ctx, "ci", "acme", "k", "text/plain", nil, land, strings.NewReader(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
