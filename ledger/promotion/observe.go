@@ -54,7 +54,8 @@ func (s *Service) append(ctx context.Context, typ, actor, tenant string, body an
 // observation derives what the Observer is told of rec from its body and
 // the projections it updated; ok is false for entries it is not told of
 // (or whose state cannot be read back, which leaves a metric short rather
-// than failing an appended decision).
+// than failing an appended decision). An entry type that places a masked
+// object maps to OutcomeMasked here (assay_promotion_masked_total).
 func (s *Service) observation(rec *ledger.Record) (Observation, bool) {
 	switch rec.Type {
 	case TypeFailed:
