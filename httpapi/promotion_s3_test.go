@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,12 +16,14 @@ import (
 
 	"github.com/assay-ledger/assay/cas/castest"
 	"github.com/assay-ledger/assay/cas/s3"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/promotion"
 )
 
 // TestPromoteTamperedOnS3 is the tamper test on a real S3 service
-// (versitygw): after landing, the blob is overwritten in the bucket through
+// (versitygw). An upload with a wrong expected digest leaves nothing in the
+// bucket; after landing, the blob is overwritten in the bucket through
 // the S3 API with as many other bytes; the promotion re-reads it,
 // quarantines it with digest-mismatch, and only the untouched object
 // reaches golden.
@@ -37,6 +41,27 @@ func TestPromoteTamperedOnS3(t *testing.T) {
 	f := newPromFixtureOn(t, store)
 	f.land("drop/a.txt", "apple")
 	b := f.land("drop/b.txt", "berry")
+
+	// An upload whose bytes do not match its expected digest leaves the
+	// bucket and the log as they were.
+	bucketFiles := func() []string {
+		var out []string
+		_ = filepath.WalkDir(filepath.Join(g.Root, bucket), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				out = append(out, p)
+			}
+			return nil
+		})
+		return out
+	}
+	before, size := bucketFiles(), f.size()
+	if len(before) != 2 {
+		t.Fatalf("bucket holds %q, want the two landed blobs", before)
+	}
+	r := f.put("drop/c.txt", "cherry", landingHeaders(b.Digest))
+	if p := r.problem(t); p.Status != 422 || p.Type != wire.TypeDigestMismatch || f.size() != size || !slices.Equal(bucketFiles(), before) {
+		t.Fatalf("mismatched upload: %d %s; log %d -> %d; bucket %q -> %q", p.Status, p.Type, size, f.size(), before, bucketFiles())
+	}
 
 	// Overwrite b's blob behind the store's back, through the S3 API.
 	cfg, err := config.LoadDefaultConfig(t.Context(), config.WithRegion(g.Region))
