@@ -157,6 +157,8 @@ func TestDeletionBadInput(t *testing.T) {
 		{"missing reason", "/v1/packages/" + live.ID + "/delete", f.deleter, `{}`, 400, wire.TypeRetentionReasonRequired},
 		{"unknown field", "/v1/packages/" + live.ID + "/delete", f.deleter, `{"reason":"r","force":true}`, 400, wire.TypeRetentionUnknownField},
 		{"missing scope", "/v1/packages/" + live.ID + "/delete", f.noRetScope, `{"reason":"r"}`, 403, wire.TypeForbidden},
+		{"a hold on a deleted package", "/v1/packages/" + deleted.ID + "/retention/holds", f.admin, `{"reason":"r"}`, 409, wire.TypePackageDeleted},
+		{"an extension of a deleted package", "/v1/packages/" + deleted.ID + "/retention/extensions", f.admin, `{"duration":"30d","reason":"r"}`, 409, wire.TypePackageDeleted},
 		{"upload into a deleted package", "/v1/packages/" + deleted.ID + "/files", f.admin, `x`, 410, wire.TypePackageGone},
 		{"restore after purge", "/v1/packages/" + purged.ID + "/restore", f.deleter, `{"reason":"r"}`, 410, wire.TypePackagePurged},
 		{"restore a package not deleted", "/v1/packages/" + live.ID + "/restore", f.deleter, `{"reason":"r"}`, 409, wire.TypePackageNotDeleted},

@@ -164,7 +164,7 @@ func (l *Log) commitImported(recs []*Record) error {
 	defer st.txn.Discard()
 	tx := l.newTx(st.txn, nil)
 	for _, rec := range recs {
-		if _, err := l.stageRecord(st, tx, rng, rec, EntryDigests(rec.Body)); err != nil {
+		if _, err := l.stageRecord(st, tx, rng, rec, EntryDigests(rec.Body), l.entryAttrs(rec.Type, rec.Body)); err != nil {
 			return fmt.Errorf("%w: entry %d: %w", ErrImport, rec.Index, err)
 		}
 	}

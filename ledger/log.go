@@ -74,10 +74,11 @@ type Log struct {
 	quit     chan struct{}
 	stopped  chan struct{}
 	reads    readCounter
-	nodes    nodeCache          // immutable upper tree nodes; see nodecache.go
-	filter   *keyFilter         // of the modules' Filtered prefixes; nil without any
-	mods     []Module           // Config.Modules, then the log's own
-	appliers map[string]Applier // of every module, by entry type
+	nodes    nodeCache                                       // immutable upper tree nodes; see nodecache.go
+	filter   *keyFilter                                      // of the modules' Filtered prefixes; nil without any
+	mods     []Module                                        // Config.Modules, then the log's own
+	appliers map[string]Applier                              // of every module, by entry type
+	attrs    map[string]func(typ string, body []byte) []Attr // Module.Attrs, by entry type
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
 	readTs   atomic.Uint64         // Badger version of the published state; see snapshot
@@ -119,9 +120,15 @@ func Open(cfg Config) (*Log, error) {
 		return nil, err
 	}
 	appliers, filtered := map[string]Applier{}, []string(nil)
+	attrs := map[string]func(string, []byte) []Attr{}
 	for _, m := range mods {
 		maps.Copy(appliers, m.Appliers)
 		filtered = append(filtered, m.Filtered...)
+		for t := range m.Appliers {
+			if m.Attrs != nil {
+				attrs[t] = m.Attrs
+			}
+		}
 	}
 	opts := badger.DefaultOptions(cfg.Dir).
 		WithSyncWrites(true).
@@ -144,7 +151,7 @@ func Open(cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("open badger in %s: %w", cfg.Dir, err)
 	}
 	l := &Log{db: db, cfg: cfg, reqs: make(chan *request), imports: make(chan *importJob), quit: make(chan struct{}),
-		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}, mods: mods, appliers: appliers}
+		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}, mods: mods, appliers: appliers, attrs: attrs}
 	if err := l.recover(); err != nil {
 		db.Close()
 		return nil, err

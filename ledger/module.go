@@ -26,6 +26,14 @@ type Module struct {
 	// Errors are the errors the module's services return, most specific
 	// first, each with its transport-free kind and stable slug.
 	Errors []ErrorSpec
+	// Attrs returns the history attributes an entry of one of the module's
+	// types names in its body (the objects, packages and runs it touches;
+	// see KeyAttrs), which the history index records beside the type,
+	// actor and tenant of every entry. It runs on the appending caller's
+	// goroutine, before the Applier, so it must not trust the body: an
+	// attribute of a body the Applier then refuses is never written. Nil:
+	// the module's entries have the log's attributes only.
+	Attrs func(typ string, body []byte) []Attr
 }
 
 // Kind is the transport-free class of a domain error: what went wrong from

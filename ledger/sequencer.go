@@ -28,8 +28,9 @@ type Appended struct {
 }
 
 type request struct {
-	p    *prepared
-	done chan result
+	p     *prepared
+	attrs []Attr // the entry's module history attributes
+	done  chan result
 }
 
 type result struct {
@@ -125,7 +126,7 @@ func (l *Log) AppendPrepared(ctx context.Context, e *Prepared) (Appended, error)
 	if err := l.brokenErr(); err != nil {
 		return Appended{}, err
 	}
-	req := &request{p: e.p, done: make(chan result, 1)}
+	req := &request{p: e.p, attrs: l.entryAttrs(e.p.typ, e.p.body), done: make(chan result, 1)}
 	select {
 	case l.reqs <- req:
 	case <-ctx.Done():
@@ -256,7 +257,7 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 	for i, r := range st.batch {
 		data := r.p.encode(size, ts)
 		rec := &Record{Index: size, Type: r.p.typ, Time: now, Actor: r.p.actor, Tenant: r.p.tenant, Body: r.p.body, Bytes: data}
-		lh, err := l.stageRecord(st, tx, rng, rec, r.p.digests)
+		lh, err := l.stageRecord(st, tx, rng, rec, r.p.digests, r.attrs)
 		if err != nil {
 			st.results[i].err = err
 			continue
@@ -271,9 +272,10 @@ func (l *Log) applyBatch(st *staged, rng *compact.Range, overlays []map[string][
 
 // stageRecord runs one record through its Applier and, if accepted, writes
 // the entry, its leaf index, the tree nodes it completes and the index of
-// the digests its body names. Appends and imports share it, so a replayed
-// entry is stored exactly as the original.
-func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record, digests []string) ([]byte, error) {
+// the digests its body names and its history attributes. Appends and
+// imports share it, so a replayed entry is stored and indexed exactly as
+// the original.
+func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record, digests []string, attrs []Attr) ([]byte, error) {
 	if err := tx.apply(l.appliers[rec.Type], rec); err != nil {
 		return nil, err
 	}
@@ -288,6 +290,7 @@ func (l *Log) stageRecord(st *staged, tx *Tx, rng *compact.Range, rec *Record, d
 	st.set(entryKey(rec.Index), entryValue(nodes, rec.Bytes))
 	st.set(leafKey(lh), binary.BigEndian.AppendUint64(nil, rec.Index))
 	st.indexDigests(rec.Index, digests)
+	st.indexHistory(rec, attrs)
 	return lh, nil
 }
 

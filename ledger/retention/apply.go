@@ -107,6 +107,9 @@ func applyExtended(tx *ledger.Tx, rec *ledger.Record) error {
 	if err != nil {
 		return err
 	}
+	if err := notDeletedIn(tx, p.ID); err != nil {
+		return err
+	}
 	st, err := stateIn(tx, p.ID)
 	if err != nil {
 		return err
@@ -145,6 +148,9 @@ func applyHoldApplied(tx *ledger.Tx, rec *ledger.Record) error {
 	}
 	p, err := catalog.PackageIn(tx, rec.Tenant, b.PackageID)
 	if err != nil {
+		return err
+	}
+	if err := notDeletedIn(tx, p.ID); err != nil {
 		return err
 	}
 	if _, err := tx.Get(holdKey(p.ID, b.HoldID)); err == nil {
@@ -202,6 +208,15 @@ func applyHoldReleased(tx *ledger.Tx, rec *ledger.Record) error {
 		return err
 	}
 	return record(tx, rec, p.ID, st, Event{HoldID: h.HoldID, Reason: b.Reason, PolicyIndex: b.PolicyIndex})
+}
+
+// notDeletedIn is notDeleted for package id's deletion in tx.
+func notDeletedIn(tx *ledger.Tx, id string) error {
+	d, err := deletionIn(tx, id)
+	if err != nil {
+		return err
+	}
+	return notDeleted(id, d)
 }
 
 // holdIn returns hold id of package pkg.

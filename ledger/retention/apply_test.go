@@ -78,6 +78,24 @@ func TestAppliersRefuse(t *testing.T) {
 	if !errors.Is(err, ErrPast) || f.size() != before {
 		t.Fatalf("extension into the past: %v, log %d -> %d", err, before, f.size())
 	}
+	// A deleted package takes neither a hold nor an extension, even from
+	// an entry that skipped the Service's check.
+	if _, err := f.del.Delete(t.Context(), "o", "acme", p.ID, DeleteRequest{Reason: "expired"}); err != nil {
+		t.Fatalf("the allowed deletion: %v", err)
+	}
+	now := f.clock.Now().UTC()
+	for name, e := range map[string]struct {
+		typ  string
+		body any
+	}{
+		"hold":      {TypeHoldApplied, HoldApplied{PackageID: p.ID, HoldID: catalog.NewID("hold"), Reason: "r"}},
+		"extension": {TypeExtended, Extended{PackageID: p.ID, PreviousExpiresAt: next, ExpiresAt: now.AddDate(1, 0, 0), Reason: "r"}},
+	} {
+		before := f.size()
+		if err := f.appendRaw(e.typ, "acme", e.body); !errors.Is(err, ErrAlreadyDeleted) || f.size() != before {
+			t.Fatalf("%s on a deleted package: %v, log %d -> %d", name, err, before, f.size())
+		}
+	}
 }
 
 // TestReplay imports the log into an empty ledger and expects the same

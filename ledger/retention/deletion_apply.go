@@ -25,6 +25,16 @@ func deletionIn(tx *ledger.Tx, id string) (*Deletion, error) {
 	return &d, nil
 }
 
+// notDeleted refuses a retention change (an extension, a hold) to a
+// package whose deletion d is in force: its bytes are going or gone, and
+// only a restore brings it back to where retention applies again.
+func notDeleted(id string, d *Deletion) error {
+	if d.Gone() {
+		return fmt.Errorf("%w: %s (%s at index %d); restore it first", ErrAlreadyDeleted, id, d.State, d.StartedIndex)
+	}
+	return nil
+}
+
 func countIn(tx *ledger.Tx, hex string) (blobCount, error) {
 	var c blobCount
 	err := tx.GetJSON(blobCountKey(hex), &c)

@@ -62,6 +62,9 @@ func (s *Service) Extend(ctx context.Context, actor, tenant, id string, req Exte
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkNotDeleted(id); err != nil {
+		return nil, err
+	}
 	st, err := s.state(id)
 	if err != nil {
 		return nil, err
@@ -113,6 +116,9 @@ func (s *Service) ApplyHold(ctx context.Context, actor, tenant, id string, req H
 	if _, err := s.cat.Package(tenant, id); err != nil {
 		return nil, err
 	}
+	if err := s.checkNotDeleted(id); err != nil {
+		return nil, err
+	}
 	pol, err := s.log.PolicyInForce()
 	if err != nil {
 		return nil, err
@@ -148,4 +154,13 @@ func (s *Service) ReleaseHold(ctx context.Context, actor, tenant, id, holdID, re
 		return nil, err
 	}
 	return s.hold(id, holdID)
+}
+
+// checkNotDeleted is notDeleted for package id's latest deletion.
+func (s *Service) checkNotDeleted(id string) error {
+	d, err := s.deletion(id)
+	if err != nil {
+		return err
+	}
+	return notDeleted(id, d)
 }
