@@ -116,9 +116,9 @@ func (m *model) eligibleIDs(now time.Time) []string {
 
 // Where a blob must be, by the states of the packages referencing it.
 const (
-	mustServe   = iota // a live package references it: readable from the store
-	mustKeep           // only deleted ones, some restorable: in the store or the trash
-	mustBeGone         // every reference purged: in neither
+	mustServe  = iota // a live package references it: readable from the store
+	mustKeep          // only deleted ones, some restorable: in the store or the trash
+	mustBeGone        // every reference purged: in neither
 	unreferenced
 )
 
@@ -161,4 +161,36 @@ func (m *model) near(t time.Time, margin time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// unpurged counts the packages whose bytes are not purged.
+func (m *model) unpurged() int {
+	n := 0
+	for _, p := range m.pkgs {
+		if p.del != StatePurged {
+			n++
+		}
+	}
+	return n
+}
+
+// freed is what deleting p frees: the size of each distinct blob of p that
+// no other live package references.
+func (m *model) freed(p *mPkg) int64 {
+	var n int64
+	seen := map[cas.Digest]bool{}
+	for _, d := range p.blobs {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		shared := false
+		for _, q := range m.pkgs {
+			shared = shared || q != p && q.live() && slices.Contains(q.blobs, d)
+		}
+		if !shared {
+			n += int64(len(m.contents[d]))
+		}
+	}
+	return n
 }

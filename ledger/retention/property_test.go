@@ -122,8 +122,9 @@ func propertySteps() int {
 	return 300
 }
 
-// propertySeed is the seed of TestRetentionProperty: ASSAY_RETENTION_SEED
-// to replay a failure, else a new one each run (printed on failure).
+// propertySeed is the first seed of TestRetentionProperty's runs (the
+// others follow it): ASSAY_RETENTION_SEED to replay a failure, else a new
+// one each time (printed on failure).
 func propertySeed() uint64 {
 	if n, err := strconv.ParseUint(os.Getenv("ASSAY_RETENTION_SEED"), 10, 64); err == nil {
 		return n
@@ -138,6 +139,7 @@ type propRun struct {
 	m    *model
 	rng  *rand.Rand
 	seed uint64
+	pool int // how many distinct blobs the packages' files draw from
 	step int
 	what string
 	// tally counts the outcomes of each kind of step, for the log: a run
@@ -148,7 +150,7 @@ type propRun struct {
 // fatalf fails the run, naming the seed that replays it and the step.
 func (r *propRun) fatalf(format string, args ...any) {
 	r.t.Helper()
-	r.t.Fatalf("ASSAY_RETENTION_SEED=%d step %d (%s): %s", r.seed, r.step, r.what, fmt.Sprintf(format, args...))
+	r.t.Fatalf("ASSAY_RETENTION_SEED=%d (pool %d) step %d (%s): %s", r.seed, r.pool, r.step, r.what, fmt.Sprintf(format, args...))
 }
 
 // expectErr fails unless err is want (nil: success).
@@ -178,17 +180,27 @@ func (r *propRun) peek() time.Time { return r.clock.Now().UTC() }
 // package's retention view, its holds, the eligibility list, the deletion
 // state, scrub's withheld count) equal the model's.
 func TestRetentionProperty(t *testing.T) {
-	seed := propertySeed()
-	r := &propRun{fixture: newFixture(t), m: &model{grace: DefaultGrace, contents: map[cas.Digest]string{}},
-		rng: rand.New(rand.NewPCG(seed, 13)), seed: seed, tally: map[string]int{}}
-	steps := propertySteps()
-	for r.step = range steps {
-		ops := []func(){r.create, r.extend, r.hold, r.release, r.release, r.sweep, r.remove, r.remove, r.remove,
-			r.restore, r.restore, r.purge, r.wait, r.wait}
-		ops[r.rng.IntN(len(ops))]()
-		r.check()
+	base := propertySeed()
+	for i := range uint64(4) {
+		// Runs alternate pools, by the parity of the seed (so that
+		// ASSAY_RETENTION_SEED replays a run exactly). A small pool of blobs makes most blobs shared by live packages; a
+		// larger one leaves blobs shared by deleted packages only, where
+		// the reference counts of deletions and purges decide.
+		seed := base + i
+		pool := 4 + 4*int(seed%2)
+		t.Run(fmt.Sprintf("seed=%d,pool=%d", seed, pool), func(t *testing.T) {
+			r := &propRun{fixture: newFixture(t), m: &model{grace: DefaultGrace, contents: map[cas.Digest]string{}},
+				rng: rand.New(rand.NewPCG(seed, 13)), seed: seed, pool: pool, tally: map[string]int{}}
+			steps := propertySteps()
+			for r.step = range steps {
+				ops := []func(){r.create, r.extend, r.hold, r.release, r.release, r.sweep, r.remove, r.remove, r.remove,
+					r.restore, r.restore, r.purge, r.wait, r.wait}
+				ops[r.rng.IntN(len(ops))]()
+				r.check()
+			}
+			t.Logf("%d steps over %d packages: %v", steps, len(r.m.pkgs), r.tally)
+		})
 	}
-	t.Logf("seed %d: %d steps over %d packages: %v", seed, steps, len(r.m.pkgs), r.tally)
 }
 
 // pick returns a random package, nil when there is none.
@@ -200,7 +212,7 @@ func (r *propRun) pick() *mPkg {
 }
 
 func (r *propRun) create() {
-	if len(r.m.pkgs) >= 10 {
+	if r.m.unpurged() >= 8 || len(r.m.pkgs) >= 40 {
 		r.wait()
 		return
 	}
@@ -212,7 +224,7 @@ func (r *propRun) create() {
 	}
 	mp := &mPkg{id: p.ID, compliance: class == "locked", expires: p.Retention.ExpiresAt.UTC(), events: 1}
 	for i := range 1 + r.rng.IntN(3) {
-		content := fmt.Sprintf("pool blob %d", r.rng.IntN(5))
+		content := fmt.Sprintf("pool blob %d", r.rng.IntN(r.pool))
 		d := r.upload("acme", p.ID, fmt.Sprintf("f%d", i), content)
 		r.m.contents[d] = content
 		mp.blobs = append(mp.blobs, d)
@@ -342,7 +354,7 @@ func (r *propRun) remove() {
 	}
 	admin := r.rng.IntN(2) == 0
 	now := r.peek()
-	want := p.deleteError(now, admin)
+	want, freed := p.deleteError(now, admin), r.m.freed(p)
 	r.what = fmt.Sprintf("delete %s (admin %v, compliance %v, expires %s, holds %d, %q)", p.id[:12], admin, p.compliance,
 		p.expires.Format(time.RFC3339), p.activeHolds(), p.del)
 	del, err := r.del.Delete(r.t.Context(), "o", "acme", p.id, DeleteRequest{Reason: "r", Admin: admin})
@@ -350,8 +362,14 @@ func (r *propRun) remove() {
 	if want != nil {
 		return
 	}
-	if del.State != StateDeleted || del.GraceUntil.Sub(now.Add(r.m.grace)).Abs() > time.Minute {
-		r.fatalf("deletion %+v, want deleted with grace until about %s", del, now.Add(r.m.grace))
+	if del.State != StateDeleted || del.Bytes != freed || del.GraceUntil.Sub(now.Add(r.m.grace)).Abs() > time.Minute {
+		r.fatalf("deletion %+v, want deleted, %d bytes freed, grace until about %s", del, freed, now.Add(r.m.grace))
+	}
+	for _, q := range r.m.pkgs {
+		if q != p && q.del == StateDeleted && slices.ContainsFunc(q.blobs, func(d cas.Digest) bool { return slices.Contains(p.blobs, d) }) {
+			r.tally["delete: shares a blob with a restorable deletion"]++
+			break
+		}
 	}
 	p.del, p.graceUntil = StateDeleted, del.GraceUntil
 	p.deletions++
@@ -417,9 +435,11 @@ func (r *propRun) check() {
 				r.fatalf("blob %s reads %q, %v; want %q", d.Hex()[:8], b, err, content)
 			}
 		case mustKeep, mustBeGone:
+			// A restorable deletion's blob waits in the trash, not in
+			// the store; a purged one is in neither.
 			withheld++
-			if kept := herr == nil || trashed; kept != (w == mustKeep) {
-				r.fatalf("blob %s kept %v (store %v, trash %v), want %v", d.Hex()[:8], kept, herr == nil, trashed, w == mustKeep)
+			if herr == nil || trashed != (w == mustKeep) {
+				r.fatalf("blob %s in the store %v, in the trash %v; want in the trash %v only", d.Hex()[:8], herr == nil, trashed, w == mustKeep)
 			}
 		}
 	}
