@@ -154,16 +154,24 @@ func (d *Deleter) PurgeNow(ctx context.Context, actor, tenant string) ([]Purged,
 
 func (d *Deleter) purge(ctx context.Context, actor, tenant string, now time.Time, dryRun bool) ([]Purged, error) {
 	s := d.svc
+	policy, err := s.log.Policy()
+	if err != nil {
+		return nil, err
+	}
 	var due []*Deletion
-	err := s.log.ScanProjections(ctx, []byte(prefixDeletion), nil, func(_, v []byte) (bool, error) {
+	err = s.log.ScanProjections(ctx, []byte(prefixDeletion), nil, func(_, v []byte) (bool, error) {
 		var del Deletion
 		if err := jsonUnmarshal(v, &del); err != nil {
 			return false, err
 		}
-		if del.State == StateDeleted && !now.Before(del.GraceUntil) && (tenant == "" || del.Tenant == tenant) {
+		if del.State != StateDeleted || tenant != "" && del.Tenant != tenant {
+			return true, nil
+		}
+		at, err := purgeableAt(&del, policy)
+		if err == nil && !now.Before(at) {
 			due = append(due, &del)
 		}
-		return true, nil
+		return err == nil, err
 	})
 	if err != nil {
 		return nil, err
