@@ -45,10 +45,12 @@ bench: $(TESSERA)
 	$(GO) test -run '^$$' -bench BenchmarkLocalPut -benchtime 3x ./cas/local/
 	$(GO) test -run '^$$' -bench BenchmarkVerifyImport -benchtime 3x ./ledger/bundle/
 
-## soak: the long crash loops (50 SIGKILL cycles each) and longer fuzzing.
+## soak: the long crash loops (50 SIGKILL cycles each), the retention property
+## test at 5000 steps a run, and longer fuzzing.
 soak:
 	ASSAY_CRASH_CYCLES=50 $(GO) test -count=1 -timeout 60m -run 'TestCrashRecovery' -v ./ledger
 	ASSAY_DELETION_CRASH_CYCLES=50 $(GO) test -count=1 -timeout 30m -run 'TestDeletionCrashLoop' -v ./ledger/retention
+	ASSAY_RETENTION_STEPS=5000 $(GO) test -count=1 -timeout 30m -run 'TestRetentionProperty' -v ./ledger/retention
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

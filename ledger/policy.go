@@ -13,7 +13,12 @@ import (
 // PolicyType is the entry type that records the policy in force.
 const PolicyType = "policy.applied"
 
-var policyKey = []byte("policy/current")
+// policyKey holds "<digest> <index>" of the policy in force; policyBodyKey
+// holds the policy itself, for Appliers whose rules it sets (PolicyIn).
+var (
+	policyKey     = []byte("policy/current")
+	policyBodyKey = []byte("policy/body")
+)
 
 // ErrPolicyUnchanged rejects a policy.applied entry whose policy equals the
 // one already in force, so a restart with the same configuration adds nothing.
@@ -44,7 +49,31 @@ func applyPolicy(tx *Tx, rec *Record) error {
 		return err
 	}
 	tx.Set(policyKey, fmt.Appendf(nil, "%s %d", b.Digest, rec.Index))
+	tx.Set(policyBodyKey, bytes.Clone(b.Policy))
 	return nil
+}
+
+// PolicyIn returns, inside an Applier, the policy in force (the policy
+// member of the latest policy.applied entry), nil when the log has none or
+// its policy entry predates the recording of policy bodies. Appliers whose
+// rules the policy sets (the grace period of deletions) check entries
+// against it.
+func PolicyIn(tx *Tx) (json.RawMessage, error) {
+	v, err := tx.Get(policyBodyKey)
+	if errors.Is(err, ErrKeyNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// Policy returns the policy in force as PolicyIn does, outside a
+// transaction: services apply the same rules as the Appliers.
+func (l *Log) Policy() (json.RawMessage, error) {
+	v, err := l.Projection(policyBodyKey)
+	if errors.Is(err, ErrKeyNotFound) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // ApplyPolicy appends a policy.applied entry carrying policy (any JSON value:

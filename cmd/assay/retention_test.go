@@ -33,6 +33,9 @@ type retentionPolicy struct {
 		Classes    map[string]string `json:"retention_classes"`
 		Compliance map[string]bool   `json:"retention_compliance"`
 	} `json:"catalog"`
+	Retention struct {
+		GraceSeconds int64 `json:"deletion_grace_seconds"`
+	} `json:"retention"`
 }
 
 // lastPolicy returns the policy of the newest policy.applied entry of the
@@ -71,6 +74,9 @@ func TestRetentionCLIAndPolicy(t *testing.T) {
 	if c := pol.Catalog; len(c.Compliance) != len(c.Classes) || !c.Compliance["release-evidence"] || c.Compliance["transient"] || c.Classes["transient"] != "7d" {
 		t.Fatalf("policy %v; want transient 7d and release-evidence in compliance mode", pol)
 	}
+	if pol.Retention.GraceSeconds != 7*24*3600 {
+		t.Fatalf("policy %v; want the default deletion grace of 7 days", pol)
+	}
 
 	var p, rel catalog.Package
 	mustJSON(t, cli("package", "create", "--name", "build", "--retention", "transient"), &p)
@@ -106,13 +112,13 @@ func TestRetentionCLIAndPolicy(t *testing.T) {
 	size := sizeOfServer(t, s)
 	s.stop(t)
 
-	s = startServe(t, "--dev", "--data", data, "--retention", "transient=30d", "--retention-compliance", "release-evidence")
+	s = startServe(t, "--dev", "--data", data, "--retention", "transient=30d", "--retention-compliance", "release-evidence", "--deletion-grace", "48h")
 	defer s.stop(t)
 	s.token = token // printed on the first start only
 	cli = cliOf(t, s, token)
 	pol, idx := lastPolicy(t, s, token)
-	if idx != size || pol.Catalog.Classes["transient"] != "30d" {
-		t.Fatalf("after the restart: policy %v at %d; want transient 30d logged at %d", pol, idx, size)
+	if idx != size || pol.Catalog.Classes["transient"] != "30d" || pol.Retention.GraceSeconds != 48*3600 {
+		t.Fatalf("after the restart: policy %v at %d; want transient 30d and a grace of 48h logged at %d", pol, idx, size)
 	}
 	var again catalog.Package
 	mustJSON(t, cli("package", "show", p.ID), &again)

@@ -21,6 +21,7 @@ import (
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/ledger/promotion"
+	"github.com/assay-ledger/assay/ledger/retention"
 )
 
 // devOrigin is the checkpoint origin of a --dev server started without one.
@@ -138,7 +139,8 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		}
 	}
 	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy(), "catalog": catalogPolicy,
-		"encryption": encryptionPolicy(ledgerKey, &o.catalog), "promotion": promotion.Policy(promotionCfg)}
+		"encryption": encryptionPolicy(ledgerKey, &o.catalog), "promotion": promotion.Policy(promotionCfg),
+		retention.PolicyMember: retention.Policy(o.catalog.grace)}
 	if _, err := lg.ApplyPolicy(ctx, "system", policy); err != nil {
 		return fmt.Errorf("record policy: %w", err)
 	}

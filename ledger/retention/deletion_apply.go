@@ -332,8 +332,16 @@ func applyDeletionPurged(tx *ledger.Tx, rec *ledger.Record) error {
 	if err != nil {
 		return err
 	}
-	if rec.Time.Before(del.GraceUntil) {
-		return fmt.Errorf("%w: package %s may be restored until %s", ErrGraceNotOver, del.PackageID, del.GraceUntil.Format(time.RFC3339))
+	policy, err := ledger.PolicyIn(tx)
+	if err != nil {
+		return err
+	}
+	at, err := purgeableAt(del, policy)
+	if err != nil {
+		return err
+	}
+	if rec.Time.Before(at) {
+		return fmt.Errorf("%w: package %s may be restored until %s", ErrGraceNotOver, del.PackageID, at.Format(time.RFC3339))
 	}
 	want, bytes, err := purgeable(del, func(hex string) (catalog.Blob, blobCount, error) {
 		b, _, err := catalog.BlobIn(tx, hex)

@@ -33,8 +33,13 @@ func main() {
 	encAppends := flag.Int("enc-appends", 50_000, "entries appended per run by each side of the ledger encryption comparison (0 skips it)")
 	encProofLog := flag.Int("enc-proof-log", 250_000, "log size of each side of the ledger encryption comparison's proofs")
 	upload := flag.Int64("upload", 1<<30, "bytes of the HTTP upload benchmark (0 skips it)")
+	sweep := flag.Int("sweep", 100_000, "packages of the retention sweep benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *sweepChild != "" {
+		sweepChildMain(*sweepChild, *sweepMode)
+		return
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		check(err)
@@ -51,6 +56,9 @@ func main() {
 		if *encAppends > 0 {
 			encryptionBench(dir, *encAppends, *encProofLog)
 		}
+	}
+	if *sweep > 0 {
+		sweepBench(dir, *sweep)
 	}
 	if *upload > 0 {
 		uploadBench(dir, *upload)
@@ -158,13 +166,18 @@ func openLog(dir string) *ledger.Log { return openLogKey(dir, nil) }
 
 // openLogKey is openLog with the ledger encrypted at rest under key (none
 // when nil).
-func openLogKey(dir string, key []byte) *ledger.Log {
+func openLogKey(dir string, key []byte) *ledger.Log { return openLogWith(dir, key, nil) }
+
+// openLogNow is openLog with the clock now.
+func openLogNow(dir string, now func() time.Time) *ledger.Log { return openLogWith(dir, nil, now) }
+
+func openLogWith(dir string, key []byte, now func() time.Time) *ledger.Log {
 	skey, _, err := note.GenerateKey(rand.Reader, "bench")
 	check(err)
 	s, err := note.NewSigner(skey)
 	check(err)
 	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s, Modules: domains.Modules(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EncryptionKey: key})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EncryptionKey: key, Now: now})
 	check(err)
 	return l
 }
