@@ -114,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerLogRoutes()
 	s.registerTileRoutes()
 	s.registerSearchRoutes()
+	s.registerHistoryRoutes()
 	return s, nil
 }
 
