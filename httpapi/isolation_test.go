@@ -221,6 +221,11 @@ var isolationMatrix = map[string]isoRow{
 			{method: http.MethodGet, path: "/v1/history/export?format=csv&package=" + f.pkg},
 			{method: http.MethodGet, path: "/v1/history/export?format=parquet&tenant=acme"}}
 	}, ok: true},
+	"GET /v1/events/stream": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/events/stream?follow=false&after=0"},
+			{method: http.MethodGet, path: "/v1/events/stream?follow=false&after=0&package=" + f.pkg},
+			{method: http.MethodGet, path: "/v1/events/stream?follow=false&after=0&tenant=acme"}}
+	}, ok: true}, // the caller's own entries and the system's: none of acme's
 	"GET /v1/artifacts/{digest}/timeline": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: "/v1/artifacts/" + f.digest + "/timeline?proofs=true"}}
 	}, ok: true},
@@ -388,7 +393,7 @@ func (f *isoFixture) state() string {
 func TestTenantIsolationMatrix(t *testing.T) {
 	f := newIsoFixture(t)
 	// The owner reads its own data: the check below is not vacuous.
-	for _, path := range []string{"/v1/history?package=" + f.pkg, "/v1/history?zone=raw&key_prefix=acme", "/v1/history/export?format=csv",
+	for _, path := range []string{"/v1/events/stream?follow=false&after=0", "/v1/history?package=" + f.pkg, "/v1/history?zone=raw&key_prefix=acme", "/v1/history/export?format=csv",
 		"/v1/packages/" + f.pkg + "/timeline", "/v1/artifacts/" + f.digest + "/timeline", wire.PromotionsPath + "/" + f.promotion, wire.QuarantinePath, "/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
 		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey} {
 		r := f.send(isoReq{method: http.MethodGet, path: path}, f.owner)

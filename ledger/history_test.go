@@ -336,3 +336,30 @@ func appendAll(t *testing.T, l *Log, entries []Entry, workers int) {
 		t.Fatal(err)
 	}
 }
+
+// TestGrown checks that Grown fires once the log holds more entries than
+// asked, and not before.
+func TestGrown(t *testing.T) {
+	l, _ := newTestLog(t)
+	size, _ := l.Head()
+	c := l.Grown(size)
+	select {
+	case <-c:
+		t.Fatal("Grown fired before an append")
+	default:
+	}
+	if _, err := l.Append(t.Context(), Entry{Type: "test.entry", Actor: "t", Body: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	<-c // a missed wake-up hangs here, and the test times out
+	select {
+	case <-l.Grown(size):
+	default:
+		t.Fatal("Grown of a smaller size than the log is not closed")
+	}
+	select {
+	case <-l.Grown(size + 1):
+		t.Fatal("Grown of the current size is closed")
+	default:
+	}
+}

@@ -89,6 +89,7 @@ type Log struct {
 	root     []byte
 	rng      *compact.Range
 	latestCP []byte
+	grown    chan struct{} // closed (and cleared) at the next publish; see Grown
 }
 
 // Open opens (or creates) the log in cfg.Dir, resumes from the last durable

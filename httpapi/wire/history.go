@@ -49,3 +49,16 @@ type HistoryRow struct {
 
 // HistoryColumns are the export's column names, in order (the CSV header).
 var HistoryColumns = []string{"event_time", "type", "actor", "tenant", "zone", "key", "digest", "size", "ledger_index"}
+
+// StreamEventCutoff is the event type of the last event of a live stream
+// the server ends (its data is a StreamCutoff).
+const StreamEventCutoff = "cutoff"
+
+// StreamCutoff is the data of a stream's cutoff event: why the server
+// ended the stream ("cutoff": the consumer fell too far behind;
+// "shutdown": the server is stopping), and the ledger index to resume
+// after, as Last-Event-ID (absent: from where the stream began).
+type StreamCutoff struct {
+	Reason      string  `json:"reason"`
+	ResumeAfter *uint64 `json:"resume_after,omitempty"`
+}
