@@ -163,6 +163,12 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 			ended("complete")
 			return
 		}
+		select { // a shutdown goes first, even with new entries waiting
+		case <-s.streamsStop:
+			final("shutdown")
+			return
+		default:
+		}
 		select {
 		case <-grown:
 		case <-heartbeat.C:

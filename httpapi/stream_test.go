@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/client"
 	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 )
@@ -330,3 +332,47 @@ func TestStreamBadInput(t *testing.T) {
 		t.Fatalf("bad stream requests wrote: log of %d", n)
 	}
 }
+
+// TestClientFollowResumes checks the client's Follow: after the server
+// ends its stream (a shutdown event) it reconnects from the last entry it
+// passed on, so the caller sees every index once.
+func TestClientFollowResumes(t *testing.T) {
+	var shutdowns atomic.Int32
+	f := newFixture(t, 10, func(c *httpapi.Config) {
+		c.Streams.Ended = func(r string) {
+			if r == "shutdown" {
+				shutdowns.Add(1)
+			}
+		}
+	})
+	cli, err := client.New(f.srv.URL, f.reader, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	after := uint64(4)
+	err = cli.Follow(t.Context(), nil, &after, time.Millisecond, func(e wire.HistoryEntry) error {
+		got = append(got, e.Index)
+		switch len(got) {
+		case 5:
+			f.api.CloseStreams() // every stream from now on ends after its first page
+			f.append(10)
+		case 15:
+			return errDone
+		}
+		return nil
+	})
+	if err != errDone {
+		t.Fatalf("Follow: %v", err)
+	}
+	for i, idx := range got {
+		if idx != uint64(5+i) {
+			t.Fatalf("Follow passed on %v: want 5, 6, … each once", got)
+		}
+	}
+	if shutdowns.Load() < 2 {
+		t.Fatalf("%d streams ended by shutdown: Follow did not reconnect", shutdowns.Load())
+	}
+}
+
+var errDone = fmt.Errorf("done")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"text/tabwriter"
@@ -84,12 +85,50 @@ func (o *historyOutput) run(ctx context.Context, w io.Writer, q url.Values, fetc
 	return tw.Flush()
 }
 
+// historyFilters are the filter flags of assay history and assay tail.
+type historyFilters struct {
+	types []string
+	flt   map[string]*string
+}
+
+func (h *historyFilters) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&h.types, "type", nil, "entry type or FAMILY.* (repeatable)")
+	h.flt = map[string]*string{}
+	for _, p := range []struct{ flag, param, usage string }{
+		{"actor", "actor", "who appended the entry (a token's name)"},
+		{"zone", "zone", "entries touching objects of this zone (raw, quarantine, golden, archive)"},
+		{"key-prefix", "key_prefix", "entries touching objects whose key starts with this (needs --zone)"},
+		{"digest", "digest", "entries naming this sha256:<hex> digest"},
+		{"package", "package", "entries of this package id"},
+		{"run-id", "run_id", "entries of this producer run"},
+		{"since", "since", "entries at or after this RFC 3339 time"},
+		{"until", "until", "entries at or before this RFC 3339 time"},
+		{"tenant", "tenant", "entries of this tenant only (another tenant's needs log:audit)"},
+	} {
+		h.flt[p.param] = fl.String(p.flag, "", p.usage)
+	}
+}
+
+// query is the filters as query parameters.
+func (h *historyFilters) query() url.Values {
+	q := url.Values{}
+	if len(h.types) > 0 {
+		q["type"] = h.types
+	}
+	for name, v := range h.flt {
+		if *v != "" {
+			q.Set(name, *v)
+		}
+	}
+	return q
+}
+
 func newHistoryCmd() *cobra.Command {
 	var (
-		f     serverFlags
-		out   historyOutput
-		types []string
-		flt   = map[string]*string{}
+		f   serverFlags
+		out historyOutput
+		h   historyFilters
 	)
 	cmd := &cobra.Command{
 		Use:   "history [filters]",
@@ -106,34 +145,71 @@ promotion.*, and may be repeated (any of them matches). --key-prefix needs
 			if err != nil {
 				return err
 			}
-			q := url.Values{"type": types}
-			for name, v := range flt {
-				if *v != "" {
-					q.Set(name, *v)
-				}
-			}
-			return out.run(cmd.Context(), cmd.OutOrStdout(), q, func(q url.Values) (*wire.HistoryPage, error) {
+			return out.run(cmd.Context(), cmd.OutOrStdout(), h.query(), func(q url.Values) (*wire.HistoryPage, error) {
 				return c.History(cmd.Context(), q)
 			})
 		},
 	}
 	f.register(cmd)
 	out.register(cmd)
-	fl := cmd.Flags()
-	fl.StringArrayVar(&types, "type", nil, "entry type or FAMILY.* (repeatable)")
-	for _, p := range []struct{ flag, param, usage string }{
-		{"actor", "actor", "who appended the entry (a token's name)"},
-		{"zone", "zone", "entries touching objects of this zone (raw, quarantine, golden, archive)"},
-		{"key-prefix", "key_prefix", "entries touching objects whose key starts with this (needs --zone)"},
-		{"digest", "digest", "entries naming this sha256:<hex> digest"},
-		{"package", "package", "entries of this package id"},
-		{"run-id", "run_id", "entries of this producer run"},
-		{"since", "since", "entries at or after this RFC 3339 time"},
-		{"until", "until", "entries at or before this RFC 3339 time"},
-		{"tenant", "tenant", "entries of this tenant only (another tenant's needs log:audit)"},
-	} {
-		flt[p.param] = fl.String(p.flag, "", p.usage)
+	h.register(cmd)
+	return cmd
+}
+
+func newTailCmd() *cobra.Command {
+	var (
+		f        serverFlags
+		h        historyFilters
+		from     int64
+		noFollow bool
+		ndjson   bool
+		retry    time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "tail [filters]",
+		Short: "Follow the log's live event stream, resuming after a disconnect",
+		Long: `Print each new entry of the log that matches the filters (those of assay
+history) as it is appended, one line each (--ndjson: the entry as JSON). With
+--from N it first replays every matching entry after index N. When the
+connection drops or the server cuts the stream off, it reconnects after
+--retry from the last entry printed, so nothing is missed or printed twice.
+--no-follow stops at the head of the log. Needs scope log:read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.token == "" {
+				return fmt.Errorf("no token: pass --token or set ASSAY_TOKEN")
+			}
+			c, err := client.New(f.server, f.token, &http.Client{}) // no timeout: the stream is long-lived
+			if err != nil {
+				return err
+			}
+			q := h.query()
+			if noFollow {
+				q.Set("follow", "false")
+			}
+			var after *uint64
+			if from >= 0 {
+				u := uint64(from)
+				after = &u
+			}
+			w := cmd.OutOrStdout()
+			enc := json.NewEncoder(w)
+			return c.Follow(cmd.Context(), q, after, retry, func(e wire.HistoryEntry) error {
+				if ndjson {
+					return enc.Encode(e)
+				}
+				_, err := fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", e.Index, e.Time.UTC().Format(time.RFC3339), e.Type, e.Actor, e.Tenant)
+				return err
+			})
+		},
 	}
+	f.register(cmd)
+	h.register(cmd)
+	fl := cmd.Flags()
+	fl.Int64Var(&from, "from", -1, "replay the entries after this ledger index first (default: only new entries)")
+	fl.BoolVar(&noFollow, "no-follow", false, "stop at the head of the log")
+	fl.BoolVar(&ndjson, "ndjson", false, "print each entry as one JSON line")
+	fl.DurationVar(&retry, "retry", 2*time.Second, "wait this long before reconnecting")
 	return cmd
 }
 

@@ -58,6 +58,22 @@ func TestHistoryCLI(t *testing.T) {
 		!strings.Contains(rows[1], "object.put") || !strings.HasPrefix(rows[1], fmt.Sprint(all[3].Index)) {
 		t.Fatalf("table:\n%s", table)
 	}
+	// assay tail replays after --from and, with --no-follow, stops at the head.
+	sc = bufio.NewScanner(strings.NewReader(cli("tail", "--from", fmt.Sprint(all[1].Index), "--no-follow", "--ndjson", "--type", "object.put")))
+	var tailed []uint64
+	for sc.Scan() {
+		var e wire.HistoryEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		tailed = append(tailed, e.Index)
+	}
+	if fmt.Sprint(tailed) != fmt.Sprint([]uint64{all[2].Index, all[3].Index, all[4].Index}) {
+		t.Fatalf("tail --from %d: %v", all[1].Index, tailed)
+	}
+	if _, err := run(t.Context(), "tail", "--zone", "attic", "--server", s.url, "--token", s.token); err == nil || !strings.Contains(err.Error(), "zone") {
+		t.Fatalf("tail with a bad filter: %v", err)
+	}
 	if _, err := run(t.Context(), "history", "--since", "yesterday", "--server", s.url, "--token", s.token); err == nil || !strings.Contains(err.Error(), "since") {
 		t.Fatalf("a malformed --since: %v", err)
 	}
