@@ -34,6 +34,8 @@ func main() {
 	encProofLog := flag.Int("enc-proof-log", 250_000, "log size of each side of the ledger encryption comparison's proofs")
 	upload := flag.Int64("upload", 1<<30, "bytes of the HTTP upload benchmark (0 skips it)")
 	sweep := flag.Int("sweep", 100_000, "packages of the retention sweep benchmark (0 skips it)")
+	streamN := flag.Int("stream", 50_000, "entries appended by each side of the live stream fan-out benchmark (0 skips it)")
+	streamSubs := flag.Int("stream-subs", 100, "subscribers of the live stream fan-out benchmark")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *sweepChild != "" {
@@ -59,6 +61,9 @@ func main() {
 	}
 	if *sweep > 0 {
 		sweepBench(dir, *sweep)
+	}
+	if *streamN > 0 {
+		streamBench(dir, *streamN, *streamSubs)
 	}
 	if *upload > 0 {
 		uploadBench(dir, *upload)
