@@ -263,7 +263,11 @@ func TestHistoryReadsWhatItReturns(t *testing.T) {
 		if i%100 == 0 {
 			key = "rare/needle"
 		}
-		body, _ := json.Marshal(histBody{Zone: "raw", Key: key})
+		b := histBody{Zone: "raw", Key: key, Package: fmt.Sprintf("pkg_%d", i%50)}
+		if i%100 == 50 {
+			b.Digest = "sha256:" + strings.Repeat("ab", 32)
+		}
+		body, _ := json.Marshal(b)
 		entries = append(entries, Entry{Type: "object.put", Actor: "ci", Tenant: "acme", Body: body})
 	}
 	appendAll(t, l, entries, 16)
@@ -276,6 +280,21 @@ func TestHistoryReadsWhatItReturns(t *testing.T) {
 	// iterator, not point reads.
 	if reads := l.Stats().Reads - before; reads > 2*20+4 {
 		t.Fatalf("a 20-entry answer took %d reads over a 2000-entry log", reads)
+	}
+	// An artifact's timeline: its digest or a package holding it (pkg_7
+	// has 40 entries, the digest 20, none in common), for a reader of
+	// acme and the system. Per match: at most two tenant checks and the
+	// entry.
+	before = l.Stats().Reads
+	recs, next, err = l.History(t.Context(), HistoryQuery{AnyOf: [][]Attr{
+		{{AttrTenant, "acme"}, {AttrTenant, ""}},
+		{{AttrDigest, strings.Repeat("ab", 32)}, {AttrPackage, "pkg_7"}},
+	}, Limit: 1000})
+	if err != nil || next != nil || len(recs) != 60 {
+		t.Fatalf("timeline: %d records, next %v, %v", len(recs), next, err)
+	}
+	if reads := l.Stats().Reads - before; reads > 3*60+4 {
+		t.Fatalf("a 60-entry timeline took %d reads over a 2000-entry log", reads)
 	}
 }
 
