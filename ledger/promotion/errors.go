@@ -42,6 +42,7 @@ func errorSpecs() []ledger.ErrorSpec {
 		{Err: ErrUnknownTier, Kind: ledger.KindInvalid, Slug: "promotion-unknown-tier", Title: "Unknown promotion tier"},
 		{Err: ErrSourceNotFound, Kind: ledger.KindNotFound, Slug: "promotion-source-empty", Title: "Source matches no object"},
 		{Err: ErrPromotionNotFound, Kind: ledger.KindNotFound, Slug: "promotion-not-found", Title: "Promotion not found"},
+		{Err: ErrPermissionNotFound, Kind: ledger.KindNotFound, Slug: "permission-not-found", Title: "Permission not found"},
 		{Err: ErrItemNotFound, Kind: ledger.KindNotFound, Slug: "quarantine-item-not-found", Title: "Quarantine item not found"},
 		{Err: ErrDecided, Kind: ledger.KindConflict, Slug: "quarantine-decided", Title: "Quarantine item already decided"},
 		{Err: ErrReviewerIsProducer, Kind: ledger.KindForbidden, Slug: "reviewer-is-producer", Title: "Reviewer landed the object"},

@@ -80,6 +80,16 @@ func (s *Service) observation(rec *ledger.Record) (Observation, bool) {
 			return Observation{}, false
 		}
 		return Observation{Outcome: OutcomePromoted, Tier: p.Tier, Prefix: topLevel(b.Object.Key)}, true
+	case TypeMasked:
+		var b Masked
+		if json.Unmarshal(rec.Body, &b) != nil {
+			return Observation{}, false
+		}
+		o := Observation{Outcome: OutcomeMasked, Tier: TierMasked, Prefix: topLevel(b.Object.Key)}
+		if b.Unmasked {
+			o.Outcome = OutcomePromoted
+		}
+		return o, true
 	case TypeQuarantined, TypeApproved:
 		return s.itemObservation(rec)
 	case TypeCompleted:
