@@ -123,7 +123,9 @@ func TestPromotionNamesPermission(t *testing.T) {
 		f.object("golden", "pp/a.txt").Digest != a.Digest {
 		t.Fatalf("promotion with a permission: %+v", v)
 	}
-	var req struct{ PermissionID string `json:"permission_id"` }
+	var req struct {
+		PermissionID string `json:"permission_id"`
+	}
 	if err := json.Unmarshal(f.proveEntry(v.RequestedIndex), &req); err != nil || req.PermissionID != perm.PermissionID {
 		t.Fatalf("promotion.requested does not name the permission: %+v %v", req, err)
 	}
