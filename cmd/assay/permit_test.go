@@ -20,7 +20,7 @@ func landVector(t *testing.T, cli func(...string) string) (string, []string) {
 		t.Fatal(err)
 	}
 	var vec struct {
-		Files []struct{ Key, Content, Digest string }
+		Files    []struct{ Key, Content, Digest string }
 		Proof    json.RawMessage `json:"verification_proof_json"`
 		ProofKey string          `json:"verification_proof_key"`
 	}
