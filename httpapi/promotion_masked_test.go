@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/promotion"
 	"github.com/assay-ledger/assay/ledger/promotion/mask"
 )
@@ -189,7 +191,9 @@ func TestMaskedPromotion(t *testing.T) {
 }
 
 // TestMaskedFailures: an object tier masked cannot mask is quarantined
-// with the reason and never reaches golden; without masking rules the
+// with the reason and never reaches golden, not even by approval (409,
+// nothing written); a quarantined object of tier masked that can be
+// masked reaches golden masked when approved; without masking rules the
 // tier is unknown.
 func TestMaskedFailures(t *testing.T) {
 	f := newPromFixture(t, withMasking(t))
@@ -201,9 +205,44 @@ func TestMaskedFailures(t *testing.T) {
 	if v.Quarantined != 1 || v.Objects[0].Reason != promotion.ReasonMaskInvalidJSON || f.object("golden", "j/broken.json") != nil {
 		t.Fatalf("promotion %+v", v)
 	}
+	size, files := f.size(), f.storeFiles()
+	r := f.call(http.MethodPost, wire.QuarantinePath+"/"+v.Objects[0].QuarantineID+"/approve", f.reviewer, wire.QuarantineDecisionRequest{Reason: "reviewed"})
+	if r.status != http.StatusConflict || r.problem(t).Type != wire.TypeQuarantineCannotMask || f.size() != size ||
+		!slices.Equal(f.storeFiles(), files) || f.object("golden", "j/broken.json") != nil {
+		t.Fatalf("approval of an unmaskable object: %d %s", r.status, r.body)
+	}
+
+	// No proof: quarantined; approved, it reaches golden masked.
+	secret := "key AKIAABCDEFGHIJKLMNOP\n"
+	raw := f.land("np/a.txt", secret)
+	q := f.promote("raw/np/", "golden/np/", promotion.TierMasked)
+	if q.Quarantined != 1 || q.Objects[0].Reason != promotion.ReasonProofMissing {
+		t.Fatalf("promotion without a proof: %+v", q)
+	}
+	it, err := f.revCli.ApproveQuarantine(t.Context(), q.Objects[0].QuarantineID, "reviewed")
+	if err != nil || it.Status != promotion.ItemApproved {
+		t.Fatalf("approve: %+v %v", it, err)
+	}
+	if got := string(f.read("golden", "np/a.txt")); got != "key [MASKED]\n" {
+		t.Fatalf("approved golden bytes %q", got)
+	}
+	var e struct {
+		Type string
+		promotion.Decision
+	}
+	if err := json.Unmarshal(f.proveEntry(it.DecisionIndex), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Type != promotion.TypeApproved || e.Masking == nil || e.Masking.OriginalDigest != raw.Digest ||
+		e.Masking.MaskedDigest != f.object("golden", "np/a.txt").Digest || !slices.Equal(e.Masking.Rules, []string{"aws-key"}) {
+		t.Fatalf("approval entry %+v %+v", e, e.Masking)
+	}
+	if got := string(f.read("raw", "np/a.txt")); got != secret {
+		t.Fatalf("raw bytes changed: %q", got)
+	}
 	plain := newPromFixture(t)
 	plain.land("j/a.txt", "a")
-	r := plain.call("POST", "/v1/promotions", plain.producer, map[string]string{"source": "raw/j/", "destination": "golden/j/", "tier": "masked"})
+	r = plain.call("POST", "/v1/promotions", plain.producer, map[string]string{"source": "raw/j/", "destination": "golden/j/", "tier": "masked"})
 	if r.status != 400 || !strings.Contains(string(r.body), "promotion-unknown-tier") {
 		t.Fatalf("masked without rules: %d %s", r.status, r.body)
 	}

@@ -63,4 +63,5 @@ const (
 	TypeReviewerIsProducer            = ProblemBase + "reviewer-is-producer"
 	TypeGoldenGate                    = ProblemBase + "golden-gate"
 	TypePermissionNotFound            = ProblemBase + "permission-not-found"
+	TypeQuarantineCannotMask          = ProblemBase + "quarantine-cannot-mask"
 )

@@ -198,6 +198,9 @@ func applyPromoted(tx *ledger.Tx, rec *ledger.Record) error {
 	if err != nil {
 		return err
 	}
+	if p.Tier == TierMasked {
+		return invalid(rec, "tier masked places promotion.masked, never the source's blob as is")
+	}
 	meta, err := json.Marshal(map[string]any{"promotion": GoldenMeta{PromotionID: p.ID, SourceKey: b.SourceKey,
 		SourceVersion: src.Version, Digest: pr.ComputedDigest, ProofKey: p.ProofKey, ProofDigest: p.ProofDigest,
 		Tier: p.Tier, DecisionIndex: b.DecisionIndex}})
@@ -342,19 +345,23 @@ func applyDecision(tx *ledger.Tx, rec *ledger.Record) error {
 	if rec.Type == TypeApproved {
 		want := it.Object
 		want.Zone, want.Key = catalog.ZoneGolden, it.Destination
-		if b.Golden == nil || *b.Golden != want {
-			return invalid(rec, "golden must be the quarantined blob at golden/%s", it.Destination)
+		if err := checkApproved(it, &b, want); err != nil {
+			return invalid(rec, "%v", err)
 		}
-		meta, err := json.Marshal(map[string]any{"promotion": GoldenMeta{PromotionID: it.PromotionID, SourceKey: it.SourceKey,
-			Digest: it.Object.Digest, Tier: it.Tier, DecisionIndex: it.Index, QuarantineID: it.ID, ApprovedIndex: rec.Index}})
+		m := map[string]any{"promotion": GoldenMeta{PromotionID: it.PromotionID, SourceKey: it.SourceKey,
+			Digest: it.Object.Digest, Tier: it.Tier, DecisionIndex: it.Index, QuarantineID: it.ID, ApprovedIndex: rec.Index}}
+		if b.Masking != nil {
+			m["masking"] = b.Masking
+		}
+		meta, err := json.Marshal(m)
 		if err != nil {
 			return err
 		}
-		if err := catalog.PutGated(tx, rec, want, meta); err != nil {
+		if err := catalog.PutGated(tx, rec, *b.Golden, meta); err != nil {
 			return err
 		}
 		it.Status = ItemApproved
-	} else if b.Golden != nil {
+	} else if b.Golden != nil || b.Masking != nil {
 		return invalid(rec, "a rejection places no golden object")
 	}
 	t := rec.Time.UTC()

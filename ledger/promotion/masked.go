@@ -202,3 +202,63 @@ func maskedPolicy(rules *mask.Rules) map[string]any {
 	return map[string]any{"check": "signed, and the object reaches golden masked by the rules (a new blob; the raw object is untouched)",
 		"rules_digest": rules.Digest(), "rules_file": string(rules.Source()), "rules": rules.List(), "max_bytes": MaxMasked}
 }
+
+// approvalMasking masks the stored bytes of tier masked item it for its
+// approval, so that nothing reaches golden through tier masked unmasked:
+// golden (the quarantined blob at the golden key) becomes the masked copy
+// when a rule fires. Bytes that cannot be masked refuse the approval
+// (ErrCannotMask); the reviewer may reject the item instead.
+func (s *Service) approvalMasking(ctx context.Context, it *Item, golden *catalog.ObjectRef) (*MaskMeta, error) {
+	if s.masking == nil {
+		return nil, fmt.Errorf("%w: this server has no masking rules", ErrCannotMask)
+	}
+	o := &catalog.Object{ObjectRef: it.Object}
+	raw, _, err := s.read(ctx, o, MaxMasked)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %s is unreadable or over %d bytes", ErrCannotMask, it.SourceKey, MaxMasked)
+	}
+	res, err := s.masking.Mask(raw, isJSON(o))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCannotMask, err)
+	}
+	m := &MaskMeta{OriginalDigest: it.Object.Digest, MaskedDigest: it.Object.Digest, Rules: []string{}, RulesDigest: s.masking.Digest(),
+		Unmasked: len(res.Fired) == 0}
+	if m.Unmasked {
+		return m, nil
+	}
+	info, err := s.store.Put(ctx, bytes.NewReader(res.Output), cas.Digest{})
+	if err != nil {
+		return nil, fmt.Errorf("store the masked copy of %s: %w", it.SourceKey, err)
+	}
+	m.Rules, m.MaskedDigest = res.Fired, info.Digest.String()
+	golden.Digest, golden.Size, golden.BLAKE3 = m.MaskedDigest, info.Size, info.BLAKE3
+	return m, nil
+}
+
+// checkApproved says whether an approval's golden object is the one the
+// item allows: the quarantined blob at golden/<destination>, or for tier
+// masked (which must record its masking) the masked copy of it.
+func checkApproved(it *Item, b *Decision, want catalog.ObjectRef) error {
+	switch {
+	case b.Golden == nil:
+		return errors.New("an approval places a golden object")
+	case it.Tier != TierMasked && b.Masking != nil:
+		return errors.New("only tier masked records masking")
+	case it.Tier == TierMasked && b.Masking == nil:
+		return errors.New("an approval of tier masked records its masking")
+	case b.Masking == nil || b.Masking.Unmasked:
+		if *b.Golden != want || b.Masking != nil && (len(b.Masking.Rules) != 0 || b.Masking.MaskedDigest != want.Digest) {
+			return fmt.Errorf("golden must be the quarantined blob at golden/%s", it.Destination)
+		}
+		return nil
+	}
+	g, m := b.Golden, b.Masking
+	if g.Zone != want.Zone || g.Key != want.Key || g.MediaType != want.MediaType || g.Digest != m.MaskedDigest ||
+		m.OriginalDigest != want.Digest || m.MaskedDigest == m.OriginalDigest || len(m.Rules) == 0 || !digestPattern.MatchString(m.RulesDigest) {
+		return fmt.Errorf("golden must be the masked copy of the quarantined blob at golden/%s, naming the rules that fired", it.Destination)
+	}
+	return nil
+}

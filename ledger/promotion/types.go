@@ -107,12 +107,15 @@ type Completed struct {
 }
 
 // Decision is the body of quarantine.approved and quarantine.rejected.
-// Golden is the object an approval places (nil on a rejection).
+// Golden is the object an approval places (nil on a rejection). Masking is
+// set on the approval of an item of tier masked: Golden is then the
+// masked copy of the quarantined bytes (see approvalMasking).
 type Decision struct {
 	QuarantineID       string             `json:"quarantine_id"`
 	Reason             string             `json:"reason"`
 	Golden             *catalog.ObjectRef `json:"golden,omitempty"`
 	SeparationOfDuties bool               `json:"separation_of_duties"`
+	Masking            *MaskMeta          `json:"masking,omitempty"`
 }
 
 // Promotion is the projected state of a promotion request.
