@@ -3,9 +3,11 @@ package promotion
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -127,6 +129,28 @@ func TestAppliersRefuseForgedMasking(t *testing.T) {
 	denied := ok
 	denied.PermissionID, denied.Reason = "", ReasonNotASubject
 	f.must(TypeDenied, "op", denied)
+	// The history finds the masked placement by its golden key, and the
+	// permit decisions (and the placement) by the raw key.
+	for _, tc := range []struct {
+		key   string
+		types []string
+	}{
+		{"golden/g/a.txt", []string{TypeMasked}},
+		{"raw/m/a.txt", []string{TypeMasked, TypePermitted, TypeDenied}},
+	} {
+		recs, _, err := f.log.History(t.Context(), ledger.HistoryQuery{Types: []string{"promotion.masked", "upload.*"},
+			Where: []ledger.Attr{{Name: ledger.AttrKey, Value: tc.key}}, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range recs {
+			got = append(got, r.Type)
+		}
+		if !slices.Equal(got, tc.types) {
+			t.Errorf("history of %s: %v, want %v", tc.key, got, tc.types)
+		}
+	}
 	// A promotion may name the permission, not an unknown one.
 	f.must(TypeRequested, "op", Requested{PromotionID: catalog.NewID("prm"), Source: "raw/m/", Destination: "golden/h/", Tier: TierBasic, PermissionID: ok.PermissionID})
 	if _, err := f.app(TypeRequested, "op", Requested{PromotionID: catalog.NewID("prm"), Source: "raw/m/", Destination: "golden/h/", Tier: TierBasic,

@@ -22,6 +22,7 @@ func Module() ledger.Module {
 			TypeDenied:      applyPermit,
 		},
 		Filtered: []string{prefixRequest, prefixItem, prefixPermit},
+		Attrs:    maskAndPermitAttrs,
 		Errors:   errorSpecs(),
 	}
 }
