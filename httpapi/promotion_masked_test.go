@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -171,6 +172,16 @@ func TestMaskedPromotion(t *testing.T) {
 				t.Fatalf("golden metadata %s: %v", g.Metadata, err)
 			}
 		})
+	}
+	page, err := f.prodCli.Golden(t.Context(), url.Values{"prefix": {"m/"}})
+	if err != nil || len(page.Objects) != 3 {
+		t.Fatalf("golden listing %+v, %v", page, err)
+	}
+	for _, g := range page.Objects {
+		if v := g.Verification; v == nil || v.Tier != promotion.TierMasked || v.Masking == nil || v.Masking.MaskedDigest != g.Digest ||
+			v.Masking.Unmasked != (g.Key == "m/clean.txt") {
+			t.Errorf("golden %s: %+v", g.Key, g.Verification)
+		}
 	}
 	st, err := f.prodCli.ObjectStatus(t.Context(), "golden", "m/build.log")
 	if err != nil || st.State != promotion.StateMasked {
