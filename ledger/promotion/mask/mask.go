@@ -14,6 +14,14 @@ import (
 // they no longer change.
 const MaxPasses = 16
 
+// growthAllowance is how many bytes masking may add to an object beyond
+// twice its size: replacements longer than their matches that keep making
+// new matches would otherwise grow it without bound over the passes.
+const growthAllowance = 4096
+
+// budget is how many bytes masking b may still add.
+func budget(b []byte) int { return 2*len(b) + growthAllowance }
+
 // Errors of Mask.
 var (
 	// ErrInvalidJSON reports an object taken for JSON that does not parse
@@ -43,13 +51,17 @@ func (r *Rules) Mask(b []byte, isJSON bool) (Result, error) {
 		return Result{}, err
 	}
 	fired := map[string]bool{}
+	left := budget(b)
 	for pass := 0; ; pass++ {
 		changed := false
 		for _, c := range r.list {
 			var ch bool
-			v, ch = c.applyJSON(v)
+			v, ch = c.applyJSON(v, &left)
 			if ch {
 				changed, fired[c.ID] = true, true
+			}
+			if left < 0 {
+				return Result{}, fmt.Errorf("%w: the output grew past %d bytes more than the input", ErrNotSettled, budget(b))
 			}
 		}
 		if !changed {
@@ -78,7 +90,11 @@ func (r *Rules) maskText(b []byte) (Result, error) {
 			if c.pointer != nil {
 				continue // pointers address JSON only
 			}
-			if next := c.re.ReplaceAllLiteral(out, []byte(c.repl)); !bytes.Equal(next, out) {
+			next, ok := c.replaceBytes(out, budget(b)-(len(out)-len(b)))
+			if !ok {
+				return Result{}, fmt.Errorf("%w: the output grew past %d bytes more than the input", ErrNotSettled, budget(b))
+			}
+			if !bytes.Equal(next, out) {
 				out, changed, fired[c.ID] = next, true, true
 			}
 		}
@@ -132,32 +148,39 @@ func encodeJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// applyJSON applies the rule to v and reports whether it changed anything.
-func (c *compiled) applyJSON(v any) (any, bool) {
+// applyJSON applies the rule to v and reports whether it changed anything;
+// left is decreased by the bytes it adds (a replaced value counts as
+// adding the replacement).
+func (c *compiled) applyJSON(v any, left *int) (any, bool) {
+	replaceIn := func(s string) (any, bool) {
+		out := c.re.ReplaceAllStringFunc(s, func(m string) string {
+			if *left < 0 {
+				return m // over budget: Mask fails after this rule
+			}
+			*left -= len(c.repl) - len(m)
+			return c.repl
+		})
+		return out, out != s
+	}
 	switch {
 	case c.pointer == nil:
-		return eachString(v, c.replaceIn)
+		return eachString(v, replaceIn)
 	case c.re == nil:
 		return at(v, c.pointer, func(old any) (any, bool) {
 			if s, ok := old.(string); ok && s == c.repl {
 				return old, false
 			}
+			*left -= len(c.repl)
 			return c.repl, true
 		})
 	default:
 		return at(v, c.pointer, func(old any) (any, bool) {
 			if s, ok := old.(string); ok {
-				return c.replaceIn(s)
+				return replaceIn(s)
 			}
 			return old, false
 		})
 	}
-}
-
-// replaceIn replaces the pattern's matches in s.
-func (c *compiled) replaceIn(s string) (any, bool) {
-	out := c.re.ReplaceAllLiteralString(s, c.repl)
-	return out, out != s
 }
 
 // eachString applies fn to every string value under v (not member names).
@@ -220,6 +243,21 @@ func at(v any, segs []string, fn func(any) (any, bool)) (any, bool) {
 		return t, changed
 	}
 	return v, false
+}
+
+// replaceBytes replaces the pattern's matches in b, adding at most left
+// bytes; ok is false when the matches would add more (b is then partly
+// replaced and must not be used).
+func (c *compiled) replaceBytes(b []byte, left int) ([]byte, bool) {
+	repl := []byte(c.repl)
+	out := c.re.ReplaceAllFunc(b, func(m []byte) []byte {
+		if left < 0 {
+			return m
+		}
+		left -= len(repl) - len(m)
+		return repl
+	})
+	return out, left >= 0
 }
 
 // isIndex reports whether seg is the RFC 6901 array index i (decimal, no

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -83,6 +84,7 @@ func TestParseRefuses(t *testing.T) {
 		"bad regexp":          `{"rules": [{"id": "a", "pattern": "("}]}`,
 		"empty match":         `{"rules": [{"id": "a", "pattern": "x*"}]}`,
 		"replacement matches": `{"rules": [{"id": "a", "pattern": "MASK"}]}`,
+		"long replacement":    `{"rules": [{"id": "a", "pattern": "x", "replacement": "` + strings.Repeat("y", MaxReplacement+1) + `"}]}`,
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -90,6 +92,23 @@ func TestParseRefuses(t *testing.T) {
 				t.Fatalf("Parse(%q) = %v, want ErrInvalidRules", in, err)
 			}
 		})
+	}
+}
+
+// TestMaskGrowthBounded: replacements longer than their matches may add
+// at most twice the input plus growthAllowance bytes, in text and JSON.
+func TestMaskGrowthBounded(t *testing.T) {
+	rs := mustParse(t, `{"rules": [{"id": "x", "pattern": "x", "replacement": "`+strings.Repeat("y", MaxReplacement)+`"}]}`)
+	small := strings.Repeat("x", 4)
+	if res, err := rs.Mask([]byte(small), false); err != nil || len(res.Output) != 4*MaxReplacement {
+		t.Fatalf("small input: %d bytes, %v", len(res.Output), err)
+	}
+	big := strings.Repeat("x", 10000)
+	if _, err := rs.Mask([]byte(big), false); !errors.Is(err, ErrNotSettled) {
+		t.Fatalf("text: %v, want ErrNotSettled", err)
+	}
+	if _, err := rs.Mask([]byte(`{"a": "`+big+`"}`), true); !errors.Is(err, ErrNotSettled) {
+		t.Fatalf("json: %v, want ErrNotSettled", err)
 	}
 }
 

@@ -33,8 +33,9 @@
 // escaping (invalid UTF-8 becomes U+FFFD); so the same input and rules
 // always give the same bytes, and duplicate member names keep the last. Rules are applied in file
 // order, and the whole set again until nothing changes (at most MaxPasses
-// passes): the output has no match of any pattern, and masking it again
-// changes nothing.
+// passes, and growing the object by at most twice its size plus 4 KiB):
+// the output has no match of any pattern, and masking it again changes
+// nothing.
 package mask
 
 import (
@@ -53,6 +54,8 @@ import (
 const (
 	MaxRulesFile = 1 << 20 // bytes
 	MaxRules     = 1000
+	// MaxReplacement bounds a rule's replacement, in bytes.
+	MaxReplacement = 1024
 	// DefaultReplacement replaces what a rule without a replacement masks.
 	DefaultReplacement = "[MASKED]"
 )
@@ -135,6 +138,9 @@ func compile(r Rule) (compiled, error) {
 	}
 	if c.repl == "" {
 		c.repl = DefaultReplacement
+	}
+	if len(c.repl) > MaxReplacement {
+		return c, fmt.Errorf("rule %s: replacement of %d bytes, at most %d", r.ID, len(c.repl), MaxReplacement)
 	}
 	if r.Pointer == "" && r.Pattern == "" {
 		return c, fmt.Errorf("rule %s has neither a pointer nor a pattern", r.ID)
