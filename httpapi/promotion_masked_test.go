@@ -230,9 +230,14 @@ func TestMaskedFailures(t *testing.T) {
 	if q.Quarantined != 1 || q.Objects[0].Reason != promotion.ReasonProofMissing {
 		t.Fatalf("promotion without a proof: %+v", q)
 	}
+	const maskedNP = `assay_promotion_masked_total{prefix="np/",tier="masked"}`
+	before := f.metrics()[maskedNP]
 	it, err := f.revCli.ApproveQuarantine(t.Context(), q.Objects[0].QuarantineID, "reviewed")
 	if err != nil || it.Status != promotion.ItemApproved {
 		t.Fatalf("approve: %+v %v", it, err)
+	}
+	if d := f.metrics()[maskedNP] - before; d != 1 {
+		t.Errorf("a masked approval moved %s by %v, want 1", maskedNP, d)
 	}
 	if got := string(f.read("golden", "np/a.txt")); got != "key [MASKED]\n" {
 		t.Fatalf("approved golden bytes %q", got)
