@@ -44,6 +44,7 @@ func (s *Server) goldenPage(objs []catalog.Object, next string) (wire.GoldenPage
 		g := wire.GoldenObject{Object: o}
 		var m struct {
 			Promotion *promotion.GoldenMeta `json:"promotion"`
+			Masking   *promotion.MaskMeta   `json:"masking"`
 		}
 		if err := json.Unmarshal(o.Metadata, &m); err != nil {
 			return page, err
@@ -51,7 +52,7 @@ func (s *Server) goldenPage(objs []catalog.Object, next string) (wire.GoldenPage
 		if p := m.Promotion; p != nil {
 			g.Verification = &wire.Verification{Status: "verified", Tier: p.Tier, ProofKey: p.ProofKey, ProofDigest: p.ProofDigest,
 				SourceKey: p.SourceKey, PromotionID: p.PromotionID, DecisionIndex: p.DecisionIndex,
-				QuarantineID: p.QuarantineID, ApprovedIndex: p.ApprovedIndex}
+				QuarantineID: p.QuarantineID, ApprovedIndex: p.ApprovedIndex, Masking: m.Masking}
 			if p.ApprovedIndex != 0 {
 				g.Verification.Status = "approved"
 			}

@@ -48,7 +48,7 @@ type isoFixture struct {
 	noScope string // acme, no scope of any route
 	// acme's data, and the strings that must never reach evil.
 	pkg, file, key, exportKey, digest, hold string
-	promotion, item                         string
+	promotion, item, permission             string
 	secrets                                 []string
 }
 
@@ -152,7 +152,21 @@ func (f *isoFixture) seed() {
 		t.Fatalf("promote: %+v, %v", qv, err)
 	}
 	f.promotion, f.item = pv.ID, qv.Objects[0].QuarantineID
-	f.secrets = []string{pv.ID, qv.ID, f.item, content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
+	perm, err := cli.Permit(ctx, wire.PermitRequest{Tier: "basic", Keys: []string{"raw/" + f.key}})
+	if err != nil || !perm.Permitted {
+		t.Fatalf("permit: %+v, %v", perm, err)
+	}
+	f.permission = perm.PermissionID
+	// evil's own object, so that its promotion naming acme's permission
+	// fails on the permission alone.
+	evil, err := client.New(f.srv.URL, f.other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evil.PutObject(ctx, "evil-obj/x.txt", strings.NewReader("x"), 1, "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	f.secrets = []string{pv.ID, qv.ID, f.item, f.permission, content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
 		art, strings.TrimPrefix(f.exportKey, "sha256:"), h.HoldID}
 }
 
@@ -310,13 +324,20 @@ var isolationMatrix = map[string]isoRow{
 	"GET /v1/retention/eligible": {reqs: get("/v1/retention/eligible"), ok: true}, // the caller's own: none
 	"POST " + wire.PromotionsPath: {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodPost, path: wire.PromotionsPath,
-			body: []byte(`{"source":"raw/acme-secret-obj/","destination":"golden/evil/","tier":"basic"}`)}}
+			body: []byte(`{"source":"raw/acme-secret-obj/","destination":"golden/evil/","tier":"basic"}`)},
+			{method: http.MethodPost, path: wire.PromotionsPath,
+				body: []byte(`{"source":"raw/evil-obj/","destination":"golden/evil/","tier":"basic","permission_id":"` + f.permission + `"}`)}}
 	}},
 	"GET " + wire.PromotionsPath: {reqs: get(wire.PromotionsPath), ok: true}, // the caller's own: none
 	"GET " + wire.PromotionsPath + "/{id}": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: wire.PromotionsPath + "/" + f.promotion}}
 	}},
 	"GET " + wire.QuarantinePath: {reqs: get(wire.QuarantinePath + "?prefix=acme"), ok: true}, // the caller's own: none
+	// Another tenant cannot have acme's landed bytes verified, nor link a
+	// promotion of its own to acme's permission.
+	"POST " + wire.PermitPath: {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: wire.PermitPath, body: []byte(`{"tier":"basic","keys":["raw/` + f.key + `"]}`)}}
+	}},
 	"POST " + wire.QuarantinePath + "/{id}/approve": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodPost, path: wire.QuarantinePath + "/" + f.item + "/approve", body: []byte(`{"reason":"evil"}`)}}
 	}},

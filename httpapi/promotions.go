@@ -30,6 +30,7 @@ const maxPromotionBody = 16 << 10
 //	GET  /v1/quarantine?prefix=&status=    promotions:review  quarantined objects
 //	POST /v1/quarantine/{id}/approve       promotions:review  the item, now in golden
 //	POST /v1/quarantine/{id}/reject        promotions:review  the item, rejected
+//	POST /v1/verify-and-permit-upload      promotions:write   200 + permitted or denied, with the decision's inclusion proof
 //	GET  /v1/object-status/{zone}/{key...} objects:read       where an object stands (registerGoldenRoutes)
 //
 // A promotion is processed within the request (synchronously). Every route
@@ -42,6 +43,7 @@ func (s *Server) HandlePromotions(svc *promotion.Service) {
 	s.Handle(http.MethodGet, wire.QuarantinePath, ScopePromotionsReview, h.quarantine)
 	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/approve", ScopePromotionsReview, h.approve, MaxBody(maxPromotionBody))
 	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/reject", ScopePromotionsReview, h.reject, MaxBody(maxPromotionBody))
+	s.Handle(http.MethodPost, wire.PermitPath, ScopePromotionsWrite, h.permit, MaxBody(maxPermitBody))
 	s.registerGoldenRoutes(svc)
 }
 
@@ -63,7 +65,8 @@ func (h promotionRoutes) promote(r *http.Request) (any, error) {
 		return nil, err
 	}
 	id := caller(r)
-	p, err := h.svc.Promote(r.Context(), id.Name, id.Tenant, promotion.Request{Source: req.Source, Destination: req.Destination, Tier: req.Tier})
+	p, err := h.svc.Promote(r.Context(), id.Name, id.Tenant, promotion.Request{Source: req.Source, Destination: req.Destination, Tier: req.Tier,
+		PermissionID: req.PermissionID})
 	if err != nil {
 		return nil, err
 	}

@@ -27,14 +27,16 @@ import (
 )
 
 // TestBundlesReplayEveryProjection fills a served ledger with packages,
-// files, objects, promotions (to golden, and to quarantine then approved or
-// rejected) and job exports, exports it as 0->N and N->M bundles,
+// files, objects, promotions (to golden, masked to golden, and to
+// quarantine then approved or rejected), upload permits and denials, and
+// job exports, exports it as 0->N and N->M bundles,
 // verifies them offline, imports them into a fresh data directory, and
 // compares the mirror with the source: size, root, and every projection key
 // and value, so every query the API answers from them answers the same.
 func TestBundlesReplayEveryProjection(t *testing.T) {
 	src := t.TempDir()
-	s := startServe(t, "--dev", "--data", src, "--promotion-trust", "test-key-1=../../testdata/promotion/test-key-1.pub.hex")
+	s := startServe(t, "--dev", "--data", src, "--promotion-trust", "test-key-1=../../testdata/promotion/test-key-1.pub.hex",
+		"--mask-rules", "../../testdata/promotion/mask-rules.yaml")
 	cli := func(args ...string) string {
 		t.Helper()
 		out, err := run(t.Context(), append(args, "--server", s.url, "--token", s.token)...)
@@ -72,6 +74,16 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		if _, err := run(t.Context(), "quarantine", verb, q.Objects[0].QuarantineID, "--reason", "replayed",
 			"--server", s.url, "--token", reviewer); err != nil {
 			t.Fatalf("quarantine %s: %v", verb, err)
+		}
+		// Tier masked places new blobs; a permit and a denial are entries.
+		proof, digests := landVector(t, cli)
+		var perm, denied wire.PermitResponse
+		mustJSON(t, cli("permit", "--tier", "signed", "--proof", proof, "--digest", digests[0], "--key", "raw/incoming/run-7/report.md"), &perm)
+		mustJSON(t, cli("permit", "--tier", "signed", "--proof", proof, "--digest", "sha256:"+strings.Repeat("0", 64)), &denied)
+		var m wire.PromotionView
+		mustJSON(t, cli("promote", "raw/incoming/run-7/", fmt.Sprintf("golden/masked-%d/", round), "--tier", "masked", "--permission", perm.PermissionID), &m)
+		if !perm.Permitted || denied.Permitted || m.Masked != 2 {
+			t.Fatalf("permit %+v, denial %+v, masked promotion %+v", perm, denied, m.Promotion)
 		}
 		runID := fmt.Sprintf("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6%d", round)
 		art := "sha256:" + strings.Repeat(fmt.Sprintf("%02d", round), 32)
@@ -127,14 +139,20 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 	if len(pa) < 20 || len(pa) != len(pb) {
 		t.Fatalf("source has %d projection keys, mirror %d", len(pa), len(pb))
 	}
-	promoted := 0
-	for k := range pa {
-		if strings.HasPrefix(k, "pro/q/") || strings.HasPrefix(k, "pro/req/") {
+	promoted, permits, masked := 0, 0, 0
+	for k, v := range pa {
+		switch {
+		case strings.HasPrefix(k, "pro/q/") || strings.HasPrefix(k, "pro/req/"):
 			promoted++
+		case strings.HasPrefix(k, "pro/perm/"):
+			permits++
+		case strings.HasPrefix(k, "cat/obj/") && strings.Contains(v, `"masking":{`):
+			masked++
 		}
 	}
-	if promoted != 6 {
-		t.Fatalf("%d promotion and quarantine projections, want 4 promotions and 2 items", promoted)
+	if promoted != 8 || permits != 2 || masked != 4 {
+		t.Fatalf("%d promotion and quarantine projections, want 6 promotions and 2 items; %d permissions, want 2; %d masked golden objects, want 4",
+			promoted, permits, masked)
 	}
 	for k, v := range pa {
 		if pb[k] != v {

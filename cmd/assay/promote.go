@@ -13,26 +13,30 @@ import (
 
 func newPromoteCmd() *cobra.Command {
 	var f serverFlags
-	var tier string
+	var tier, permission string
 	cmd := &cobra.Command{
-		Use:   "promote SRC DST --tier basic|signed",
+		Use:   "promote SRC DST --tier basic|signed|masked [--permission ID]",
 		Short: "Verify raw objects and promote them to golden (or quarantine them); print the outcome of each",
 		Long: `Ask the server to promote SRC (raw/KEY or raw/PREFIX/) to DST (golden/PREFIX/).
 The server re-reads and hashes every object's stored bytes and compares the
 digest with the one recorded at landing (tier basic); tier signed also needs
 a verification-proof.json under SRC: a DSSE envelope over an in-toto Statement
 v1, signed by a key the server trusts (serve --promotion-trust), listing each
-object's sha256. Objects that pass go to golden (the same blob, no copy); the
-others to quarantine, for review (assay quarantine). Every check and outcome
+object's sha256. Tier masked (serve --mask-rules) is signed, and each object
+reaches golden as a masked copy (a new blob; raw keeps its bytes). Objects that
+pass go to golden (the same blob, no copy, unless masked); the others to
+quarantine, for review (assay quarantine). Every check and outcome
 is an entry in the log. The command prints the promotion with each object's
-outcome.`,
+outcome. --permission links the promotion to a permission from assay permit
+(every object is verified all the same).`,
 		Args: cobra.ExactArgs(2),
 		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
-			return c.Promote(ctx, wire.PromotionRequest{Source: args[0], Destination: args[1], Tier: tier})
+			return c.Promote(ctx, wire.PromotionRequest{Source: args[0], Destination: args[1], Tier: tier, PermissionID: permission})
 		}),
 	}
 	f.register(cmd)
-	cmd.Flags().StringVar(&tier, "tier", promotion.TierBasic, "verification tier: basic or signed")
+	cmd.Flags().StringVar(&tier, "tier", promotion.TierBasic, "verification tier: basic, signed or masked")
+	cmd.Flags().StringVar(&permission, "permission", "", "the permission id (from assay permit) the promotion is linked to")
 	return cmd
 }
 

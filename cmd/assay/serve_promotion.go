@@ -3,7 +3,9 @@ package main
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -14,6 +16,7 @@ import (
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/ledger/promotion"
+	"github.com/assay-ledger/assay/ledger/promotion/mask"
 )
 
 // promotionFlags configure the promotion gate: the keys tier signed trusts
@@ -23,6 +26,7 @@ type promotionFlags struct {
 	trusted         []string // KEYID=FILE
 	allowSelfReview bool
 	goldenLayout    []string
+	maskRules       string // FILE
 }
 
 func (p *promotionFlags) register(f *pflag.FlagSet) {
@@ -33,6 +37,8 @@ func (p *promotionFlags) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&p.goldenLayout, "golden-layout", nil,
 		"the top-level prefixes of zone golden a promotion may target, comma-separated, each one segment ending in / (recommended: "+
 			strings.Join(promotion.DefaultGoldenLayout, ",")+"); recorded in policy.applied; empty allows any prefix")
+	f.StringVar(&p.maskRules, "mask-rules", "",
+		"offer promotion tier masked with the masking rules of FILE (YAML or JSON: rules with id, pointer, pattern, replacement; see README); needs --promotion-trust; the file's digest and content are recorded in policy.applied")
 }
 
 // config builds the gate's configuration (without log, catalog and store)
@@ -59,6 +65,18 @@ func (p *promotionFlags) config() (promotion.Config, error) {
 			return cfg, fmt.Errorf("--promotion-trust: key id %q given twice", id)
 		}
 		cfg.Trusted[id] = pub
+	}
+	if p.maskRules != "" {
+		if len(cfg.Trusted) == 0 {
+			return cfg, errors.New("--mask-rules: tier masked checks a signed proof too; give --promotion-trust")
+		}
+		b, err := os.ReadFile(p.maskRules)
+		if err != nil {
+			return cfg, fmt.Errorf("--mask-rules: %w", err)
+		}
+		if cfg.Masking, err = mask.Parse(b); err != nil {
+			return cfg, fmt.Errorf("--mask-rules %s: %w", p.maskRules, err)
+		}
 	}
 	return cfg, nil
 }

@@ -50,3 +50,11 @@ func (c *Client) decideQuarantine(ctx context.Context, id, verb, reason string) 
 		wire.QuarantineDecisionRequest{Reason: reason}, http.StatusOK, &it)
 	return it, err
 }
+
+// Permit asks the server to verify artifacts against a tier
+// (verify-and-permit-upload); a denial is an answer, not an error.
+func (c *Client) Permit(ctx context.Context, req wire.PermitRequest) (wire.PermitResponse, error) {
+	var v wire.PermitResponse
+	err := c.sendJSON(ctx, http.MethodPost, wire.PermitPath, req, http.StatusOK, &v)
+	return v, err
+}

@@ -30,6 +30,9 @@ type Verification struct {
 	DecisionIndex uint64 `json:"decision_index"`
 	QuarantineID  string `json:"quarantine_id,omitempty"`
 	ApprovedIndex uint64 `json:"approved_index,omitempty"`
+	// Masking is set for an object of tier masked: the original and
+	// masked digests and the rules that fired (unmasked: none did).
+	Masking *promotion.MaskMeta `json:"masking,omitempty"`
 }
 
 // GoldenObject is one object of GET /v1/objects/golden: the object as the

@@ -10,11 +10,14 @@ const QuarantinePath = "/v1/quarantine"
 
 // PromotionRequest is the body of POST /v1/promotions: the raw key or
 // prefix ("raw/incoming/run-7/"), the golden prefix ("golden/run-7/") and
-// the tier ("basic" or "signed").
+// the tier ("basic", "signed" or "masked"), and optionally the id of a
+// permission from POST /v1/verify-and-permit-upload the promotion is
+// linked to (its objects are verified all the same).
 type PromotionRequest struct {
-	Source      string `json:"source"`
-	Destination string `json:"destination"`
-	Tier        string `json:"tier"`
+	Source       string `json:"source"`
+	Destination  string `json:"destination"`
+	Tier         string `json:"tier"`
+	PermissionID string `json:"permission_id,omitempty"`
 }
 
 // PromotionView is the body of POST /v1/promotions and GET
@@ -59,4 +62,6 @@ const (
 	TypeQuarantineInvalidReason       = ProblemBase + "quarantine-invalid-reason"
 	TypeReviewerIsProducer            = ProblemBase + "reviewer-is-producer"
 	TypeGoldenGate                    = ProblemBase + "golden-gate"
+	TypePermissionNotFound            = ProblemBase + "permission-not-found"
+	TypeQuarantineCannotMask          = ProblemBase + "quarantine-cannot-mask"
 )

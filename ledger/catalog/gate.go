@@ -17,7 +17,7 @@ var ErrGoldenGate = errors.New("golden and quarantine are written only by the pr
 // zones golden and quarantine (through PutGated): the promotion gate's
 // decisions. Package promotion defines them; they are listed here so that
 // the catalog, which owns the zones, refuses every other writer.
-var gateTypes = []string{"promotion.promoted", "promotion.quarantined", "quarantine.approved"}
+var gateTypes = []string{"promotion.promoted", "promotion.masked", "promotion.quarantined", "quarantine.approved"}
 
 // GateTypes returns the entry types that may write zones golden and
 // quarantine.

@@ -63,9 +63,9 @@ func applyRequested(tx *ledger.Tx, rec *ledger.Record) error {
 		return err
 	}
 	switch {
-	case b.Tier != TierBasic && b.Tier != TierSigned:
+	case b.Tier != TierBasic && !proofTier(b.Tier):
 		return fmt.Errorf("%w: %q", ErrUnknownTier, short(b.Tier))
-	case b.Tier == TierSigned && b.ProofKey != src.proofKey():
+	case proofTier(b.Tier) && b.ProofKey != src.proofKey():
 		return invalid(rec, "proof_key %q, want %q", short(b.ProofKey), src.proofKey())
 	case b.Tier == TierBasic && (b.ProofKey != "" || b.ProofDigest != ""):
 		return invalid(rec, "tier basic has no proof")
@@ -75,8 +75,11 @@ func applyRequested(tx *ledger.Tx, rec *ledger.Record) error {
 	if _, err := tx.Get(requestKey(b.PromotionID)); err == nil {
 		return invalid(rec, "promotion id %s already used", b.PromotionID)
 	}
+	if err := linkPermission(tx, rec.Tenant, b.PermissionID); err != nil {
+		return err
+	}
 	p := Promotion{ID: b.PromotionID, Tenant: rec.Tenant, Source: b.Source, Destination: b.Destination, Tier: b.Tier,
-		ProofKey: b.ProofKey, ProofDigest: b.ProofDigest, Status: StatusRunning,
+		ProofKey: b.ProofKey, ProofDigest: b.ProofDigest, PermissionID: b.PermissionID, Status: StatusRunning,
 		RequestedAt: rec.Time.UTC(), RequestedBy: rec.Actor, RequestedIndex: rec.Index}
 	tx.Set(requestListKey(rec.Tenant, rec.Index), []byte(b.PromotionID))
 	return tx.SetJSON(requestKey(b.PromotionID), p)
@@ -143,33 +146,44 @@ func sameBlob(a, b catalog.ObjectRef) bool {
 	return a.Digest == b.Digest && a.Size == b.Size && a.BLAKE3 == b.BLAKE3 && a.MediaType == b.MediaType
 }
 
+// checked loads what an outcome acts on: the running promotion id, the
+// check of sourceKey in it (which must have status want and be the entry
+// at decision), and the raw source.
+func checked(tx *ledger.Tx, rec *ledger.Record, id, sourceKey string, decision uint64, want string) (*Promotion, *Progress, *catalog.Object, error) {
+	p, err := running(tx, rec, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var pr Progress
+	if err := tx.GetJSON(progressKey(p.ID, sourceKey), &pr); err != nil {
+		if errors.Is(err, ledger.ErrKeyNotFound) {
+			return nil, nil, nil, invalid(rec, "%s has no check in promotion %s", short(sourceKey), p.ID)
+		}
+		return nil, nil, nil, err
+	}
+	if pr.Status != want || pr.CheckIndex != decision {
+		return nil, nil, nil, invalid(rec, "%s is %s by the check at index %d, want %s at %d", sourceKey, pr.Status, pr.CheckIndex, want, decision)
+	}
+	src, err := catalog.ObjectIn(tx, rec.Tenant, catalog.ZoneRaw, sourceKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, &pr, src, nil
+}
+
 // placing loads what promotion.promoted and promotion.quarantined act on:
 // the promotion, the object's check (which must have status want and be
 // the decision named), and its raw source, whose blob b.Object must
 // reference in zone at the check's destination key.
 func placing(tx *ledger.Tx, rec *ledger.Record, b *Placed, want, zone string) (*Promotion, *Progress, *catalog.Object, error) {
-	p, err := running(tx, rec, b.PromotionID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var pr Progress
-	if err := tx.GetJSON(progressKey(p.ID, b.SourceKey), &pr); err != nil {
-		if errors.Is(err, ledger.ErrKeyNotFound) {
-			return nil, nil, nil, invalid(rec, "%s has no check in promotion %s", short(b.SourceKey), p.ID)
-		}
-		return nil, nil, nil, err
-	}
-	if pr.Status != want || pr.CheckIndex != b.DecisionIndex {
-		return nil, nil, nil, invalid(rec, "%s is %s by the check at index %d, want %s at %d", b.SourceKey, pr.Status, pr.CheckIndex, want, b.DecisionIndex)
-	}
-	src, err := catalog.ObjectIn(tx, rec.Tenant, catalog.ZoneRaw, b.SourceKey)
+	p, pr, src, err := checked(tx, rec, b.PromotionID, b.SourceKey, b.DecisionIndex, want)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if b.Object.Zone != zone || b.Object.Key != pr.Destination || !sameBlob(b.Object, src.ObjectRef) || src.Digest != pr.ExpectedDigest {
 		return nil, nil, nil, invalid(rec, "object %s/%s does not reference the checked source's blob at %s/%s", short(b.Object.Zone), short(b.Object.Key), zone, pr.Destination)
 	}
-	return p, &pr, src, nil
+	return p, pr, src, nil
 }
 
 func applyPromoted(tx *ledger.Tx, rec *ledger.Record) error {
@@ -183,6 +197,9 @@ func applyPromoted(tx *ledger.Tx, rec *ledger.Record) error {
 	p, pr, src, err := placing(tx, rec, &b, "verified", catalog.ZoneGolden)
 	if err != nil {
 		return err
+	}
+	if p.Tier == TierMasked {
+		return invalid(rec, "tier masked places promotion.masked, never the source's blob as is")
 	}
 	meta, err := json.Marshal(map[string]any{"promotion": GoldenMeta{PromotionID: p.ID, SourceKey: b.SourceKey,
 		SourceVersion: src.Version, Digest: pr.ComputedDigest, ProofKey: p.ProofKey, ProofDigest: p.ProofDigest,
@@ -328,19 +345,23 @@ func applyDecision(tx *ledger.Tx, rec *ledger.Record) error {
 	if rec.Type == TypeApproved {
 		want := it.Object
 		want.Zone, want.Key = catalog.ZoneGolden, it.Destination
-		if b.Golden == nil || *b.Golden != want {
-			return invalid(rec, "golden must be the quarantined blob at golden/%s", it.Destination)
+		if err := checkApproved(it, &b, want); err != nil {
+			return invalid(rec, "%v", err)
 		}
-		meta, err := json.Marshal(map[string]any{"promotion": GoldenMeta{PromotionID: it.PromotionID, SourceKey: it.SourceKey,
-			Digest: it.Object.Digest, Tier: it.Tier, DecisionIndex: it.Index, QuarantineID: it.ID, ApprovedIndex: rec.Index}})
+		m := map[string]any{"promotion": GoldenMeta{PromotionID: it.PromotionID, SourceKey: it.SourceKey,
+			Digest: it.Object.Digest, Tier: it.Tier, DecisionIndex: it.Index, QuarantineID: it.ID, ApprovedIndex: rec.Index}}
+		if b.Masking != nil {
+			m["masking"] = b.Masking
+		}
+		meta, err := json.Marshal(m)
 		if err != nil {
 			return err
 		}
-		if err := catalog.PutGated(tx, rec, want, meta); err != nil {
+		if err := catalog.PutGated(tx, rec, *b.Golden, meta); err != nil {
 			return err
 		}
 		it.Status = ItemApproved
-	} else if b.Golden != nil {
+	} else if b.Golden != nil || b.Masking != nil {
 		return invalid(rec, "a rejection places no golden object")
 	}
 	t := rec.Time.UTC()

@@ -8,16 +8,23 @@ import (
 )
 
 // attrBody is what the history index reads of a promotion entry: the raw
-// object checked and the object placed in golden or quarantine.
+// object checked, the object placed in golden or quarantine, and the raw
+// keys a permit decision hashed.
 type attrBody struct {
 	SourceKey string             `json:"source_key"`
 	Object    *catalog.ObjectRef `json:"object"`
 	Golden    *catalog.ObjectRef `json:"golden"`
+	Keys      []struct {
+		Key string `json:"key"`
+	} `json:"keys"`
 }
 
 // attrs is the promotion module's Module.Attrs: a check or an outcome
-// names the raw object it decides on, an outcome or a review the object
-// it places.
+// (promoted, masked, quarantined) names the raw object it decides on, an
+// outcome or a review the object it places, upload.permitted and
+// upload.denied the raw keys they verified (digests are indexed by the
+// log itself). A body that does not parse gets none: the Applier refuses
+// it.
 func attrs(_ string, body []byte) []ledger.Attr {
 	var b attrBody
 	if json.Unmarshal(body, &b) != nil {
@@ -30,6 +37,11 @@ func attrs(_ string, body []byte) []ledger.Attr {
 	for _, o := range []*catalog.ObjectRef{b.Object, b.Golden} {
 		if o != nil && o.Zone != "" && o.Key != "" {
 			out = append(out, ledger.KeyAttrs(o.Zone, o.Key)...)
+		}
+	}
+	for _, k := range b.Keys {
+		if k.Key != "" {
+			out = append(out, ledger.KeyAttrs(catalog.ZoneRaw, k.Key)...)
 		}
 	}
 	return out

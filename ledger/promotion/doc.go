@@ -12,10 +12,13 @@
 //	promotion.verified     one object passed: computed and expected digest, proof digest, tier, operator
 //	promotion.failed       one object failed, with the reason
 //	promotion.promoted     the golden object of a verified one (catalog.PutGated)
+//	promotion.masked       tier masked: the golden object of a verified one, a masked copy (new blob)
 //	promotion.quarantined  the quarantine object of a failed one
 //	promotion.completed    every object of the promotion is decided
 //	quarantine.approved    a reviewer promotes a quarantined object to golden
 //	quarantine.rejected    a reviewer refuses it for good
+//	upload.permitted       verify-and-permit-upload passed: a permission id a promotion may name
+//	upload.denied          verify-and-permit-upload failed, with the reason
 //
 // The Appliers check every decision against the state (a promoted object
 // needs a verified check of the same digest, a quarantine decision a pending
@@ -30,6 +33,7 @@
 //	pro/q/<quarantine id>                Item
 //	pro/ql/<tenant>\x00<key>\x00<index>  quarantine id, by tenant and key
 //	pro/src/<tenant>\x00<raw key>\x00<index:16 hex>  Step: each decision about a raw object
+//	pro/perm/<permission id>             Permission (upload.permitted)
 //
 // The steps by raw key are what GET /v1/object-status answers from: the
 // Applier of each check, placement and review writes its Step in the same

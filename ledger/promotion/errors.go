@@ -29,6 +29,10 @@ var (
 	ErrInvalidReason = errors.New("invalid reason code")
 	// ErrInvalidRequest reports a request with a malformed member.
 	ErrInvalidRequest = errors.New("invalid promotion request")
+	// ErrCannotMask refuses the approval of a tier masked item whose bytes
+	// cannot be masked (unreadable, too large, invalid JSON): only a
+	// masked copy may reach golden through tier masked.
+	ErrCannotMask = errors.New("the quarantined object cannot be masked")
 	// ErrInvalidBody reports a promotion entry no Service writes (a
 	// hostile bundle, a bug).
 	ErrInvalidBody = errors.New("invalid promotion entry body")
@@ -42,9 +46,11 @@ func errorSpecs() []ledger.ErrorSpec {
 		{Err: ErrUnknownTier, Kind: ledger.KindInvalid, Slug: "promotion-unknown-tier", Title: "Unknown promotion tier"},
 		{Err: ErrSourceNotFound, Kind: ledger.KindNotFound, Slug: "promotion-source-empty", Title: "Source matches no object"},
 		{Err: ErrPromotionNotFound, Kind: ledger.KindNotFound, Slug: "promotion-not-found", Title: "Promotion not found"},
+		{Err: ErrPermissionNotFound, Kind: ledger.KindNotFound, Slug: "permission-not-found", Title: "Permission not found"},
 		{Err: ErrItemNotFound, Kind: ledger.KindNotFound, Slug: "quarantine-item-not-found", Title: "Quarantine item not found"},
 		{Err: ErrDecided, Kind: ledger.KindConflict, Slug: "quarantine-decided", Title: "Quarantine item already decided"},
 		{Err: ErrReviewerIsProducer, Kind: ledger.KindForbidden, Slug: "reviewer-is-producer", Title: "Reviewer landed the object"},
+		{Err: ErrCannotMask, Kind: ledger.KindConflict, Slug: "quarantine-cannot-mask", Title: "Quarantined object cannot be masked"},
 		{Err: ErrInvalidReason, Kind: ledger.KindInvalid, Slug: "quarantine-invalid-reason", Title: "Invalid reason code"},
 		{Err: ErrInvalidRequest, Kind: ledger.KindInvalid, Slug: "promotion-invalid-request", Title: "Invalid promotion request"},
 		{Err: ErrInvalidBody, Kind: ledger.KindInvalid, Slug: "promotion-invalid-entry", Title: "Invalid promotion entry"},

@@ -18,8 +18,11 @@ func Module() ledger.Module {
 			TypeCompleted:   applyCompleted,
 			TypeApproved:    applyDecision,
 			TypeRejected:    applyDecision,
+			TypeMasked:      applyMasked,
+			TypePermitted:   applyPermit,
+			TypeDenied:      applyPermit,
 		},
-		Filtered: []string{prefixRequest, prefixItem},
+		Filtered: []string{prefixRequest, prefixItem, prefixPermit},
 		Errors:   errorSpecs(),
 	}
 }

@@ -80,6 +80,16 @@ func (s *Service) observation(rec *ledger.Record) (Observation, bool) {
 			return Observation{}, false
 		}
 		return Observation{Outcome: OutcomePromoted, Tier: p.Tier, Prefix: topLevel(b.Object.Key)}, true
+	case TypeMasked:
+		var b Masked
+		if json.Unmarshal(rec.Body, &b) != nil {
+			return Observation{}, false
+		}
+		o := Observation{Outcome: OutcomeMasked, Tier: TierMasked, Prefix: topLevel(b.Object.Key)}
+		if b.Unmasked {
+			o.Outcome = OutcomePromoted
+		}
+		return o, true
 	case TypeQuarantined, TypeApproved:
 		return s.itemObservation(rec)
 	case TypeCompleted:
@@ -102,7 +112,8 @@ func (s *Service) observation(rec *ledger.Record) (Observation, bool) {
 // quarantine item the entry names.
 func (s *Service) itemObservation(rec *ledger.Record) (Observation, bool) {
 	var b struct {
-		QuarantineID string `json:"quarantine_id"`
+		QuarantineID string    `json:"quarantine_id"`
+		Masking      *MaskMeta `json:"masking"`
 	}
 	if json.Unmarshal(rec.Body, &b) != nil {
 		return Observation{}, false
@@ -110,6 +121,9 @@ func (s *Service) itemObservation(rec *ledger.Record) (Observation, bool) {
 	it, err := s.Item(rec.Tenant, b.QuarantineID)
 	if err != nil {
 		return Observation{}, false
+	}
+	if rec.Type == TypeApproved && b.Masking != nil && !b.Masking.Unmasked {
+		return Observation{Outcome: OutcomeMasked, Tier: it.Tier, Prefix: topLevel(it.Destination)}, true
 	}
 	if rec.Type == TypeApproved {
 		return Observation{Outcome: OutcomePromoted, Tier: it.Tier, Prefix: topLevel(it.Destination)}, true

@@ -36,6 +36,11 @@ func (s *Service) decide(ctx context.Context, typ, reviewer, tenant, id, reason 
 		g := it.Object
 		g.Zone, g.Key = catalog.ZoneGolden, it.Destination
 		body.Golden = &g
+		if it.Tier == TierMasked {
+			if body.Masking, err = s.approvalMasking(ctx, it, body.Golden); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if _, err := s.append(ctx, typ, reviewer, tenant, body); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/promotion/mask"
 )
 
 // pageSize is how many raw objects a promotion reads from the catalog at a
@@ -38,6 +39,9 @@ type Config struct {
 	// Observer, when set, is told of every decision the Service appends
 	// (metrics); see Observer.
 	Observer Observer
+	// Masking are the rules of tier masked, offered when they and Trusted
+	// are set.
+	Masking *mask.Rules
 }
 
 // Service runs the promotion gate: it verifies a request's objects,
@@ -53,6 +57,7 @@ type Service struct {
 	separate bool
 	layout   []string
 	obs      Observer
+	masking  *mask.Rules
 }
 
 // NewService returns a Service as cfg says.
@@ -70,17 +75,20 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{log: cfg.Log, cat: cfg.Catalog, store: cfg.Store, trusted: maps.Clone(cfg.Trusted), separate: !cfg.AllowSelfReview,
-		layout: layout, obs: cfg.Observer}, nil
+		layout: layout, obs: cfg.Observer, masking: cfg.Masking}, nil
 }
 
 // Tiers returns the tiers the server offers.
-func (s *Service) Tiers() []string { return tiers(s.trusted) }
+func (s *Service) Tiers() []string { return tiers(s.trusted, s.masking) }
 
-func tiers(trusted map[string]ed25519.PublicKey) []string {
-	if len(trusted) == 0 {
+func tiers(trusted map[string]ed25519.PublicKey, masking *mask.Rules) []string {
+	switch {
+	case len(trusted) == 0:
 		return []string{TierBasic}
+	case masking == nil:
+		return []string{TierBasic, TierSigned}
 	}
-	return []string{TierBasic, TierSigned}
+	return []string{TierBasic, TierSigned, TierMasked}
 }
 
 // Policy is the gate's configuration cfg as the policy.applied entry
@@ -96,6 +104,9 @@ func Policy(cfg Config) map[string]any {
 		}
 		t[TierSigned] = map[string]any{"check": "basic, and a DSSE-signed in-toto Statement v1 in " + ProofName +
 			" under the source lists the object's sha256", "payload_type": ProofPayloadType, "keys": keys}
+		if cfg.Masking != nil {
+			t[TierMasked] = maskedPolicy(cfg.Masking)
+		}
 	}
 	layout := slices.Sorted(slices.Values(cfg.GoldenLayout))
 	if layout == nil {
@@ -108,6 +119,9 @@ func Policy(cfg Config) map[string]any {
 // "raw/PREFIX/") to Destination ("golden/PREFIX/") after the checks of Tier.
 type Request struct {
 	Source, Destination, Tier string
+	// PermissionID, when set, names an upload.permitted decision of the
+	// tenant the promotion is linked to.
+	PermissionID string
 }
 
 // Promote verifies every object the request names and promotes or
@@ -135,7 +149,10 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 		}
 		return nil, err
 	}
-	if req.Tier == TierSigned {
+	if err := s.checkPermission(tenant, req.PermissionID); err != nil {
+		return nil, err
+	}
+	if proofTier(req.Tier) {
 		if err := run.loadProof(ctx); err != nil {
 			return nil, err
 		}
@@ -145,7 +162,7 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 		return nil, err
 	}
 	body := Requested{PromotionID: catalog.NewID("prm"), Source: req.Source, Destination: req.Destination, Tier: req.Tier,
-		ProofKey: run.proofKey, ProofDigest: run.proofDigest, PolicyIndex: pol}
+		ProofKey: run.proofKey, ProofDigest: run.proofDigest, PolicyIndex: pol, PermissionID: req.PermissionID}
 	if _, err := s.append(ctx, TypeRequested, actor, tenant, body); err != nil {
 		return nil, err
 	}
@@ -201,7 +218,7 @@ func (r *promotionRun) eachObject(ctx context.Context, fn func(*catalog.Object) 
 			return err
 		}
 		for i := range objs {
-			if r.tier == TierSigned && objs[i].Key == r.src.proofKey() {
+			if proofTier(r.tier) && objs[i].Key == r.src.proofKey() {
 				continue
 			}
 			if err := fn(&objs[i]); err != nil {
@@ -258,10 +275,16 @@ func (r *promotionRun) decide(ctx context.Context, o *catalog.Object) error {
 		reason = ReasonUnreadable
 	case computed != o.Digest:
 		reason = ReasonDigestMismatch
-	case r.tier == TierSigned && r.proofErr != nil:
+	case proofTier(r.tier) && r.proofErr != nil:
 		reason = r.proofErr.reason
-	case r.tier == TierSigned && !r.subjects[computed]:
+	case proofTier(r.tier) && !r.subjects[computed]:
 		reason = ReasonNotASubject
+	}
+	var m *masking
+	if reason == "" && r.tier == TierMasked {
+		if m, reason, err = r.mask(ctx, o, computed); err != nil {
+			return err
+		}
 	}
 	chk := Check{PromotionID: r.id, SourceKey: o.Key, SourceVersion: o.Version, ExpectedDigest: o.Digest, ComputedDigest: computed,
 		ProofKey: r.proofKey, ProofDigest: r.proofDigest, Tier: r.tier, Operator: r.actor, Reason: reason}
@@ -272,6 +295,9 @@ func (r *promotionRun) decide(ctx context.Context, o *catalog.Object) error {
 	a, err := r.s.append(ctx, typ, r.actor, r.tenant, chk)
 	if err != nil {
 		return err
+	}
+	if m != nil {
+		return r.placeMasked(ctx, o, a.Record.Index, m)
 	}
 	placed := Placed{PromotionID: r.id, SourceKey: o.Key, Object: o.ObjectRef, DecisionIndex: a.Record.Index}
 	placed.Object.Key = goldenKey(r.src, r.dest, o.Key)

@@ -27,6 +27,7 @@ const (
 var stepOf = map[string]string{
 	TypeVerified: StateVerified, TypeFailed: StateFailed, TypePromoted: StatePromoted,
 	TypeQuarantined: StateQuarantined, TypeApproved: StateApproved, TypeRejected: StateRejected,
+	TypeMasked: StateMasked,
 }
 
 // Step is one decision of the gate about a raw object, kept in the

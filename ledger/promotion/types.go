@@ -67,6 +67,10 @@ type Requested struct {
 	ProofKey    string  `json:"proof_key,omitempty"`
 	ProofDigest string  `json:"proof_digest,omitempty"`
 	PolicyIndex *uint64 `json:"policy_index,omitempty"`
+	// PermissionID links the promotion to an upload.permitted decision of
+	// the same tenant (verify-and-permit-upload); every byte is still
+	// verified.
+	PermissionID string `json:"permission_id,omitempty"`
 }
 
 // Check is the body of promotion.verified and promotion.failed: one
@@ -103,12 +107,15 @@ type Completed struct {
 }
 
 // Decision is the body of quarantine.approved and quarantine.rejected.
-// Golden is the object an approval places (nil on a rejection).
+// Golden is the object an approval places (nil on a rejection). Masking is
+// set on the approval of an item of tier masked: Golden is then the
+// masked copy of the quarantined bytes (see approvalMasking).
 type Decision struct {
 	QuarantineID       string             `json:"quarantine_id"`
 	Reason             string             `json:"reason"`
 	Golden             *catalog.ObjectRef `json:"golden,omitempty"`
 	SeparationOfDuties bool               `json:"separation_of_duties"`
+	Masking            *MaskMeta          `json:"masking,omitempty"`
 }
 
 // Promotion is the projected state of a promotion request.
@@ -120,12 +127,14 @@ type Promotion struct {
 	Tier           string    `json:"tier"`
 	ProofKey       string    `json:"proof_key,omitempty"`
 	ProofDigest    string    `json:"proof_digest,omitempty"`
+	PermissionID   string    `json:"permission_id,omitempty"`
 	Status         string    `json:"status"`
 	RequestedAt    time.Time `json:"requested_at"`
 	RequestedBy    string    `json:"requested_by"`
 	RequestedIndex uint64    `json:"requested_index"`
 	Checked        int       `json:"checked"`
 	Promoted       int       `json:"promoted"`
+	Masked         int       `json:"masked,omitempty"` // of Promoted, those placed as a masked copy (tier masked)
 	Quarantined    int       `json:"quarantined"`
 	CompletedIndex uint64    `json:"completed_index,omitempty"`
 }
@@ -134,7 +143,7 @@ type Promotion struct {
 type Progress struct {
 	SourceKey      string `json:"source_key"`
 	Destination    string `json:"destination"` // the golden key it gets
-	Status         string `json:"status"`      // verified, failed, promoted, quarantined
+	Status         string `json:"status"`      // verified, failed, promoted, masked, quarantined
 	ExpectedDigest string `json:"expected_digest"`
 	ComputedDigest string `json:"computed_digest,omitempty"`
 	Reason         string `json:"reason,omitempty"`
