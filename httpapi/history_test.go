@@ -48,12 +48,13 @@ func factsOf(t *testing.T, data []byte) histFacts {
 	}
 	var b struct {
 		Zone, Key string
-		PackageID string             `json:"package_id"`
-		RunID     string             `json:"run_id"`
-		RunID2    string             `json:"runId"`
-		SourceKey string             `json:"source_key"`
-		Object    *catalog.ObjectRef `json:"object"`
-		Golden    *catalog.ObjectRef `json:"golden"`
+		PackageID string                 `json:"package_id"`
+		RunID     string                 `json:"run_id"`
+		RunID2    string                 `json:"runId"`
+		SourceKey string                 `json:"source_key"`
+		Object    *catalog.ObjectRef     `json:"object"`
+		Golden    *catalog.ObjectRef     `json:"golden"`
+		Keys      []struct{ Key string } `json:"keys"` // a permit's raw keys
 	}
 	if err := json.Unmarshal(rec.Body, &b); err != nil {
 		t.Fatal(err)
@@ -64,6 +65,9 @@ func factsOf(t *testing.T, data []byte) histFacts {
 	}
 	if b.SourceKey != "" {
 		f.keys = append(f.keys, "raw/"+b.SourceKey)
+	}
+	for _, k := range b.Keys {
+		f.keys = append(f.keys, "raw/"+k.Key)
 	}
 	for _, o := range []*catalog.ObjectRef{b.Object, b.Golden} {
 		if o != nil {
