@@ -229,12 +229,13 @@ type jsonAppender interface {
 }
 
 // requestInfo collects what inner layers learn about a request for the
-// request log.
-type requestInfo struct{ caller string }
+// request log: its id (see requestID) and the caller's token name.
+type requestInfo struct{ id, caller string }
 
 type requestInfoKey struct{}
 
-// wrap puts the layers every route shares around h: body cap, metrics and
+// wrap puts the layers every route shares around h: the request id (echoed
+// in X-Request-Id, logged, and put in every problem), body cap, metrics and
 // the request log outside, then authentication unless the route is public.
 func (s *Server) wrap(route, scope string, maxBody int64, h http.Handler) http.Handler {
 	if scope != PublicScope {
@@ -242,14 +243,15 @@ func (s *Server) wrap(route, scope string, maxBody int64, h http.Handler) http.H
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{}
+		info := &requestInfo{id: requestID(r)}
+		w.Header().Set(wire.RequestIDHeader, info.id)
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		elapsed := time.Since(start)
 		s.metrics.observe(route, r.Method, sw.code(), elapsed)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", slog.String("request_id", info.id),
 			slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.code()), slog.Duration("duration", elapsed),
 			slog.String("caller", info.caller), slog.String("remote", r.RemoteAddr))
