@@ -25,8 +25,8 @@ func newRecordingHandler() recordingHandler {
 }
 
 func (h recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h recordingHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h recordingHandler) WithGroup(string) slog.Handler           { return h }
+func (h recordingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h recordingHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h recordingHandler) Handle(_ context.Context, r slog.Record) error {
 	m := map[string]string{"msg": r.Message}
