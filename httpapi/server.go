@@ -114,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerLogRoutes()
 	s.registerTileRoutes()
 	s.registerSearchRoutes()
+	s.registerWhoAmI()
 	return s, nil
 }
 
@@ -122,7 +123,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 // Handle registers h for method and path (a gorilla/mux template such as
 // "/v1/log/entries/{index}"). Callers need a token holding scope, unless
-// scope is PublicScope. An empty scope is a programming error and panics,
+// scope is PublicScope (no token) or AuthenticatedScope (any valid token). An empty scope is a programming error and panics,
 // as http.ServeMux does for a bad pattern.
 func (s *Server) Handle(method, path, scope string, h HandlerFunc, opts ...RouteOption) {
 	s.HandleHTTP(method, path, scope, s.adapt(h), opts...)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/ledger/promotion"
@@ -29,6 +30,10 @@ const devOrigin = "assay.local/dev"
 
 // devTokenName names the all-scopes token --dev creates on first start.
 const devTokenName = "dev"
+
+// devTenant is the tenant of the dev token, which job exports must send in
+// X-Tenant-Id.
+const devTenant = "dev"
 
 // shutdownGrace bounds how long in-flight requests may run after a signal.
 const shutdownGrace = 10 * time.Second
@@ -204,7 +209,7 @@ func ensureDevToken(d dataDir, dev bool) (string, error) {
 	if slices.ContainsFunc(recs, func(r httpapi.TokenRecord) bool { return r.Name == devTokenName }) {
 		return "", nil
 	}
-	return httpapi.CreateToken(d.tokens(), httpapi.Identity{Name: devTokenName, Tenant: "dev", Scopes: []string{httpapi.AllScopes}}, time.Now())
+	return httpapi.CreateToken(d.tokens(), httpapi.Identity{Name: devTokenName, Tenant: devTenant, Scopes: []string{httpapi.AllScopes}}, time.Now())
 }
 
 func printBanner(w io.Writer, url string, o serveOptions, vkey, devToken string) {
@@ -217,7 +222,10 @@ func printBanner(w io.Writer, url string, o serveOptions, vkey, devToken string)
 		fmt.Fprintf(w, "Dev token (all scopes; shown only now): %s\n", devToken)
 	case o.dev:
 		fmt.Fprintf(w, "Dev token: printed on first start (only its hash is kept); make another with\n"+
-			"  assay token create --data %s --name NAME --tenant dev --scope '*'\n", o.data)
+			"  assay token create --data %s --name NAME --tenant %s --scope '*'\n", o.data, devTenant)
+	}
+	if o.dev {
+		fmt.Fprintf(w, "Dev token tenant: %s (job exports send it in %s; `assay whoami` shows a token's tenant)\n", devTenant, wire.TenantHeader)
 	}
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' %s/v1/log/checkpoint\n", tok, url)
 }

@@ -3,14 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -115,6 +118,20 @@ func TestServeDev(t *testing.T) {
 	out, err := run(t.Context(), "log", "verify", "--server", first.url, "--token", first.token, "--key", first.vkey, "--index", "0")
 	if err != nil {
 		t.Fatalf("log verify against the dev server: %v\n%s", err, out)
+	}
+	if !slices.Contains(first.lines, "Dev token tenant: dev (job exports send it in X-Tenant-Id; `assay whoami` shows a token's tenant)") {
+		t.Fatalf("banner does not name the dev token's tenant:\n%s", strings.Join(first.lines, "\n"))
+	}
+	out, err = run(t.Context(), "whoami", "--server", first.url, "--token", first.token)
+	if err != nil {
+		t.Fatalf("whoami: %v", err)
+	}
+	var who wire.WhoAmI
+	if err := json.Unmarshal([]byte(out), &who); err != nil || who.Name != devTokenName || who.Tenant != devTenant || !slices.Equal(who.Scopes, []string{"*"}) {
+		t.Fatalf("whoami printed %q (%v), want the dev token's identity", out, err)
+	}
+	if _, err := run(t.Context(), "whoami", "--server", first.url, "--token", "wrong-token"); err == nil || !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "not recognized") {
+		t.Fatalf("whoami with an unknown token: %v, want a 401 problem", err)
 	}
 	first.stop(t)
 

@@ -136,6 +136,13 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 	return nil
 }
 
+// WhoAmI returns the name, tenant and scopes of the client's token.
+func (c *Client) WhoAmI(ctx context.Context) (wire.WhoAmI, error) {
+	var w wire.WhoAmI
+	err := c.getJSON(ctx, wire.WhoAmIPath, nil, &w)
+	return w, err
+}
+
 // Checkpoint returns the latest signed checkpoint note, unverified.
 func (c *Client) Checkpoint(ctx context.Context) ([]byte, error) {
 	return c.get(ctx, "/v1/log/checkpoint", nil, verifier.MaxCheckpointSize)
