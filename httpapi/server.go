@@ -37,6 +37,10 @@ type Config struct {
 	// Registry receives the server's metrics; a new registry with the Go
 	// and process collectors when nil.
 	Registry *prometheus.Registry
+	// Sequencer, when set, holds the ledger sequencer's metrics: the same
+	// value the Log was opened with as ledger.Config.Observer. The server
+	// registers it; the queue depth gauge is registered either way.
+	Sequencer *SequencerMetrics
 }
 
 // Server is the HTTP API. It is an http.Handler, safe for concurrent use.
@@ -91,7 +95,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBody
 	}
-	m, reg, err := newMetrics(cfg.Registry, cfg.Log)
+	m, reg, err := newMetrics(cfg.Registry, cfg.Log, cfg.Sequencer)
 	if err != nil {
 		return nil, err
 	}

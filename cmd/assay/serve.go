@@ -132,8 +132,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
+	seqMetrics := httpapi.NewSequencerMetrics()
 	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Modules: domains.Modules(),
-		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey})
+		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey, Observer: seqMetrics})
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	tokens := httpapi.OpenTokens(d.tokens())
 	stopFlush := tokens.FlushUsedEvery(httpapi.TokenUsedFlush, func(err error) { logger.Error("record token last use", "err", err) })
 	defer func() { err = errors.Join(err, stopFlush()) }()
-	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic})
+	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic, Sequencer: seqMetrics})
 	if err != nil {
 		return err
 	}
