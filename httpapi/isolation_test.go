@@ -184,11 +184,12 @@ func get(path string) func(*isoFixture) []isoReq {
 
 // isolationMatrix has one row per route the server registers.
 var isolationMatrix = map[string]isoRow{
-	"GET /health":            {reqs: get("/health"), ok: true},
-	"GET " + wire.WhoAmIPath: {reqs: get(wire.WhoAmIPath), ok: true}, // the caller's own identity
-	"GET /metrics":           {reqs: get("/metrics"), ok: true},
-	"GET /v1/log/checkpoint": {reqs: get("/v1/log/checkpoint"), ok: true},
-	"GET /v1/log/entries":    {reqs: get("/v1/log/entries?start=0"), ok: true},
+	"GET /health":             {reqs: get("/health"), ok: true},
+	"GET " + wire.WhoAmIPath:  {reqs: get(wire.WhoAmIPath), ok: true},  // the caller's own identity
+	"GET " + wire.OpenAPIPath: {reqs: get(wire.OpenAPIPath), ok: true}, // the API's description
+	"GET /metrics":            {reqs: get("/metrics"), ok: true},
+	"GET /v1/log/checkpoint":  {reqs: get("/v1/log/checkpoint"), ok: true},
+	"GET /v1/log/entries":     {reqs: get("/v1/log/entries?start=0"), ok: true},
 	"GET /v1/log/entries/{index}": {reqs: func(f *isoFixture) []isoReq {
 		var out []isoReq
 		for i := range f.size() {

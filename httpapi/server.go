@@ -119,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerTileRoutes()
 	s.registerSearchRoutes()
 	s.registerWhoAmI()
+	s.registerOpenAPI()
 	return s, nil
 }
 

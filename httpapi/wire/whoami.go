@@ -11,3 +11,7 @@ type WhoAmI struct {
 	Tenant string   `json:"tenant"`
 	Scopes []string `json:"scopes"`
 }
+
+// OpenAPIPath serves the OpenAPI 3 document of the server's routes (GET,
+// no token).
+const OpenAPIPath = "/v1/openapi.json"
