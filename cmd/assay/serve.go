@@ -56,6 +56,7 @@ type serveOptions struct {
 	data, addr, origin string
 	dev, metricsPublic bool
 	mirrorWrites       bool
+	logFormat          string // json or text
 	exports            exportFlags
 	catalog            catalogFlags
 	promotion          promotionFlags
@@ -89,6 +90,7 @@ key is used if it exists, and nothing is created: encrypt the store with
 	f.BoolVar(&o.dev, "dev", false, "development mode: create the key, a dev token and a store key on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "on a mirror (a ledger that imported bundles), accept direct writes too")
+	f.StringVar(&o.logFormat, "log-format", envOr("ASSAY_LOG_FORMAT", "json"), "server log on stderr: json (one object a line, for log pipelines) or text [ASSAY_LOG_FORMAT]")
 	o.exports.register(f)
 	o.catalog.register(f)
 	o.promotion.register(f)
@@ -97,7 +99,15 @@ key is used if it exists, and nothing is created: encrypt the store with
 }
 
 func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err error) {
-	logger := slog.New(slog.NewTextHandler(errOut, nil))
+	var logger *slog.Logger
+	switch o.logFormat {
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(errOut, nil))
+	case "text":
+		logger = slog.New(slog.NewTextHandler(errOut, nil))
+	default:
+		return fmt.Errorf("--log-format %q: want json or text", o.logFormat)
+	}
 	if o.origin == "" && !o.dev {
 		return errors.New("no --origin (or ASSAY_ORIGIN): name the log, e.g. --origin assay.example/log")
 	}
