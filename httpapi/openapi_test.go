@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,5 +156,41 @@ func TestOpenAPIResponses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenAPIBadInput: the document's route takes GET only; any other
+// method is a 405 problem that writes nothing.
+func TestOpenAPIBadInput(t *testing.T) {
+	f := newFixture(t, 2)
+	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		before := f.size()
+		r := f.do(method, wire.OpenAPIPath, f.admin, strings.NewReader(`{"openapi":"3.0.3"}`))
+		if r.status != http.StatusMethodNotAllowed {
+			t.Fatalf("%s: %d, want 405: %s", method, r.status, r.body)
+		}
+		if p := r.problem(t); p.Type != wire.TypeMethodNotAllowed || p.RequestID != r.header.Get(wire.RequestIDHeader) {
+			t.Fatalf("%s: problem %+v", method, p)
+		}
+		if f.size() != before {
+			t.Fatalf("%s wrote to the log", method)
+		}
+	}
+	// A server without the catalog, exports, retention or promotion routes
+	// describes only what it serves.
+	r := f.do(http.MethodGet, wire.OpenAPIPath, "", nil)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := doc.Paths["/v1/packages"]; ok || len(doc.Paths) == 0 || doc.Paths["/v1/whoami"]["get"] == nil {
+		var paths []string
+		for p := range doc.Paths {
+			paths = append(paths, p)
+		}
+		slices.Sort(paths)
+		t.Fatalf("a log-only server's document has paths %v", paths)
 	}
 }
