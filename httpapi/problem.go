@@ -115,7 +115,7 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	p := *s.problemFor(err) // a copy: a handler may return a shared *Problem
 	p.RequestID = RequestIDFrom(r.Context())
 	if p.Status >= 500 {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("request_id", p.RequestID),
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	var body bytes.Buffer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 
 	"github.com/assay-ledger/assay/httpapi/wire"
@@ -50,4 +51,30 @@ func RequestIDFrom(ctx context.Context) string {
 		return info.id
 	}
 	return ""
+}
+
+// requestIDHandler adds the request id of the record's context, when it
+// has one, to every record the server logs: the request line, a 500's
+// cause and any handler's WarnContext about the request all carry the same
+// request_id, which the client saw in X-Request-Id.
+type requestIDHandler struct{ next slog.Handler }
+
+func (h requestIDHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestIDFrom(ctx); id != "" {
+		r = r.Clone()
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return requestIDHandler{h.next.WithAttrs(as)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.next.WithGroup(name)}
 }

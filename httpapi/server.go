@@ -101,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// SkipClean: a path with ".." or "//" reaches the handlers (which refuse
 	// it with a problem) instead of being redirected to a cleaned path.
-	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m,
+	s := &Server{cfg: cfg, log: slog.New(requestIDHandler{cfg.Logger.Handler()}), router: mux.NewRouter().SkipClean(true), metrics: m,
 		errs: cfg.Log.Errors(), scopes: map[string]string{}}
 	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
 		return nil, NewProblem(http.StatusNotFound, wire.TypeNotFound, "no route for %s", r.URL.Path)
@@ -257,7 +257,7 @@ func (s *Server) wrap(route, scope string, maxBody int64, h http.Handler) http.H
 		h.ServeHTTP(sw, r)
 		elapsed := time.Since(start)
 		s.metrics.observe(route, r.Method, sw.code(), elapsed)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", slog.String("request_id", info.id),
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", // with request_id: requestIDHandler
 			slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.code()), slog.Duration("duration", elapsed),
 			slog.String("caller", info.caller), slog.String("remote", r.RemoteAddr))
