@@ -120,3 +120,34 @@ func TestRequestID(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestIDOnFailureLog: the line logging a server error's cause
+// carries the same request_id as the answer.
+func TestRequestIDOnFailureLog(t *testing.T) {
+	logs := newRecordingHandler()
+	f := newFixture(t, 2, func(c *httpapi.Config) { c.Logger = slog.New(logs) })
+	if err := f.log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.srv.URL+"/v1/log/entries/0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+f.reader)
+	req.Header.Set(wire.RequestIDHeader, "fail-7")
+	r := roundTrip(t, f.srv, req)
+	if r.status < 500 || r.problem(t).RequestID != "fail-7" {
+		t.Fatalf("read of a closed log: %d %s, want a 5xx problem with request_id fail-7", r.status, r.body)
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	for _, m := range *logs.recs {
+		if m["msg"] == "request failed" {
+			if m["request_id"] != "fail-7" {
+				t.Fatalf("failure logged with request_id %q: %v", m["request_id"], m)
+			}
+			return
+		}
+	}
+	t.Fatalf("no \"request failed\" line: %v", *logs.recs)
+}
