@@ -6,7 +6,9 @@ import "time"
 // many appends it took and how many of them its Appliers accepted, the
 // encoded bytes it took, how long the sequencer held it open for more
 // appends (zero when it did not linger), and how long the durable Badger
-// commit of the batch with its checkpoint took.
+// commit of the batch with its checkpoint took. The durations are measured
+// on the monotonic clock, not Config.Now, which only dates entries: they
+// describe the machine, and no entry or projection depends on them.
 type BatchStats struct {
 	Requests int           // appends the batch took
 	Entries  int           // of them, entries accepted and committed
