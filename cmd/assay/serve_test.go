@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -138,8 +139,10 @@ func TestServeDev(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &who); err != nil || who.Name != devTokenName || who.Tenant != devTenant || !slices.Equal(who.Scopes, []string{"*"}) {
 		t.Fatalf("whoami printed %q (%v), want the dev token's identity", out, err)
 	}
-	if _, err := run(t.Context(), "whoami", "--server", first.url, "--token", "wrong-token"); err == nil || !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "not recognized") {
-		t.Fatalf("whoami with an unknown token: %v, want a 401 problem", err)
+	_, err = run(t.Context(), "whoami", "--server", first.url, "--token", "wrong-token")
+	if p, ok := errors.AsType[*wire.Problem](err); !ok || p.Status != http.StatusUnauthorized ||
+		!strings.HasSuffix(errorLine(err), " (request id "+p.RequestID+")") || p.RequestID == "" {
+		t.Fatalf("whoami with an unknown token: %v, want a 401 problem whose message names its request id", err)
 	}
 	first.stop(t)
 

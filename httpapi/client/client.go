@@ -121,7 +121,7 @@ func problemOf(resp *http.Response, body []byte) *wire.Problem {
 	if mt == wire.ProblemContentType && json.Unmarshal(body, &p) == nil && p.Status == resp.StatusCode {
 		return &p
 	}
-	return &wire.Problem{Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode,
+	return &wire.Problem{Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode, RequestID: resp.Header.Get(wire.RequestIDHeader),
 		Detail: fmt.Sprintf("HTTP %d with a %q body that is not a problem document", resp.StatusCode, mt)}
 }
 
