@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -201,27 +202,35 @@ func jsonSchema(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
 		seen[t] = true
 		defer delete(seen, t)
 		props := map[string]any{}
-		structProps(t, seen, props)
-		return map[string]any{"type": "object", "properties": props}
+		var required []any
+		structProps(t, seen, props, &required)
+		out := map[string]any{"type": "object", "properties": props}
+		if len(required) > 0 {
+			out["required"] = required
+		}
+		return out
 	}
 	return map[string]any{} // interfaces: any value
 }
 
-// structProps adds the JSON members of struct t to props.
-func structProps(t reflect.Type, seen map[reflect.Type]bool, props map[string]any) {
+// structProps adds the JSON members of struct t to props, and to
+// required the names of those encoding/json always writes (no omitempty).
+// A member that may be written as null (a pointer, slice, map or
+// interface) is nullable.
+func structProps(t reflect.Type, seen map[reflect.Type]bool, props map[string]any, required *[]any) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		ft := f.Type
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct && !ft.Implements(textMarshaler) {
-			structProps(ft, seen, props)
+			structProps(ft, seen, props, required)
 			continue
 		}
 		if !f.IsExported() {
@@ -230,6 +239,16 @@ func structProps(t reflect.Type, seen map[reflect.Type]bool, props map[string]an
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = jsonSchema(f.Type, seen)
+		schema := jsonSchema(f.Type, seen)
+		switch f.Type.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+			if len(schema) > 0 {
+				schema["nullable"] = true
+			}
+		}
+		props[name] = schema
+		if !slices.Contains(strings.Split(opts, ","), "omitempty") {
+			*required = append(*required, name)
+		}
 	}
 }
