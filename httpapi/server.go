@@ -128,8 +128,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 // Handle registers h for method and path (a gorilla/mux template such as
 // "/v1/log/entries/{index}"). Callers need a token holding scope, unless
-// scope is PublicScope (no token) or AuthenticatedScope (any valid token). An empty scope is a programming error and panics,
-// as http.ServeMux does for a bad pattern.
+// scope is PublicScope (no token) or AuthenticatedScope (any valid token).
+// An empty scope is a programming error and panics, as http.ServeMux does
+// for a bad pattern. A new route needs a line in openapi.json (see
+// openapiSource) and a row in the isolation test.
 func (s *Server) Handle(method, path, scope string, h HandlerFunc, opts ...RouteOption) {
 	s.HandleHTTP(method, path, scope, s.adapt(h), opts...)
 }
