@@ -19,6 +19,10 @@ const (
 	ScopeMetricsRead = "metrics:read"
 	// PublicScope marks a route that needs no token.
 	PublicScope = "public"
+	// AuthenticatedScope marks a route that needs a valid token but no
+	// particular scope, such as GET /v1/whoami. No token can hold it: it
+	// does not have the form of a scope name (see scopePattern).
+	AuthenticatedScope = "(authenticated)"
 )
 
 // maxTokenLen bounds the bearer token accepted in a header.
@@ -55,7 +59,7 @@ func withIdentity(ctx context.Context, id Identity) context.Context {
 func (s *Server) authorize(scope string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.authenticate(r)
-		if err == nil && !id.HasScope(scope) {
+		if err == nil && scope != AuthenticatedScope && !id.HasScope(scope) {
 			err = NewProblem(http.StatusForbidden, wire.TypeForbidden,
 				"token %q lacks scope %q, which this route requires", id.Name, scope)
 		}

@@ -17,9 +17,11 @@ import (
 //	assay_http_requests_total{route,method,code}            counter
 //	assay_http_request_duration_seconds{route,method,code}  histogram
 //	assay_ledger_size                                       gauge, current tree size
+//	assay_sequencer_queue_depth                             gauge, appends waiting for the sequencer
 //
 // route is the path template ("/v1/log/entries/{index}"), or "unmatched".
-// The promotion gate's collectors are in promotionMetrics.
+// The promotion gate's collectors are in promotionMetrics, the sequencer's
+// batch histograms in SequencerMetrics.
 type metrics struct {
 	requests  *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
@@ -27,8 +29,9 @@ type metrics struct {
 }
 
 // newMetrics registers the collectors in reg (a new registry with the Go and
-// process collectors when nil) and returns them with the registry.
-func newMetrics(reg *prometheus.Registry, log *ledger.Log) (*metrics, *prometheus.Registry, error) {
+// process collectors when nil), with seq's when not nil, and returns them
+// with the registry.
+func newMetrics(reg *prometheus.Registry, log *ledger.Log, seq *SequencerMetrics) (*metrics, *prometheus.Registry, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -50,7 +53,14 @@ func newMetrics(reg *prometheus.Registry, log *ledger.Log) (*metrics, *prometheu
 		n, _ := log.Head()
 		return float64(n)
 	})
-	for _, c := range append([]prometheus.Collector{m.requests, m.duration, size}, m.promotion.collectors()...) {
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "assay_sequencer_queue_depth", Help: "Appends waiting for the ledger's sequencer to take them into a batch.",
+	}, func() float64 { return float64(log.QueueDepth()) })
+	cs := append([]prometheus.Collector{m.requests, m.duration, size, depth}, m.promotion.collectors()...)
+	if seq != nil {
+		cs = append(cs, seq.collectors()...)
+	}
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, nil, err
 		}

@@ -112,7 +112,8 @@ func specProblem(spec ledger.ErrorSpec, err error) *wire.Problem {
 // WriteError answers the request with the problem for err. Server errors are
 // logged with their cause; their detail sent to the client is generic.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	p := s.problemFor(err)
+	p := *s.problemFor(err) // a copy: a handler may return a shared *Problem
+	p.RequestID = RequestIDFrom(r.Context())
 	if p.Status >= 500 {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
@@ -120,7 +121,7 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
+	if err := enc.Encode(&p); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "encode problem", slog.Any("err", err))
 	}
 	h := w.Header()

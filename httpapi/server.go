@@ -41,6 +41,10 @@ type Config struct {
 	// Streams bounds the live event streams (GET /v1/events/stream);
 	// the zero value takes the defaults.
 	Streams StreamConfig
+	// Sequencer, when set, holds the ledger sequencer's metrics: the same
+	// value the Log was opened with as ledger.Config.Observer. The server
+	// registers it; the queue depth gauge is registered either way.
+	Sequencer *SequencerMetrics
 }
 
 // Server is the HTTP API. It is an http.Handler, safe for concurrent use.
@@ -99,13 +103,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBody
 	}
-	m, reg, err := newMetrics(cfg.Registry, cfg.Log)
+	m, reg, err := newMetrics(cfg.Registry, cfg.Log, cfg.Sequencer)
 	if err != nil {
 		return nil, err
 	}
 	// SkipClean: a path with ".." or "//" reaches the handlers (which refuse
 	// it with a problem) instead of being redirected to a cleaned path.
-	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m,
+	s := &Server{cfg: cfg, log: slog.New(requestIDHandler{cfg.Logger.Handler()}), router: mux.NewRouter().SkipClean(true), metrics: m,
 		errs: cfg.Log.Errors(), scopes: map[string]string{}, streams: cfg.Streams.withDefaults(), streamsStop: make(chan struct{})}
 	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
 		return nil, NewProblem(http.StatusNotFound, wire.TypeNotFound, "no route for %s", r.URL.Path)
@@ -124,6 +128,8 @@ func New(cfg Config) (*Server, error) {
 	s.registerSearchRoutes()
 	s.registerHistoryRoutes()
 	s.registerStreamRoutes()
+	s.registerWhoAmI()
+	s.registerOpenAPI()
 	return s, nil
 }
 
@@ -132,8 +138,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 // Handle registers h for method and path (a gorilla/mux template such as
 // "/v1/log/entries/{index}"). Callers need a token holding scope, unless
-// scope is PublicScope. An empty scope is a programming error and panics,
-// as http.ServeMux does for a bad pattern.
+// scope is PublicScope (no token) or AuthenticatedScope (any valid token).
+// An empty scope is a programming error and panics, as http.ServeMux does
+// for a bad pattern. A new route needs a line in openapi.json (see
+// openapiSource) and a row in the isolation test.
 func (s *Server) Handle(method, path, scope string, h HandlerFunc, opts ...RouteOption) {
 	s.HandleHTTP(method, path, scope, s.adapt(h), opts...)
 }
@@ -239,12 +247,13 @@ type jsonAppender interface {
 }
 
 // requestInfo collects what inner layers learn about a request for the
-// request log.
-type requestInfo struct{ caller string }
+// request log: its id (see requestID) and the caller's token name.
+type requestInfo struct{ id, caller string }
 
 type requestInfoKey struct{}
 
-// wrap puts the layers every route shares around h: body cap, metrics and
+// wrap puts the layers every route shares around h: the request id (echoed
+// in X-Request-Id, logged, and put in every problem), body cap, metrics and
 // the request log outside, then authentication unless the route is public.
 func (s *Server) wrap(route, scope string, maxBody int64, h http.Handler) http.Handler {
 	if scope != PublicScope {
@@ -252,14 +261,15 @@ func (s *Server) wrap(route, scope string, maxBody int64, h http.Handler) http.H
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{}
+		info := &requestInfo{id: requestID(r)}
+		w.Header().Set(wire.RequestIDHeader, info.id)
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		elapsed := time.Since(start)
 		s.metrics.observe(route, r.Method, sw.code(), elapsed)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", // with request_id: requestIDHandler
 			slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.code()), slog.Duration("duration", elapsed),
 			slog.String("caller", info.caller), slog.String("remote", r.RemoteAddr))

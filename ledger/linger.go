@@ -42,15 +42,18 @@ func runnableGoroutines() func() int {
 
 // linger adds to batch (of n encoded bytes) the appends that arrive until
 // as many have come as goroutines were runnable, l.cfg.Linger passes or the
-// batch is full. recent is the size of the previous two batches.
-func (l *Log) linger(batch []*request, n, recent int) []*request {
+// batch is full. recent is the size of the previous two batches. It returns
+// the batch, its encoded bytes and how long it held the batch open (zero
+// when it did not).
+func (l *Log) linger(batch []*request, n, recent int) ([]*request, int, time.Duration) {
 	if recent < lingerSiblings {
-		return batch
+		return batch, n, 0
 	}
 	need := l.cfg.runnable()
-	if need <= 0 {
-		return batch
+	if need <= 0 || len(batch) >= l.cfg.MaxBatch || n >= maxBatchBytes {
+		return batch, n, 0
 	}
+	start := time.Now()
 	t := time.NewTimer(l.cfg.Linger)
 	defer t.Stop()
 	for ; need > 0 && len(batch) < l.cfg.MaxBatch && n < maxBatchBytes; need-- {
@@ -59,8 +62,8 @@ func (l *Log) linger(batch []*request, n, recent int) []*request {
 			batch = append(batch, r)
 			n += len(r.p.head) + len(r.p.tail)
 		case <-t.C:
-			return batch
+			return batch, n, time.Since(start)
 		}
 	}
-	return batch
+	return batch, n, time.Since(start)
 }

@@ -58,6 +58,9 @@ type Config struct {
 	// for more appends (see linger.go): DefaultLinger when zero; a
 	// negative Linger never holds a batch.
 	Linger time.Duration
+	// Observer, when set, is told of every batch the sequencer commits
+	// (see SequencerObserver), for metrics.
+	Observer SequencerObserver
 
 	runnable func() int // replaces runnableGoroutines in tests
 }
@@ -84,6 +87,7 @@ type Log struct {
 	readTs   atomic.Uint64         // Badger version of the published state; see snapshot
 	mirror   atomic.Bool           // the log has imported entries: see ErrMirror
 	broken   atomic.Pointer[error] // a commit failed: the log accepts no more entries until reopened
+	waiting  atomic.Int64          // appends waiting for the sequencer; see QueueDepth
 	mu       sync.RWMutex          // guards the published state below
 	size     uint64
 	root     []byte

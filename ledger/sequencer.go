@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/transparency-dev/merkle/compact"
@@ -79,6 +80,7 @@ type staged struct {
 	overlay  map[string][]byte // the batch's projection writes
 	nodes    batchNodes        // for the inclusion proofs of the batch's entries; nil for imports
 	barrier  chan struct{}     // when set, not a batch: closed by the committer when reached
+	stats    BatchStats        // for Config.Observer; the committer adds Entries and Commit
 }
 
 // pipeline is the sequencer's working state: the published tree plus the
@@ -127,11 +129,15 @@ func (l *Log) AppendPrepared(ctx context.Context, e *Prepared) (Appended, error)
 		return Appended{}, err
 	}
 	req := &request{p: e.p, attrs: l.entryAttrs(e.p.typ, e.p.body), done: make(chan result, 1)}
+	l.waiting.Add(1)
 	select {
 	case l.reqs <- req:
+		l.waiting.Add(-1)
 	case <-ctx.Done():
+		l.waiting.Add(-1)
 		return Appended{}, ctx.Err()
 	case <-l.quit:
+		l.waiting.Add(-1)
 		return Appended{}, ErrClosed
 	}
 	r := <-req.done
@@ -204,11 +210,14 @@ func (l *Log) run() {
 				break fill
 			}
 		}
+		var lingered time.Duration
 		if l.cfg.Linger > 0 {
-			batch = l.linger(batch, n, last[0]+last[1])
+			batch, n, lingered = l.linger(batch, n, last[0]+last[1])
 		}
 		last[0], last[1] = last[1], len(batch)
-		commits <- l.stage(w, batch)
+		st := l.stage(w, batch)
+		st.stats = BatchStats{Requests: len(batch), Bytes: n, Lingered: lingered}
+		commits <- st
 	}
 }
 
@@ -319,7 +328,9 @@ func (l *Log) commit(st *staged) {
 	err := l.brokenErr()
 	if err == nil {
 		if err = st.werr; err == nil && len(st.accepted) > 0 {
+			start := time.Now()
 			err = st.txn.CommitAt(commitTs(st.head.size), nil)
+			st.stats.Commit = time.Since(start)
 		}
 		if err != nil {
 			l.stop(err) // the batches staged on this one cannot commit either
@@ -334,6 +345,10 @@ func (l *Log) commit(st *staged) {
 		for _, i := range st.accepted {
 			st.results[i].a.TreeSize, st.results[i].a.Checkpoint = st.head.size, st.cp
 			st.results[i].nodes = st.nodes
+		}
+		if l.cfg.Observer != nil {
+			st.stats.Entries = len(st.accepted)
+			l.cfg.Observer.ObserveBatch(st.stats)
 		}
 	}
 	for i, r := range st.batch {

@@ -7,12 +7,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/assay-ledger/assay/httpapi/wire"
 )
 
 func main() {
@@ -20,9 +23,19 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "assay:", err)
+		fmt.Fprintln(os.Stderr, "assay:", errorLine(err))
 		os.Exit(1)
 	}
+}
+
+// errorLine is the message of a failed command: the error, and when the
+// server answered with a problem, the request id it gave, which finds the
+// server's log lines about the request.
+func errorLine(err error) string {
+	if p, ok := errors.AsType[*wire.Problem](err); ok && p.RequestID != "" {
+		return fmt.Sprintf("%v (request id %s)", err, p.RequestID)
+	}
+	return err.Error()
 }
 
 // newRootCmd builds the whole command tree; tests run it in-process.
@@ -35,7 +48,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd(), newExportCmd(), newAuditCmd(), newBundleCmd())
 	root.AddCommand(newPutCmd(), newGetCmd(), newPackageCmd(), newRetentionCmd(), newScrubCmd(),
-		newPromoteCmd(), newPermitCmd(), newQuarantineCmd(), newStatusCmd(), newGoldenCmd(), newHistoryCmd(), newTimelineCmd(), newTailCmd())
+		newPromoteCmd(), newPermitCmd(), newQuarantineCmd(), newStatusCmd(), newGoldenCmd(), newHistoryCmd(), newTimelineCmd(), newTailCmd(), newWhoAmICmd())
 	return root
 }
 

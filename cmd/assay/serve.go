@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/httpapi"
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/ledger/promotion"
@@ -29,6 +30,10 @@ const devOrigin = "assay.local/dev"
 
 // devTokenName names the all-scopes token --dev creates on first start.
 const devTokenName = "dev"
+
+// devTenant is the tenant of the dev token, which job exports must send in
+// X-Tenant-Id.
+const devTenant = "dev"
 
 // shutdownGrace bounds how long in-flight requests may run after a signal.
 const shutdownGrace = 10 * time.Second
@@ -51,6 +56,7 @@ type serveOptions struct {
 	data, addr, origin string
 	dev, metricsPublic bool
 	mirrorWrites       bool
+	logFormat          string // json or text
 	exports            exportFlags
 	catalog            catalogFlags
 	promotion          promotionFlags
@@ -84,6 +90,7 @@ key is used if it exists, and nothing is created: encrypt the store with
 	f.BoolVar(&o.dev, "dev", false, "development mode: create the key, a dev token and a store key on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "on a mirror (a ledger that imported bundles), accept direct writes too")
+	f.StringVar(&o.logFormat, "log-format", envOr("ASSAY_LOG_FORMAT", "json"), "server log on stderr: json (one object a line, for log pipelines) or text [ASSAY_LOG_FORMAT]")
 	o.exports.register(f)
 	o.catalog.register(f)
 	o.promotion.register(f)
@@ -92,7 +99,15 @@ key is used if it exists, and nothing is created: encrypt the store with
 }
 
 func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err error) {
-	logger := slog.New(slog.NewTextHandler(errOut, nil))
+	var logger *slog.Logger
+	switch o.logFormat {
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(errOut, nil))
+	case "text":
+		logger = slog.New(slog.NewTextHandler(errOut, nil))
+	default:
+		return fmt.Errorf("--log-format %q: want json or text", o.logFormat)
+	}
 	if o.origin == "" && !o.dev {
 		return errors.New("no --origin (or ASSAY_ORIGIN): name the log, e.g. --origin assay.example/log")
 	}
@@ -127,8 +142,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
+	seqMetrics := httpapi.NewSequencerMetrics()
 	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Modules: domains.Modules(),
-		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey})
+		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey, Observer: seqMetrics})
 	if err != nil {
 		return err
 	}
@@ -151,7 +167,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	tokens := httpapi.OpenTokens(d.tokens())
 	stopFlush := tokens.FlushUsedEvery(httpapi.TokenUsedFlush, func(err error) { logger.Error("record token last use", "err", err) })
 	defer func() { err = errors.Join(err, stopFlush()) }()
-	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic})
+	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic, Sequencer: seqMetrics})
 	if err != nil {
 		return err
 	}
@@ -205,7 +221,7 @@ func ensureDevToken(d dataDir, dev bool) (string, error) {
 	if slices.ContainsFunc(recs, func(r httpapi.TokenRecord) bool { return r.Name == devTokenName }) {
 		return "", nil
 	}
-	return httpapi.CreateToken(d.tokens(), httpapi.Identity{Name: devTokenName, Tenant: "dev", Scopes: []string{httpapi.AllScopes}}, time.Now())
+	return httpapi.CreateToken(d.tokens(), httpapi.Identity{Name: devTokenName, Tenant: devTenant, Scopes: []string{httpapi.AllScopes}}, time.Now())
 }
 
 func printBanner(w io.Writer, url string, o serveOptions, vkey, devToken string) {
@@ -218,7 +234,10 @@ func printBanner(w io.Writer, url string, o serveOptions, vkey, devToken string)
 		fmt.Fprintf(w, "Dev token (all scopes; shown only now): %s\n", devToken)
 	case o.dev:
 		fmt.Fprintf(w, "Dev token: printed on first start (only its hash is kept); make another with\n"+
-			"  assay token create --data %s --name NAME --tenant dev --scope '*'\n", o.data)
+			"  assay token create --data %s --name NAME --tenant %s --scope '*'\n", o.data, devTenant)
+	}
+	if o.dev {
+		fmt.Fprintf(w, "Dev token tenant: %s (job exports send it in %s; `assay whoami` shows a token's tenant)\n", devTenant, wire.TenantHeader)
 	}
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' %s/v1/log/checkpoint\n", tok, url)
 }

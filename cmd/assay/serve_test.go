@@ -2,15 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -31,13 +37,19 @@ type serving struct {
 // once its banner is printed, i.e. once it is listening.
 func startServe(t *testing.T, args ...string) *serving {
 	t.Helper()
+	return startServeLogging(t, testWriter{t}, args...)
+}
+
+// startServeLogging is startServe with the server's log written to errOut.
+func startServeLogging(t *testing.T, errOut io.Writer, args ...string) *serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
 	s := &serving{cancel: cancel, done: make(chan error, 1)}
 	root := newRootCmd()
 	root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 	root.SetOut(pw)
-	root.SetErr(testWriter{t})
+	root.SetErr(errOut)
 	go func() {
 		err := root.ExecuteContext(ctx)
 		pw.CloseWithError(io.EOF)
@@ -116,6 +128,22 @@ func TestServeDev(t *testing.T) {
 	if err != nil {
 		t.Fatalf("log verify against the dev server: %v\n%s", err, out)
 	}
+	if !slices.Contains(first.lines, "Dev token tenant: dev (job exports send it in X-Tenant-Id; `assay whoami` shows a token's tenant)") {
+		t.Fatalf("banner does not name the dev token's tenant:\n%s", strings.Join(first.lines, "\n"))
+	}
+	out, err = run(t.Context(), "whoami", "--server", first.url, "--token", first.token)
+	if err != nil {
+		t.Fatalf("whoami: %v", err)
+	}
+	var who wire.WhoAmI
+	if err := json.Unmarshal([]byte(out), &who); err != nil || who.Name != devTokenName || who.Tenant != devTenant || !slices.Equal(who.Scopes, []string{"*"}) {
+		t.Fatalf("whoami printed %q (%v), want the dev token's identity", out, err)
+	}
+	_, err = run(t.Context(), "whoami", "--server", first.url, "--token", "wrong-token")
+	if p, ok := errors.AsType[*wire.Problem](err); !ok || p.Status != http.StatusUnauthorized ||
+		!strings.HasSuffix(errorLine(err), " (request id "+p.RequestID+")") || p.RequestID == "" {
+		t.Fatalf("whoami with an unknown token: %v, want a 401 problem whose message names its request id", err)
+	}
 	first.stop(t)
 
 	again := startServe(t, "--dev", "--data", data)
@@ -181,5 +209,59 @@ func TestServeRefuses(t *testing.T) {
 				t.Fatalf("error %v, want one holding %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's and the test's
+// goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeJSONLog: serve logs JSON by default, one object a line, and a
+// request's line carries the id it was answered with in X-Request-Id.
+func TestServeJSONLog(t *testing.T) {
+	var logs lockedBuffer
+	s := startServeLogging(t, &logs, "--dev", "--data", t.TempDir())
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/v1/log/entries/x", nil)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set(wire.RequestIDHeader, "trace-0123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get(wire.RequestIDHeader) != "trace-0123" {
+		t.Fatalf("status %d, X-Request-Id %q", resp.StatusCode, resp.Header.Get(wire.RequestIDHeader))
+	}
+	s.stop(t)
+	var found bool
+	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", line, err)
+		}
+		if rec["msg"] == "http request" && rec["path"] == "/v1/log/entries/x" {
+			found = rec["request_id"] == "trace-0123" && rec["status"] == float64(http.StatusBadRequest)
+		}
+	}
+	if !found {
+		t.Fatalf("no JSON request line with request_id trace-0123 and status 400 in:\n%s", logs.String())
+	}
+	if _, err := run(t.Context(), "serve", "--data", t.TempDir(), "--dev", "--log-format", "xml"); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Fatalf("serve --log-format xml: %v", err)
 	}
 }

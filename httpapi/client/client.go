@@ -121,7 +121,7 @@ func problemOf(resp *http.Response, body []byte) *wire.Problem {
 	if mt == wire.ProblemContentType && json.Unmarshal(body, &p) == nil && p.Status == resp.StatusCode {
 		return &p
 	}
-	return &wire.Problem{Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode,
+	return &wire.Problem{Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode, RequestID: resp.Header.Get(wire.RequestIDHeader),
 		Detail: fmt.Sprintf("HTTP %d with a %q body that is not a problem document", resp.StatusCode, mt)}
 }
 
@@ -134,6 +134,13 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 		return fmt.Errorf("GET %s: decode response: %w", path, err)
 	}
 	return nil
+}
+
+// WhoAmI returns the name, tenant and scopes of the client's token.
+func (c *Client) WhoAmI(ctx context.Context) (wire.WhoAmI, error) {
+	var w wire.WhoAmI
+	err := c.getJSON(ctx, wire.WhoAmIPath, nil, &w)
+	return w, err
 }
 
 // Checkpoint returns the latest signed checkpoint note, unverified.

@@ -28,6 +28,11 @@ const (
 	TypeReadOnlyMirror   = ProblemBase + "read-only-mirror"
 )
 
+// RequestIDHeader carries a request's id: a client may send one (up to 128
+// letters, digits and "-._:"), and every response echoes the id the server
+// used, which is also in its log line and in any problem body.
+const RequestIDHeader = "X-Request-Id"
+
 // ProblemContentType is the media type of problem responses (RFC 9457).
 const ProblemContentType = "application/problem+json"
 
@@ -39,7 +44,11 @@ type Problem struct {
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
-	Err    error  `json:"-"` // the cause, for errors.Is and logs; never sent
+	// RequestID is the id of the request that failed, as in its
+	// X-Request-Id response header and the server's log line for it, so
+	// that a problem a user reports can be found in the server's logs.
+	RequestID string `json:"request_id,omitempty"`
+	Err       error  `json:"-"` // the cause, for errors.Is and logs; never sent
 	// Extensions are extra members (RFC 9457 §3.2) written beside the
 	// standard ones, such as a pointer to the entry a conflict is with.
 	Extensions map[string]any `json:"-"`
@@ -68,6 +77,9 @@ func (p *Problem) MarshalJSON() ([]byte, error) {
 	m["type"], m["title"], m["status"] = p.Type, p.Title, p.Status
 	if p.Detail != "" {
 		m["detail"] = p.Detail
+	}
+	if p.RequestID != "" {
+		m["request_id"] = p.RequestID
 	}
 	return json.Marshal(m)
 }

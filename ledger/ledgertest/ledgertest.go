@@ -58,6 +58,8 @@ type Options struct {
 	Now     func() time.Time // a new Clock's Now when nil
 	Logger  *slog.Logger     // discards when nil
 	Modules []ledger.Module  // ledger.Config.Modules
+	// Observer is ledger.Config.Observer.
+	Observer ledger.SequencerObserver
 }
 
 // Open opens a ledger in dir as o says, closed when t ends, and returns it
@@ -85,7 +87,7 @@ func Open(t testing.TB, dir string, o Options) (*ledger.Log, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: o.Origin, Signer: signer, Now: o.Now, Logger: o.Logger, Modules: o.Modules})
+	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: o.Origin, Signer: signer, Now: o.Now, Logger: o.Logger, Modules: o.Modules, Observer: o.Observer})
 	if err != nil {
 		t.Fatal(err)
 	}
