@@ -34,6 +34,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -82,6 +83,10 @@ type Config struct {
 	CopyPartSize int64
 	// MaxAttempts bounds the SDK's attempts per request (0: SDK default).
 	MaxAttempts int
+	// ObjectLock makes Locker return the store's cas.Locker: compliance-mode
+	// packages put S3 Object Lock retention on their blobs and legal holds
+	// S3 legal holds. The bucket must have been created with object lock.
+	ObjectLock bool
 }
 
 // validate checks the settings and fills in defaults.
@@ -117,6 +122,10 @@ type Store struct {
 	client *s3sdk.Client
 	cfg    Config
 	bufs   sync.Pool // *[]byte of cfg.PartSize
+	// versioned remembers that CheckTrash found bucket versioning enabled.
+	versioned atomic.Bool
+	// lockable remembers that CheckLock found Object Lock enabled.
+	lockable atomic.Bool
 }
 
 // New loads credentials and settings from the environment and shared files
