@@ -47,6 +47,7 @@ func (c *catalogFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.s3.StorageClass, "s3-storage-class", "", "s3 store: storage class of new objects")
 	f.StringVar(&c.s3.SSE, "s3-sse", "", "s3 store: server-side encryption: AES256 or aws:kms")
 	f.StringVar(&c.s3.SSEKMSKeyID, "s3-sse-kms-key-id", "", "s3 store: KMS key for --s3-sse aws:kms")
+	f.BoolVar(&c.s3.ObjectLock, "s3-object-lock", false, "s3 store: set S3 Object Lock on blobs: COMPLIANCE retention until expiry for compliance-mode packages, legal holds for held ones (the bucket must be created with object lock)")
 	f.Int64Var(&c.maxUpload, "max-upload", httpapi.DefaultMaxUpload, "largest upload request body in bytes")
 	f.BoolVar(&c.readEvents, "object-read-events", true, "log an object.read entry for every download")
 	f.StringArrayVar(&c.retention, "retention", nil,
@@ -99,7 +100,7 @@ func (c *catalogFlags) openStore(ctx context.Context, d dataDir) (cas.Store, htt
 		st, err := s3.New(ctx, c.s3)
 		info := httpapi.BackendInfo{Name: "default", Kind: "s3", Settings: map[string]any{"endpoint": c.s3.Endpoint,
 			"bucket": c.s3.Bucket, "prefix": c.s3.Prefix, "region": c.s3.Region, "path_style": c.s3.PathStyle,
-			"storage_class": c.s3.StorageClass, "sse": c.s3.SSE}}
+			"storage_class": c.s3.StorageClass, "sse": c.s3.SSE, "object_lock": c.s3.ObjectLock}}
 		return st, info, err
 	}
 	return nil, httpapi.BackendInfo{}, fmt.Errorf("--store %q: want local or s3", c.store)
@@ -144,9 +145,19 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	}
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
-	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog})
+	var lock cas.Locker
+	if s, ok := st.(*s3.Store); ok {
+		lock = s.Locker()
+	}
+	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog, Locker: lock})
 	if err != nil {
 		return nil, err
+	}
+	svc.FileAdded = rs.FileAdded
+	if n, err := rs.ReapplyLocks(ctx); err != nil {
+		logger.ErrorContext(ctx, "apply the store's object locks again", "applied", n, "err", err)
+	} else if n > 0 {
+		logger.InfoContext(ctx, "applied the store's object locks again", "blobs", n)
 	}
 	api.HandleRetention(rs)
 	svc.Withheld = rs.Withheld

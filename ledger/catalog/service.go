@@ -48,6 +48,12 @@ type Service struct {
 	// ledger/retention): its bytes are in the store's trash or purged, and
 	// Scrub does not expect them.
 	Withheld func(digest string) (bool, error)
+	// FileAdded, when set, runs after a file.added entry is durable, with
+	// the tenant and the new file: the retention domain locks the file's
+	// blob in the store when its package is in compliance mode or held
+	// (Service.FileAdded of package ledger/retention). Its error is
+	// AddFile's; the entry stands.
+	FileAdded func(ctx context.Context, tenant string, f *File) error
 }
 
 // NewID returns a fresh id with the given prefix ("pkg" or "file").
@@ -158,8 +164,14 @@ func (s *Service) AddFile(ctx context.Context, actor, tenant, id, path, mediaTyp
 	if err != nil {
 		return nil, err
 	}
-	return &File{FileID: body.FileID, PackageID: id, Path: path, ObjectRef: body.ObjectRef,
-		AddedAt: a.Record.Time, AddedBy: actor, Index: a.Record.Index}, nil
+	f := &File{FileID: body.FileID, PackageID: id, Path: path, ObjectRef: body.ObjectRef,
+		AddedAt: a.Record.Time, AddedBy: actor, Index: a.Record.Index}
+	if s.FileAdded != nil {
+		if err := s.FileAdded(ctx, tenant, f); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // Finalize builds the manifest of the tenant's package id and appends

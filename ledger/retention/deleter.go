@@ -95,6 +95,11 @@ func (d *Deleter) Delete(ctx context.Context, actor, tenant, id string, req Dele
 	if d.trash == nil {
 		return nil, ErrNoTrash
 	}
+	if c, ok := d.store.(cas.TrashChecker); ok {
+		if err := c.CheckTrash(ctx); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoTrash, err)
+		}
+	}
 	blobs, bytes, err := s.blobRefs(ctx, p)
 	if err != nil {
 		return nil, err
