@@ -62,6 +62,7 @@ func (l locker) Retain(ctx context.Context, d cas.Digest, until time.Time) error
 	if err := s.CheckLock(ctx); err != nil {
 		return err
 	}
+	until = RetainUntil(until)
 	key := s.blobKey(d)
 	cur, err := s.client.GetObjectRetention(ctx, &s3sdk.GetObjectRetentionInput{Bucket: &s.cfg.Bucket, Key: &key})
 	var apiErr interface{ ErrorCode() string }
@@ -74,8 +75,19 @@ func (l locker) Retain(ctx context.Context, d cas.Digest, until time.Time) error
 		return nil
 	}
 	_, err = s.client.PutObjectRetention(ctx, &s3sdk.PutObjectRetentionInput{Bucket: &s.cfg.Bucket, Key: &key,
-		Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(until.UTC())}})
+		Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(until)}})
 	return mapErr("put object retention", key, err)
+}
+
+// RetainUntil is the retention date the store sets for until: until
+// rounded up to the whole second, since S3 keeps dates to the second (or
+// the millisecond) and a date rounded down would free the bytes early.
+func RetainUntil(until time.Time) time.Time {
+	t := until.UTC().Truncate(time.Second)
+	if t.Before(until) {
+		t = t.Add(time.Second)
+	}
+	return t
 }
 
 // LegalHold sets the legal hold status of the blob's live version.
