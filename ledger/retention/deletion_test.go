@@ -123,7 +123,12 @@ func testDeletionLifecycle(t *testing.T, f *fixture) {
 // bytes, deleting both moves them to the trash, and the purge removes them
 // only when both deletions are purged.
 func TestDeletionDedup(t *testing.T) {
-	f := newFixture(t)
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) { testDeletionDedup(t, newFixtureOn(t, b)) })
+	}
+}
+
+func testDeletionDedup(t *testing.T, f *fixture) {
 	ctx := t.Context()
 	a, shared := f.withFile("transient", "shared bytes")
 	b, _ := f.withFile("transient", "shared bytes")
@@ -222,9 +227,15 @@ func TestEarlyDeletion(t *testing.T) {
 }
 
 // TestDeletionRefuses sends each bad request and expects its error with
-// nothing appended to the log and nothing moved in the store.
+// nothing appended to the log and nothing moved in the store (on
+// versitygw: no version or delete marker added or removed).
 func TestDeletionRefuses(t *testing.T) {
-	f := newFixture(t)
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) { testDeletionRefuses(t, newFixtureOn(t, b)) })
+	}
+}
+
+func testDeletionRefuses(t *testing.T, f *fixture) {
 	ctx := t.Context()
 	deleted, _ := f.withFile("transient", "deleted")
 	live, _ := f.withFile("transient", "live")

@@ -57,7 +57,8 @@ func newFixture(t *testing.T) *fixture {
 
 // newFixtureOn makes a fixture whose content store is b: a local store in
 // a temporary directory, or an S3 store with object lock on a fresh
-// versitygw bucket created with object lock (so versioned).
+// versitygw bucket created with object lock (so versioned), its clock
+// then starting at the real time.
 func newFixtureOn(t *testing.T, b backend) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: ledgertest.NewClock()}
@@ -80,6 +81,10 @@ func newFixtureOn(t *testing.T, b backend) *fixture {
 			t.Fatal(err)
 		}
 		f.store, lock = f.s3, f.s3.Locker()
+		// S3 judges retention dates by the real clock: start the injected
+		// one at the real time, so that expiries ahead of it are ahead of
+		// the server's too.
+		f.clock.Advance(time.Since(ledgertest.Start))
 	default:
 		t.Fatalf("unknown backend %q", b)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/s3"
-	"github.com/assay-ledger/assay/ledger/ledgertest"
 )
 
 // directDelete deletes the live version of d by version id straight
@@ -49,10 +48,6 @@ func (f *fixture) retainedUntil(d cas.Digest) time.Time {
 func TestStoreLocks(t *testing.T) {
 	f := newFixtureOn(t, onVersityGW)
 	ctx := t.Context()
-	// S3 judges retention dates by the real clock: start the injected one
-	// at the real time.
-	f.clock.Advance(time.Since(ledgertest.Start))
-
 	locked, ld := f.withFile("locked", "compliance evidence") // compliance, 7d
 	p, err := f.cat.Catalog.Package("acme", locked.ID)
 	if err != nil {
