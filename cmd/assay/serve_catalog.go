@@ -32,6 +32,7 @@ type catalogFlags struct {
 	retention  []string // CLASS=PERIOD overrides
 	compliance []string // classes in compliance mode
 	grace      time.Duration
+	collectAge time.Duration
 	sweepEvery time.Duration
 }
 
@@ -55,7 +56,8 @@ func (c *catalogFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&c.compliance, "retention-compliance", nil,
 		"put new packages of retention class CLASS in compliance mode (default: governance); repeatable")
 	f.DurationVar(&c.grace, "deletion-grace", retention.DefaultGrace, "how long a deleted package's bytes stay in the store's trash, restorable, before a purge removes them")
-	f.DurationVar(&c.sweepEvery, "retention-sweep-interval", time.Hour, "announce packages eligible for deletion and purge deletions past their grace period this often, for every tenant (0: never; POST /v1/retention/sweep does it on demand)")
+	f.DurationVar(&c.collectAge, "collect-age", retention.DefaultCollectAge, "safety age of the collection of unreferenced blobs (left by rejected or interrupted uploads): the periodic sweep collects only blobs written longer ago than this")
+	f.DurationVar(&c.sweepEvery, "retention-sweep-interval", time.Hour, "announce packages eligible for deletion, purge deletions past their grace period and collect unreferenced blobs this often, for every tenant (0: never; POST /v1/retention/sweep does it on demand)")
 }
 
 // classes returns the retention classes: the defaults with the overrides.
@@ -161,7 +163,7 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	}
 	api.HandleRetention(rs)
 	svc.Withheld = rs.Withheld
-	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: st, Grace: c.grace})
+	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: st, Grace: c.grace, CollectAge: c.collectAge})
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +181,8 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 
 // sweepEvery runs the retention sweep of every tenant each interval until
 // ctx ends: it announces packages newly eligible for deletion and purges
-// deletions past their grace period.
+// deletions past their grace period; then it collects the store's
+// unreferenced blobs older than --collect-age (Deleter.Collect).
 func sweepEvery(ctx context.Context, interval time.Duration, cat *catalog.Catalog, del *retention.Deleter, logger *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -191,6 +194,17 @@ func sweepEvery(ctx context.Context, interval time.Duration, cat *catalog.Catalo
 		}
 		if err := sweepAll(ctx, cat, del); err != nil && ctx.Err() == nil {
 			logger.ErrorContext(ctx, "retention sweep", "err", err)
+		}
+		res, err := del.Collect(ctx, "system")
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, retention.ErrNoTrash):
+			logger.WarnContext(ctx, "collect unreferenced blobs", "err", err)
+		case err != nil:
+			logger.ErrorContext(ctx, "collect unreferenced blobs", "err", err)
+		case len(res.Collected)+len(res.Purged)+len(res.Kept) > 0:
+			logger.InfoContext(ctx, "collected unreferenced blobs", "collected", len(res.Collected), "bytes", res.Bytes,
+				"purged", len(res.Purged), "kept", len(res.Kept))
 		}
 	}
 }
