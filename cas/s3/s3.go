@@ -18,6 +18,16 @@
 // is deleted, by version id on versioned buckets. Either way nothing is ever
 // visible under a blob key unless its digest was checked.
 //
+// # Trash and locks
+//
+// On a versioned bucket the store is a [cas.Trasher]: Trash leaves a
+// delete marker (the bytes stay as a noncurrent version), Untrash deletes
+// the markers by version id, Purge deletes every noncurrent version and
+// marker of the key (trash.go). With Config.ObjectLock, Locker returns a
+// [cas.Locker] setting Object Lock COMPLIANCE retention and legal holds on
+// the blob's live version (lock.go); the bucket must have been created
+// with object lock.
+//
 // # Credentials
 //
 // Credentials come only from the environment, shared config and credentials
