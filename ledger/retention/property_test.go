@@ -260,6 +260,9 @@ func (r *propRun) extend() {
 			want = ErrPast
 		}
 	}
+	if !p.live() { // a deleted package's retention no longer moves
+		want = ErrAlreadyDeleted
+	}
 	r.what = fmt.Sprintf("extend %s by %+v", p.id[:12], req)
 	_, err := r.svc.Extend(r.t.Context(), "o", "acme", p.id, req)
 	r.expectErr(err, want)
@@ -276,6 +279,10 @@ func (r *propRun) hold() {
 	}
 	r.what = "hold " + p.id[:12]
 	h, err := r.svc.ApplyHold(r.t.Context(), "legal", "acme", p.id, HoldRequest{Reason: "case", CaseRef: "c-1"})
+	if !p.live() { // a hold on a deleted package is refused
+		r.expectErr(err, ErrAlreadyDeleted)
+		return
+	}
 	r.expectErr(err, nil)
 	p.holds = append(p.holds, mHold{id: h.HoldID, active: true})
 	p.events++
