@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/assay-ledger/assay/cas"
@@ -28,7 +27,9 @@ import (
 // retention.hold_applied, retention.hold_released, and after file.added
 // (FileAdded, the catalog's hook) for a file joining a compliance-mode or
 // held package. If the store refuses, or the process dies between the
-// entry and the lock, the entry stands and the call's error says so;
+// entry and the lock, the entry stands and the call's error is a
+// *LockPendingError (ErrLockPending: 503 retention-lock-pending with the
+// entry's recorded_index, so a client does not repeat the request);
 // ReapplyLocks, which serve runs at every start, re-derives every lock
 // from the projections and applies it again. Every lock call is
 // idempotent (a legal hold set to the state it has; a retention date that
@@ -36,8 +37,7 @@ import (
 
 // lockError wraps a store lock failure after the entry what was recorded.
 func lockError(what string, index uint64, err error) error {
-	return fmt.Errorf("%w: %s is recorded at index %d, but the store did not lock its bytes (applied again at the next start): %w",
-		catalog.ErrStore, what, index, err)
+	return &LockPendingError{What: what, Index: index, Err: err}
 }
 
 // digests returns the distinct blob digests of the tenant's package id.

@@ -1,6 +1,8 @@
 package retention
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,5 +119,33 @@ func TestStoreLocks(t *testing.T) {
 	}
 	if err := f.directDelete(ld); err == nil {
 		t.Fatal("direct delete of the compliance-retained blob succeeded at the end")
+	}
+}
+
+// TestStoreLockPending: the store is down when a hold is applied; the hold
+// is recorded, the call says the lock is pending with the hold's index,
+// and ReapplyLocks (the next start) sets the legal hold.
+func TestStoreLockPending(t *testing.T) {
+	f := newFixtureOn(t, onVersityGW)
+	ctx := t.Context()
+	p, d := f.withFile("transient", "held while the store was down")
+	f.gw.Stop()
+	mark := f.size()
+	_, err := f.svc.ApplyHold(ctx, "counsel", "acme", p.ID, HoldRequest{Reason: "case"})
+	var pending *LockPendingError
+	if !errors.As(err, &pending) || !errors.Is(err, ErrLockPending) || pending.Index != mark {
+		t.Fatalf("hold with the store down: %v; want ErrLockPending at index %d", err, mark)
+	}
+	if got := f.typesSince(mark); !slices.Equal(got, []string{TypeHoldApplied}) {
+		t.Fatalf("appended %v, want the hold", got)
+	}
+	f.gw.Start()
+	f.expectLegalHold("store back, before the reapply", d, false)
+	if _, err := f.svc.ReapplyLocks(ctx); err != nil {
+		t.Fatalf("ReapplyLocks: %v", err)
+	}
+	f.expectLegalHold("reapplied", d, true)
+	if err := f.directDelete(d); err == nil {
+		t.Fatal("direct delete of the held blob succeeded after the reapply")
 	}
 }
