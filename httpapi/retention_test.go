@@ -79,12 +79,12 @@ func newRetFixtureOn(t *testing.T, store cas.Store, lock cas.Locker) *retFixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.FileAdded = rs.FileAdded
 	api.HandleRetention(rs)
 	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc.FileAdded = del.FileAdded
 	api.HandleDeletion(del, rs)
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)

@@ -155,7 +155,6 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	if err != nil {
 		return nil, err
 	}
-	svc.FileAdded = rs.FileAdded
 	if n, err := rs.ReapplyLocks(ctx); err != nil {
 		logger.ErrorContext(ctx, "apply the store's object locks again", "applied", n, "err", err)
 	} else if n > 0 {
@@ -167,6 +166,7 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	if err != nil {
 		return nil, err
 	}
+	svc.FileAdded = del.FileAdded
 	api.HandleDeletion(del, rs)
 	if n, err := del.Resume(ctx); err != nil {
 		logger.ErrorContext(ctx, "resume interrupted deletions", "finished", n, "err", err)

@@ -320,3 +320,25 @@ func (d *Deleter) settle(ctx context.Context, actor string, now time.Time, res *
 	res.Purged, res.Kept = append(res.Purged, body.Purged...), append(res.Kept, body.Kept...)
 	return nil
 }
+
+// FileAdded is the catalog's hook after a file.added entry is durable: when
+// the file's blob was collected (an upload reused bytes a collection is
+// moving to the trash), it brings the bytes back at once, then it applies
+// the store locks (Service.FileAdded). Collect's own second look covers
+// the other order.
+func (d *Deleter) FileAdded(ctx context.Context, tenant string, f *catalog.File) error {
+	dg, err := cas.ParseDigest(f.Digest)
+	if err != nil {
+		return err
+	}
+	collected, err := d.svc.projection(collectedKey(dg.Hex()), &Collected{})
+	if err != nil {
+		return err
+	}
+	if collected && d.trash != nil {
+		if err := d.trash.Untrash(ctx, dg); err != nil && !errors.Is(err, cas.ErrNotFound) {
+			return fmt.Errorf("%w: bring back collected blob %s: %w", catalog.ErrStore, f.Digest, err)
+		}
+	}
+	return d.svc.FileAdded(ctx, tenant, f)
+}

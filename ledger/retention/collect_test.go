@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/ledgertest"
 )
 
@@ -158,5 +159,46 @@ func TestCollectApplierRefuses(t *testing.T) {
 	}
 	if _, err := f.log.AppendJSON(ctx, TypeCollectionPurged, "system", "", CollectionPurged{Purged: []string{orphan.String()}, Bytes: 6}); err != nil {
 		t.Fatalf("the allowed purge: %v", err)
+	}
+}
+
+// TestCollectRace: an upload found the bytes of an unreferenced blob in
+// the store (so wrote nothing) just before a collection moved them to the
+// trash, and appended its file.added after the collection's second look:
+// the catalog's hook brings the bytes back as soon as the entry is
+// durable.
+func TestCollectRace(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			f := newFixtureOn(t, b)
+			ctx := t.Context()
+			if f.gw == nil {
+				f.clock.Advance(time.Since(ledgertest.Start))
+			}
+			const data = "reused at the wrong moment"
+			orphan := f.putDirect(data)
+			f.clock.Advance(DefaultCollectAge + time.Minute)
+			if res, err := f.del.Collect(ctx, "system"); err != nil || len(res.Collected) != 1 {
+				t.Fatalf("Collect: %+v, %v", res, err)
+			}
+			f.expectWhere("collected", map[cas.Digest]string{orphan: inTrash})
+			// The upload's entry, for bytes it found in the store earlier.
+			p := f.create("permanent-record")
+			h := cas.NewHasher()
+			h.Write([]byte(data))
+			body := catalog.FileAdded{PackageID: p.ID, FileID: catalog.NewID("file"), Path: "late.txt",
+				ObjectRef: catalog.ObjectRef{Zone: catalog.ZoneRaw, Key: catalog.PackageKey(p.ID, "late.txt"), Digest: orphan.String(),
+					Size: int64(len(data)), BLAKE3: h.Info().BLAKE3, MediaType: "text/plain"}}
+			a, err := f.log.AppendJSON(ctx, catalog.TypeFileAdded, "ci", "acme", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := &catalog.File{FileID: body.FileID, PackageID: p.ID, Path: body.Path, ObjectRef: body.ObjectRef, Index: a.Record.Index}
+			if err := f.del.FileAdded(ctx, "acme", file); err != nil {
+				t.Fatalf("FileAdded: %v", err)
+			}
+			f.expectWhere("referenced again", map[cas.Digest]string{orphan: inStore})
+			f.expectBytes("referenced again", orphan, data)
+		})
 	}
 }

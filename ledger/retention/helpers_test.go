@@ -95,10 +95,10 @@ func newFixtureOn(t *testing.T, b backend) *fixture {
 		t.Fatal(err)
 	}
 	f.cat.Withheld = f.svc.Withheld
-	f.cat.FileAdded = f.svc.FileAdded
 	if f.del, err = NewDeleter(DeleterConfig{Service: f.svc, Store: f.store}); err != nil {
 		t.Fatal(err)
 	}
+	f.cat.FileAdded = f.del.FileAdded
 	return f
 }
 
