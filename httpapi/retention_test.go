@@ -84,7 +84,7 @@ func newRetFixtureOn(t *testing.T, store cas.Store, lock cas.Locker) *retFixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.FileAdded = del.FileAdded
+	svc.FileAdded, svc.ObjectPut = del.FileAdded, del.ObjectPut
 	api.HandleDeletion(del, rs)
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)

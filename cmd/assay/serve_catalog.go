@@ -166,7 +166,7 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	if err != nil {
 		return nil, err
 	}
-	svc.FileAdded = del.FileAdded
+	svc.FileAdded, svc.ObjectPut = del.FileAdded, del.ObjectPut
 	api.HandleDeletion(del, rs)
 	if n, err := del.Resume(ctx); err != nil {
 		logger.ErrorContext(ctx, "resume interrupted deletions", "finished", n, "err", err)

@@ -54,6 +54,12 @@ type Service struct {
 	// (Service.FileAdded of package ledger/retention). Its error is
 	// AddFile's; the entry stands.
 	FileAdded func(ctx context.Context, tenant string, f *File) error
+	// ObjectPut, when set, runs after an object.put entry of PutObject is
+	// durable, with the tenant and the object: the retention domain brings
+	// back bytes a collection of unreferenced blobs was moving to the trash
+	// (Deleter.ObjectPut of package ledger/retention). Its error is
+	// PutObject's; the entry stands.
+	ObjectPut func(ctx context.Context, tenant string, o *Object) error
 }
 
 // NewID returns a fresh id with the given prefix ("pkg" or "file").
@@ -216,7 +222,14 @@ func (s *Service) PutObject(ctx context.Context, actor, tenant, key, mediaType s
 	if _, err := s.Catalog.log.AppendJSON(ctx, TypeObjectPut, actor, tenant, body); err != nil {
 		return nil, err
 	}
-	return s.Catalog.Object(tenant, ZoneRaw, key)
+	o, err := s.Catalog.Object(tenant, ZoneRaw, key)
+	if err == nil && s.ObjectPut != nil {
+		err = s.ObjectPut(ctx, tenant, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // land checks the landing metadata and stores r, which must hash to its

@@ -327,18 +327,31 @@ func (d *Deleter) settle(ctx context.Context, actor string, now time.Time, res *
 // the store locks (Service.FileAdded). Collect's own second look covers
 // the other order.
 func (d *Deleter) FileAdded(ctx context.Context, tenant string, f *catalog.File) error {
-	dg, err := cas.ParseDigest(f.Digest)
+	if err := d.reclaim(ctx, f.Digest); err != nil {
+		return err
+	}
+	return d.svc.FileAdded(ctx, tenant, f)
+}
+
+// ObjectPut is the catalog's hook after an object.put entry is durable:
+// it brings back the object's blob if a collection took it, as FileAdded.
+func (d *Deleter) ObjectPut(ctx context.Context, _ string, o *catalog.Object) error {
+	return d.reclaim(ctx, o.Digest)
+}
+
+// reclaim brings the blob digest back from the trash when a collection
+// took it and an entry now references it.
+func (d *Deleter) reclaim(ctx context.Context, digest string) error {
+	dg, err := cas.ParseDigest(digest)
 	if err != nil {
 		return err
 	}
 	collected, err := d.svc.projection(collectedKey(dg.Hex()), &Collected{})
-	if err != nil {
+	if err != nil || !collected || d.trash == nil {
 		return err
 	}
-	if collected && d.trash != nil {
-		if err := d.trash.Untrash(ctx, dg); err != nil && !errors.Is(err, cas.ErrNotFound) {
-			return fmt.Errorf("%w: bring back collected blob %s: %w", catalog.ErrStore, f.Digest, err)
-		}
+	if err := d.trash.Untrash(ctx, dg); err != nil && !errors.Is(err, cas.ErrNotFound) {
+		return fmt.Errorf("%w: bring back collected blob %s: %w", catalog.ErrStore, digest, err)
 	}
-	return d.svc.FileAdded(ctx, tenant, f)
+	return nil
 }

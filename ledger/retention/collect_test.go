@@ -164,9 +164,9 @@ func TestCollectApplierRefuses(t *testing.T) {
 
 // TestCollectRace: an upload found the bytes of an unreferenced blob in
 // the store (so wrote nothing) just before a collection moved them to the
-// trash, and appended its file.added after the collection's second look:
-// the catalog's hook brings the bytes back as soon as the entry is
-// durable.
+// trash, and appended its file.added (or object.put) after the
+// collection's second look: the catalog's hook brings the bytes back as
+// soon as the entry is durable.
 func TestCollectRace(t *testing.T) {
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
@@ -175,13 +175,13 @@ func TestCollectRace(t *testing.T) {
 			if f.gw == nil {
 				f.clock.Advance(time.Since(ledgertest.Start))
 			}
-			const data = "reused at the wrong moment"
-			orphan := f.putDirect(data)
+			const data, objData = "reused at the wrong moment", "reused by an object put by key"
+			orphan, objOrphan := f.putDirect(data), f.putDirect(objData)
 			f.clock.Advance(DefaultCollectAge + time.Minute)
-			if res, err := f.del.Collect(ctx, "system"); err != nil || len(res.Collected) != 1 {
+			if res, err := f.del.Collect(ctx, "system"); err != nil || len(res.Collected) != 2 {
 				t.Fatalf("Collect: %+v, %v", res, err)
 			}
-			f.expectWhere("collected", map[cas.Digest]string{orphan: inTrash})
+			f.expectWhere("collected", map[cas.Digest]string{orphan: inTrash, objOrphan: inTrash})
 			// The upload's entry, for bytes it found in the store earlier.
 			p := f.create("permanent-record")
 			h := cas.NewHasher()
@@ -197,8 +197,25 @@ func TestCollectRace(t *testing.T) {
 			if err := f.del.FileAdded(ctx, "acme", file); err != nil {
 				t.Fatalf("FileAdded: %v", err)
 			}
-			f.expectWhere("referenced again", map[cas.Digest]string{orphan: inStore})
+			f.expectWhere("referenced again", map[cas.Digest]string{orphan: inStore, objOrphan: inTrash})
 			f.expectBytes("referenced again", orphan, data)
+
+			oh := cas.NewHasher()
+			oh.Write([]byte(objData))
+			ref := catalog.ObjectRef{Zone: catalog.ZoneRaw, Key: "copies/late.txt", Digest: objOrphan.String(),
+				Size: int64(len(objData)), BLAKE3: oh.Info().BLAKE3, MediaType: "text/plain"}
+			if _, err := f.log.AppendJSON(ctx, catalog.TypeObjectPut, "ci", "acme", catalog.ObjectPut{ObjectRef: ref}); err != nil {
+				t.Fatal(err)
+			}
+			o, err := f.cat.Catalog.Object("acme", catalog.ZoneRaw, "copies/late.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.del.ObjectPut(ctx, "acme", o); err != nil {
+				t.Fatalf("ObjectPut: %v", err)
+			}
+			f.expectWhere("object put", map[cas.Digest]string{objOrphan: inStore})
+			f.expectBytes("object put", objOrphan, objData)
 		})
 	}
 }

@@ -98,7 +98,7 @@ func newFixtureOn(t *testing.T, b backend) *fixture {
 	if f.del, err = NewDeleter(DeleterConfig{Service: f.svc, Store: f.store}); err != nil {
 		t.Fatal(err)
 	}
-	f.cat.FileAdded = f.del.FileAdded
+	f.cat.FileAdded, f.cat.ObjectPut = f.del.FileAdded, f.del.ObjectPut
 	return f
 }
 
