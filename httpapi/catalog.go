@@ -65,6 +65,7 @@ func (s *Server) HandleCatalog(cfg CatalogConfig) {
 	s.Handle(http.MethodPost, "/v1/packages/{id}/files", ScopePackagesWrite, h.uploadFiles, MaxBody(cfg.MaxUpload))
 	s.Handle(http.MethodPost, "/v1/packages/{id}/finalize", ScopePackagesWrite, h.finalize)
 	s.Handle(http.MethodGet, "/v1/packages/{id}/manifest", ScopePackagesRead, h.manifest)
+	s.Handle(http.MethodGet, "/v1/packages/{id}/timeline", ScopePackagesRead, h.packageTimeline)
 	s.HandleHTTP(http.MethodGet, "/v1/files/{file_id}/download", ScopePackagesRead, http.HandlerFunc(h.downloadFile))
 	s.Handle(http.MethodPut, "/v1/objects/raw/{key:.+}", ScopeObjectsWrite, h.putObject, MaxBody(cfg.MaxUpload))
 	s.HandleHTTP(http.MethodGet, "/v1/objects/{zone}/{key:.+}", ScopeObjectsRead, http.HandlerFunc(h.getObject))

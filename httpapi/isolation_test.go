@@ -42,6 +42,7 @@ type isoFixture struct {
 	api     *httpapi.Server
 	srv     *httptest.Server
 	blobs   string
+	tokens  string // the token file, for tests that add tokens
 	owner   string // acme, every tenant scope
 	other   string // evil, the same scopes
 	noScope string // acme, no scope of any route
@@ -62,6 +63,7 @@ func newIsoFixture(t *testing.T) *isoFixture {
 		t.Fatal(err)
 	}
 	tokens := filepath.Join(dir, httpapi.TokenFile)
+	f.tokens = tokens
 	mk := func(name, tenant string, scopes ...string) string {
 		return newToken(t, tokens, name, tenant, scopes...)
 	}
@@ -206,6 +208,30 @@ var isolationMatrix = map[string]isoRow{
 	"GET /v1/log/search": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: "/v1/log/search?digest=" + f.digest}}
 	}, ok: true},
+	"GET /v1/history": {reqs: func(f *isoFixture) []isoReq {
+		var out []isoReq
+		for _, q := range []string{"", "?package=" + f.pkg, "?zone=raw&key_prefix=acme-secret-obj/", "?zone=golden", "?digest=" + f.digest,
+			"?run_id=acme-secret-run", "?type=promotion.*&order=desc", "?actor=owner", "?tenant=acme", "?proofs=true&limit=1000"} {
+			out = append(out, isoReq{method: http.MethodGet, path: "/v1/history" + q})
+		}
+		return out
+	}, ok: true}, // the caller's own entries and the system's: none of acme's
+	"GET /v1/history/export": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/history/export?format=ndjson"},
+			{method: http.MethodGet, path: "/v1/history/export?format=csv&package=" + f.pkg},
+			{method: http.MethodGet, path: "/v1/history/export?format=parquet&tenant=acme"}}
+	}, ok: true},
+	"GET /v1/events/stream": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/events/stream?follow=false&after=0"},
+			{method: http.MethodGet, path: "/v1/events/stream?follow=false&after=0&package=" + f.pkg},
+			{method: http.MethodGet, path: "/v1/events/stream?follow=false&after=0&tenant=acme"}}
+	}, ok: true}, // the caller's own entries and the system's: none of acme's
+	"GET /v1/artifacts/{digest}/timeline": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/artifacts/" + f.digest + "/timeline?proofs=true"}}
+	}, ok: true},
+	"GET /v1/packages/{id}/timeline": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/v1/packages/" + f.pkg + "/timeline"}}
+	}},
 	"POST /v1/packages": {reqs: func(*isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodPost, path: "/v1/packages", body: []byte(`{"name":"evil","retention_class":"transient"}`)}}
 	}, ok: true, ownWrite: true},
@@ -367,7 +393,8 @@ func (f *isoFixture) state() string {
 func TestTenantIsolationMatrix(t *testing.T) {
 	f := newIsoFixture(t)
 	// The owner reads its own data: the check below is not vacuous.
-	for _, path := range []string{wire.PromotionsPath + "/" + f.promotion, wire.QuarantinePath, "/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
+	for _, path := range []string{"/v1/events/stream?follow=false&after=0", "/v1/history?package=" + f.pkg, "/v1/history?zone=raw&key_prefix=acme", "/v1/history/export?format=csv",
+		"/v1/packages/" + f.pkg + "/timeline", "/v1/artifacts/" + f.digest + "/timeline", wire.PromotionsPath + "/" + f.promotion, wire.QuarantinePath, "/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
 		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey} {
 		r := f.send(isoReq{method: http.MethodGet, path: path}, f.owner)
 		if r.status != http.StatusOK || f.leaked(isoReq{}, r) == "" {

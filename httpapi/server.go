@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -37,6 +38,9 @@ type Config struct {
 	// Registry receives the server's metrics; a new registry with the Go
 	// and process collectors when nil.
 	Registry *prometheus.Registry
+	// Streams bounds the live event streams (GET /v1/events/stream);
+	// the zero value takes the defaults.
+	Streams StreamConfig
 }
 
 // Server is the HTTP API. It is an http.Handler, safe for concurrent use.
@@ -54,6 +58,10 @@ type Server struct {
 	// promotions answers object status and the golden listing's
 	// verification; nil until HandlePromotions.
 	promotions *promotion.Service
+	// streams bounds the live event streams; streamsStop ends them.
+	streams     StreamConfig
+	streamsStop chan struct{}
+	streamsOnce sync.Once
 }
 
 // HandlerFunc is the inner function of a route: it returns the value to
@@ -98,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 	// SkipClean: a path with ".." or "//" reaches the handlers (which refuse
 	// it with a problem) instead of being redirected to a cleaned path.
 	s := &Server{cfg: cfg, log: cfg.Logger, router: mux.NewRouter().SkipClean(true), metrics: m,
-		errs: cfg.Log.Errors(), scopes: map[string]string{}}
+		errs: cfg.Log.Errors(), scopes: map[string]string{}, streams: cfg.Streams.withDefaults(), streamsStop: make(chan struct{})}
 	s.router.NotFoundHandler = s.wrap("unmatched", PublicScope, cfg.MaxBodyBytes, s.adapt(func(r *http.Request) (any, error) {
 		return nil, NewProblem(http.StatusNotFound, wire.TypeNotFound, "no route for %s", r.URL.Path)
 	}))
@@ -114,6 +122,8 @@ func New(cfg Config) (*Server, error) {
 	s.registerLogRoutes()
 	s.registerTileRoutes()
 	s.registerSearchRoutes()
+	s.registerHistoryRoutes()
+	s.registerStreamRoutes()
 	return s, nil
 }
 

@@ -36,6 +36,10 @@ const (
 	AttrDir     = "dir"     // a directory of such an object, as zone/a/b/
 	AttrPackage = "package" // a package it touches
 	AttrRun     = "run"     // the producer's run it belongs to
+	// AttrDigest is a content digest the entry names, as lower-case hex
+	// without "sha256:". Its keys are the digest index's (digests.go),
+	// which every entry has, so a module never adds it.
+	AttrDigest = "digest"
 )
 
 // maxDirDepth bounds the directory attributes one key adds: a key prefix
@@ -73,6 +77,9 @@ func historyKey(a Attr, index uint64) []byte {
 
 // historyAttrPrefix is the prefix of every index key of attribute a.
 func historyAttrPrefix(a Attr) []byte {
+	if a.Name == AttrDigest {
+		return []byte(digestPrefix + a.Value + "/")
+	}
 	b := make([]byte, 0, len(historyPrefix)+len(a.Name)+len(a.Value)+2+8)
 	b = append(b, historyPrefix...)
 	b = append(b, a.Name...)
@@ -102,7 +109,7 @@ func (l *Log) entryAttrs(typ string, body []byte) []Attr {
 	}
 	var out []Attr
 	for _, a := range fn(typ, body) {
-		if indexable(a) && !slices.Contains(out, a) {
+		if indexable(a) && a.Name != AttrDigest && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
@@ -131,6 +138,16 @@ type HistoryQuery struct {
 	Types []string
 	// Where are attributes the entry must all have.
 	Where []Attr
+	// AnyOf are groups of attributes: the entry must have at least one of
+	// each group (an empty group matches nothing). A reader who may see
+	// two tenants' entries, or a timeline of an artifact and the packages
+	// that hold it, is one group.
+	AnyOf [][]Attr
+	// KeyPrefix, as zone/prefix, selects entries that touch an object
+	// whose zone/key starts with it. It is answered from the index of its
+	// deepest directory (or of its zone) and the keys each candidate's
+	// module attributes name.
+	KeyPrefix string
 	// Since and Until bound the entry's time, inclusive; zero is open.
 	Since, Until time.Time
 	// After is the cursor: the last index of the previous page. Ascending,
@@ -159,46 +176,82 @@ func typeAttr(t string) (Attr, error) {
 	return Attr{AttrType, t}, nil
 }
 
+// prefixAttr is the attribute whose index holds every entry touching a
+// key under prefix (zone/...): the deepest indexed directory of the
+// prefix, or its zone.
+func prefixAttr(prefix string) (Attr, error) {
+	zone, rest, ok := strings.Cut(prefix, "/")
+	if !ok || zone == "" {
+		return Attr{}, fmt.Errorf("%w: key prefix %q: want zone/prefix", ErrInvalidRange, prefix)
+	}
+	dir := ""
+	for depth := 0; depth < maxDirDepth; depth++ {
+		j := strings.IndexByte(rest[len(dir):], '/')
+		if j < 0 {
+			break
+		}
+		dir = rest[:len(dir)+j+1]
+	}
+	if dir == "" {
+		return Attr{AttrZone, zone}, nil
+	}
+	return Attr{AttrDir, zone + "/" + dir}, nil
+}
+
 // drivePriority orders attribute names from the most selective: a query
 // reads the index of its most selective attribute and checks the others
 // by point reads.
-var drivePriority = []string{AttrKey, AttrRun, AttrPackage, AttrDir, AttrActor, AttrType, AttrZone, AttrFamily, AttrTenant}
+var drivePriority = []string{AttrKey, AttrDigest, AttrRun, AttrPackage, AttrDir, AttrActor, AttrType, AttrZone, AttrFamily, AttrTenant}
 
 // History returns the records the query selects, in log order (newest
 // first with Desc), and the cursor of the next page (nil on the last). It
-// reads the index keys of its most selective attribute (of Types when it
-// has no Where), checks the other attributes with one point read each, and
+// reads the index keys of its most selective attribute (or group of
+// attributes), checks the other attributes with one point read each, and
 // reads only the entries that match them; a query bounded by time alone
 // reads the entries in its direction until it has a page.
 func (l *Log) History(ctx context.Context, q HistoryQuery) ([]*Record, *uint64, error) {
 	if q.Limit < 1 || q.Limit > MaxHistoryLimit {
 		return nil, nil, fmt.Errorf("%w: limit %d: want 1 to %d", ErrInvalidRange, q.Limit, MaxHistoryLimit)
 	}
-	var types []Attr
-	for _, t := range q.Types {
-		a, err := typeAttr(t)
+	where := slices.Clone(q.Where)
+	groups := slices.Clone(q.AnyOf)
+	if len(q.Types) > 0 {
+		var types []Attr
+		for _, t := range q.Types {
+			a, err := typeAttr(t)
+			if err != nil {
+				return nil, nil, err
+			}
+			types = append(types, a)
+		}
+		groups = append(groups, types)
+	}
+	if q.KeyPrefix != "" {
+		a, err := prefixAttr(q.KeyPrefix)
 		if err != nil {
 			return nil, nil, err
 		}
-		types = append(types, a)
+		where = append(where, a)
 	}
-	where := slices.Clone(q.Where)
-	for _, a := range where {
+	for _, a := range slices.Concat(append([][]Attr{where}, groups...)...) {
 		if !indexable(a) {
 			return nil, nil, fmt.Errorf("%w: attribute %q is not indexed", ErrInvalidRange, a.Name)
 		}
 	}
 	size, _ := l.Head()
-	// The drive: the most selective Where attribute, else the types, else
-	// every index.
+	// The drive: the most selective Where attribute, else the group whose
+	// least selective attribute is the most selective, else every index.
 	var drive []Attr
-	slices.SortStableFunc(where, func(a, b Attr) int {
-		return rank(a.Name) - rank(b.Name)
-	})
-	if len(where) > 0 {
+	slices.SortStableFunc(where, func(a, b Attr) int { return rank(a.Name) - rank(b.Name) })
+	slices.SortStableFunc(groups, func(a, b []Attr) int { return groupRank(a) - groupRank(b) })
+	switch {
+	case len(where) > 0:
 		drive, where = where[:1], where[1:]
-	} else if len(types) > 0 {
-		drive, types = types, nil
+	case len(groups) > 0:
+		drive, groups = groups[0], groups[1:]
+		if len(drive) == 0 {
+			return nil, nil, nil
+		}
 	}
 	src := newMerge(l, drive, q.Desc, q.After, size)
 	var out []*Record
@@ -210,7 +263,7 @@ func (l *Log) History(ctx context.Context, q HistoryQuery) ([]*Record, *uint64, 
 		if !ok {
 			return out, nil, nil
 		}
-		match, err := l.hasAll(i, where, types)
+		match, err := l.hasAll(i, where, groups)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -228,12 +281,32 @@ func (l *Log) History(ctx context.Context, q HistoryQuery) ([]*Record, *uint64, 
 		if !q.Since.IsZero() && rec.Time.Before(q.Since) || !q.Until.IsZero() && rec.Time.After(q.Until) {
 			continue
 		}
+		if q.KeyPrefix != "" && !l.touchesPrefix(rec, q.KeyPrefix) {
+			continue
+		}
 		if len(out) == q.Limit {
 			last := out[len(out)-1].Index
 			return out, &last, nil
 		}
 		out = append(out, rec)
 	}
+}
+
+// touchesPrefix reports whether rec names an object whose zone/key starts
+// with prefix, by its module attributes.
+func (l *Log) touchesPrefix(rec *Record, prefix string) bool {
+	return slices.ContainsFunc(l.entryAttrs(rec.Type, rec.Body), func(a Attr) bool {
+		return a.Name == AttrKey && strings.HasPrefix(a.Value, prefix)
+	})
+}
+
+// groupRank is the rank of a group's least selective attribute.
+func groupRank(g []Attr) int {
+	r := 0
+	for _, a := range g {
+		r = max(r, rank(a.Name))
+	}
+	return r
 }
 
 func rank(name string) int {
@@ -244,19 +317,29 @@ func rank(name string) int {
 }
 
 // hasAll reports whether the entry at index has every attribute of where
-// and, when types is not empty, one of them.
-func (l *Log) hasAll(index uint64, where, types []Attr) (bool, error) {
+// and one of each group.
+func (l *Log) hasAll(index uint64, where []Attr, groups [][]Attr) (bool, error) {
 	for _, a := range where {
 		if ok, err := l.hasAttr(index, a); err != nil || !ok {
 			return false, err
 		}
 	}
-	for _, a := range types {
+	for _, g := range groups {
+		if ok, err := l.hasAny(index, g); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// hasAny reports whether the entry at index has one of the attributes.
+func (l *Log) hasAny(index uint64, attrs []Attr) (bool, error) {
+	for _, a := range attrs {
 		if ok, err := l.hasAttr(index, a); err != nil || ok {
 			return ok, err
 		}
 	}
-	return len(types) == 0, nil
+	return false, nil
 }
 
 func (l *Log) hasAttr(index uint64, a Attr) (bool, error) {

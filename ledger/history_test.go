@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ type histBody struct {
 	Zone    string `json:"zone,omitempty"`
 	Key     string `json:"key,omitempty"`
 	Package string `json:"package,omitempty"`
+	Digest  string `json:"digest,omitempty"`
 }
 
 // histModule indexes its bodies' object and package, as the catalog does.
@@ -46,6 +49,7 @@ type histEntry struct {
 	index              uint64
 	typ, actor, tenant string
 	zone, key, pkg     string
+	digest             string // hex
 	time               time.Time
 }
 
@@ -57,7 +61,25 @@ func (e histEntry) matches(q HistoryQuery) bool {
 	}) {
 		return false
 	}
+	if q.KeyPrefix != "" && (e.key == "" || !strings.HasPrefix(e.zone+"/"+e.key, q.KeyPrefix)) {
+		return false
+	}
+	for _, g := range q.AnyOf {
+		if !slices.ContainsFunc(g, e.has) {
+			return false
+		}
+	}
 	for _, a := range q.Where {
+		if !e.has(a) {
+			return false
+		}
+	}
+	return (q.Since.IsZero() || !e.time.Before(q.Since)) && (q.Until.IsZero() || !e.time.After(q.Until))
+}
+
+// has is the brute-force test of one attribute.
+func (e histEntry) has(a Attr) bool {
+	{
 		var ok bool
 		switch a.Name {
 		case AttrActor:
@@ -72,15 +94,28 @@ func (e histEntry) matches(q HistoryQuery) bool {
 			ok = e.key != "" && strings.HasPrefix(e.zone+"/"+e.key, a.Value)
 		case AttrPackage:
 			ok = e.pkg == a.Value
+		case AttrDigest:
+			ok = e.digest == a.Value
 		}
-		if !ok {
-			return false
-		}
+		return ok
 	}
-	return (q.Since.IsZero() || !e.time.Before(q.Since)) && (q.Until.IsZero() || !e.time.After(q.Until))
 }
 
-// TestHistoryMatchesBruteForce appends a few thousand mixed entries and
+// envInt is the integer environment variable name, or def when unset.
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return n
+}
+
+// TestHistoryMatchesBruteForce appends 100,000 mixed entries (or
+// ASSAY_HISTORY_ENTRIES) and
 // checks, for many random queries paged through to the end in both
 // directions, that History returns exactly the entries a scan of the log
 // selects, in order.
@@ -97,7 +132,7 @@ func TestHistoryMatchesBruteForce(t *testing.T) {
 	actors := []string{"ci", "alice", "bob"}
 	tenants := []string{"acme", "evil", ""}
 	dirs := []string{"builds/", "builds/2026/", "logs/", ""}
-	const n = 3000
+	n := envInt(t, "ASSAY_HISTORY_ENTRIES", 100_000)
 	bodies := make([]Entry, n)
 	for i := range bodies {
 		typ := types[rng.IntN(len(types))]
@@ -107,6 +142,9 @@ func TestHistoryMatchesBruteForce(t *testing.T) {
 			b.Zone, b.Key = []string{"raw", "golden"}[rng.IntN(2)], dirs[rng.IntN(len(dirs))]+fmt.Sprintf("f%d.txt", rng.IntN(40))
 		default:
 			b.Package = fmt.Sprintf("pkg_%d", rng.IntN(30))
+		}
+		if rng.IntN(3) == 0 {
+			b.Digest = fmt.Sprintf("sha256:%064x", rng.IntN(20))
 		}
 		body, _ := json.Marshal(b)
 		bodies[i] = Entry{Type: typ, Actor: actors[rng.IntN(len(actors))], Tenant: tenants[rng.IntN(len(tenants))], Body: body}
@@ -131,7 +169,7 @@ func TestHistoryMatchesBruteForce(t *testing.T) {
 		if err := json.Unmarshal(rec.Body, &b); err != nil {
 			t.Fatal(err)
 		}
-		model[i] = histEntry{rec.Index, rec.Type, rec.Actor, rec.Tenant, b.Zone, b.Key, b.Package, rec.Time}
+		model[i] = histEntry{rec.Index, rec.Type, rec.Actor, rec.Tenant, b.Zone, b.Key, b.Package, strings.TrimPrefix(b.Digest, "sha256:"), rec.Time}
 	}
 	at := func(i int) time.Time { return model[i].time }
 	queries := []HistoryQuery{
@@ -154,20 +192,33 @@ func TestHistoryMatchesBruteForce(t *testing.T) {
 		{Since: at(2500)},
 		{Until: at(10)},
 		{Types: []string{"retention.*"}, Since: at(100), Until: at(200)},
+		{Where: []Attr{{AttrDigest, fmt.Sprintf("%064x", 3)}}},
+		{Where: []Attr{{AttrDigest, fmt.Sprintf("%064x", 3)}, {AttrTenant, "acme"}}, Types: []string{"object.*"}},
+		{AnyOf: [][]Attr{{{AttrTenant, ""}, {AttrTenant, "acme"}}}},
+		{AnyOf: [][]Attr{{{AttrTenant, ""}, {AttrTenant, "acme"}}, {{AttrDigest, fmt.Sprintf("%064x", 5)}, {AttrPackage, "pkg_3"}}}},
+		{AnyOf: [][]Attr{{}}},
+		{KeyPrefix: "raw/builds/f1"},
+		{KeyPrefix: "raw/builds/"},
+		{KeyPrefix: "golden/f"},
+		{KeyPrefix: "golden/builds/2026/f2", Types: []string{"object.read"}},
+		{KeyPrefix: "raw/", AnyOf: [][]Attr{{{AttrTenant, "evil"}}}},
 	}
 	for qi, q := range queries {
 		for _, desc := range []bool{false, true} {
+			var want []uint64
+			for _, e := range model {
+				if e.matches(q) {
+					want = append(want, e.index)
+				}
+			}
+			if desc {
+				slices.Reverse(want)
+			}
 			for _, limit := range []int{1, 7, 1000} {
+				if len(want)/limit > 200 {
+					continue // pages enough at a larger limit
+				}
 				q.Desc, q.Limit = desc, limit
-				var want []uint64
-				for _, e := range model {
-					if e.matches(q) {
-						want = append(want, e.index)
-					}
-				}
-				if desc {
-					slices.Reverse(want)
-				}
 				var got []uint64
 				q.After = nil
 				for page := 0; ; page++ {
@@ -212,7 +263,11 @@ func TestHistoryReadsWhatItReturns(t *testing.T) {
 		if i%100 == 0 {
 			key = "rare/needle"
 		}
-		body, _ := json.Marshal(histBody{Zone: "raw", Key: key})
+		b := histBody{Zone: "raw", Key: key, Package: fmt.Sprintf("pkg_%d", i%50)}
+		if i%100 == 50 {
+			b.Digest = "sha256:" + strings.Repeat("ab", 32)
+		}
+		body, _ := json.Marshal(b)
 		entries = append(entries, Entry{Type: "object.put", Actor: "ci", Tenant: "acme", Body: body})
 	}
 	appendAll(t, l, entries, 16)
@@ -226,6 +281,21 @@ func TestHistoryReadsWhatItReturns(t *testing.T) {
 	if reads := l.Stats().Reads - before; reads > 2*20+4 {
 		t.Fatalf("a 20-entry answer took %d reads over a 2000-entry log", reads)
 	}
+	// An artifact's timeline: its digest or a package holding it (pkg_7
+	// has 40 entries, the digest 20, none in common), for a reader of
+	// acme and the system. Per match: at most two tenant checks and the
+	// entry.
+	before = l.Stats().Reads
+	recs, next, err = l.History(t.Context(), HistoryQuery{AnyOf: [][]Attr{
+		{{AttrTenant, "acme"}, {AttrTenant, ""}},
+		{{AttrDigest, strings.Repeat("ab", 32)}, {AttrPackage, "pkg_7"}},
+	}, Limit: 1000})
+	if err != nil || next != nil || len(recs) != 60 {
+		t.Fatalf("timeline: %d records, next %v, %v", len(recs), next, err)
+	}
+	if reads := l.Stats().Reads - before; reads > 3*60+4 {
+		t.Fatalf("a 60-entry timeline took %d reads over a 2000-entry log", reads)
+	}
 }
 
 func TestHistoryBadQuery(t *testing.T) {
@@ -235,6 +305,8 @@ func TestHistoryBadQuery(t *testing.T) {
 		{Limit: MaxHistoryLimit + 1},
 		{Limit: 1, Types: []string{"Not A Type"}},
 		{Limit: 1, Types: []string{".*"}},
+		{Limit: 1, KeyPrefix: "nozone"},
+		{Limit: 1, KeyPrefix: "/key"},
 		{Limit: 1, Where: []Attr{{AttrKey, "a\x00b"}}},
 		{Limit: 1, Where: []Attr{{AttrKey, strings.Repeat("k", maxAttrValue+1)}}},
 	} {
@@ -281,5 +353,32 @@ func appendAll(t *testing.T, l *Log, entries []Entry, workers int) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestGrown checks that Grown fires once the log holds more entries than
+// asked, and not before.
+func TestGrown(t *testing.T) {
+	l, _ := newTestLog(t)
+	size, _ := l.Head()
+	c := l.Grown(size)
+	select {
+	case <-c:
+		t.Fatal("Grown fired before an append")
+	default:
+	}
+	if _, err := l.Append(t.Context(), Entry{Type: "test.entry", Actor: "t", Body: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	<-c // a missed wake-up hangs here, and the test times out
+	select {
+	case <-l.Grown(size):
+	default:
+		t.Fatal("Grown of a smaller size than the log is not closed")
+	}
+	select {
+	case <-l.Grown(size + 1):
+		t.Fatal("Grown of the current size is closed")
+	default:
 	}
 }

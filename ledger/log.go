@@ -89,6 +89,7 @@ type Log struct {
 	root     []byte
 	rng      *compact.Range
 	latestCP []byte
+	grown    atomic.Pointer[chan struct{}] // closed and replaced at each publish; see Grown
 }
 
 // Open opens (or creates) the log in cfg.Dir, resumes from the last durable
@@ -152,6 +153,8 @@ func Open(cfg Config) (*Log, error) {
 	}
 	l := &Log{db: db, cfg: cfg, reqs: make(chan *request), imports: make(chan *importJob), quit: make(chan struct{}),
 		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}, mods: mods, appliers: appliers, attrs: attrs}
+	grown := make(chan struct{})
+	l.grown.Store(&grown)
 	if err := l.recover(); err != nil {
 		db.Close()
 		return nil, err

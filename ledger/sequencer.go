@@ -361,7 +361,28 @@ func (l *Log) publish(st *staged) {
 	l.mu.Lock()
 	l.size, l.root, l.rng, l.latestCP = st.head.size, st.head.root, st.rng, st.cp
 	l.publishTs(commitTs(st.head.size))
+	next := make(chan struct{})
+	close(*l.grown.Swap(&next))
 	l.mu.Unlock()
+}
+
+// closedChan is a channel that is always closed.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Grown returns a channel that is closed once the published log holds more
+// than size entries (at once if it does already), so that a follower such
+// as a live stream waits for new entries without polling and without a
+// subscription the sequencer would have to feed.
+//
+// It takes no lock a publish waits for: the channel is loaded before the
+// size is read, so a publish in between either shows in the size or
+// closes the channel.
+func (l *Log) Grown(size uint64) <-chan struct{} {
+	c := l.grown.Load()
+	if n, _ := l.Head(); n > size {
+		return closedChan
+	}
+	return *c
 }
 
 // stop records a failed commit: the log accepts no more entries until it

@@ -172,6 +172,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	printBanner(out, "http://"+ln.Addr().String(), o, vkey, devToken)
 	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs.RegisterOnShutdown(api.CloseStreams)
 	return serveUntilDone(ctx, hs, ln, logger)
 }
 

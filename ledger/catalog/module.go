@@ -11,7 +11,7 @@ import (
 // entry types with their Appliers, and the errors of the catalog and of the
 // content store it writes to, most specific first.
 func Module() ledger.Module {
-	return ledger.Module{Name: "catalog", Appliers: appliers(), Errors: errorSpecs()}
+	return ledger.Module{Name: "catalog", Appliers: appliers(), Errors: errorSpecs(), Attrs: attrs}
 }
 
 func errorSpecs() []ledger.ErrorSpec {

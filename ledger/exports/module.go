@@ -15,7 +15,7 @@ const Path = "/internal/orchestrator/exports"
 // export.status_changed Appliers, the filtered idempotency-key prefix, and
 // every error this package and its signature checks return.
 func Module() ledger.Module {
-	return ledger.Module{Name: "exports", Appliers: appliers(), Filtered: filteredPrefixes(), Errors: errorSpecs()}
+	return ledger.Module{Name: "exports", Appliers: appliers(), Filtered: filteredPrefixes(), Errors: errorSpecs(), Attrs: attrs}
 }
 
 // errorSpecs lists every error this package and its signature checks

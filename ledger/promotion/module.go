@@ -7,7 +7,8 @@ import "github.com/assay-ledger/assay/ledger"
 // its errors.
 func Module() ledger.Module {
 	return ledger.Module{
-		Name: "promotion",
+		Name:  "promotion",
+		Attrs: attrs,
 		Appliers: map[string]ledger.Applier{
 			TypeRequested:   applyRequested,
 			TypeVerified:    applyCheck,

@@ -8,7 +8,8 @@ import "github.com/assay-ledger/assay/ledger"
 // blobs have none), and the domain's errors.
 func Module() ledger.Module {
 	return ledger.Module{
-		Name: "retention",
+		Name:  "retention",
+		Attrs: attrs,
 		Appliers: map[string]ledger.Applier{
 			TypeExtended:     applyExtended,
 			TypeHoldApplied:  applyHoldApplied,

@@ -260,7 +260,7 @@ func (r *propRun) extend() {
 			want = ErrPast
 		}
 	}
-	if !p.live() { // a deleted package's retention no longer moves
+	if !p.live() { // a deleted package takes no extension, whatever its dates
 		want = ErrAlreadyDeleted
 	}
 	r.what = fmt.Sprintf("extend %s by %+v", p.id[:12], req)
@@ -279,7 +279,7 @@ func (r *propRun) hold() {
 	}
 	r.what = "hold " + p.id[:12]
 	h, err := r.svc.ApplyHold(r.t.Context(), "legal", "acme", p.id, HoldRequest{Reason: "case", CaseRef: "c-1"})
-	if !p.live() { // a hold on a deleted package is refused
+	if !p.live() { // nor a hold
 		r.expectErr(err, ErrAlreadyDeleted)
 		return
 	}

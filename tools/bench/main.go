@@ -34,6 +34,8 @@ func main() {
 	encProofLog := flag.Int("enc-proof-log", 250_000, "log size of each side of the ledger encryption comparison's proofs")
 	upload := flag.Int64("upload", 1<<30, "bytes of the HTTP upload benchmark (0 skips it)")
 	sweep := flag.Int("sweep", 100_000, "packages of the retention sweep benchmark (0 skips it)")
+	streamN := flag.Int("stream", 50_000, "entries appended by each side of the live stream fan-out benchmark (0 skips it)")
+	streamSubs := flag.Int("stream-subs", 100, "subscribers of the live stream fan-out benchmark")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *sweepChild != "" {
@@ -59,6 +61,9 @@ func main() {
 	}
 	if *sweep > 0 {
 		sweepBench(dir, *sweep)
+	}
+	if *streamN > 0 {
+		streamBench(dir, *streamN, *streamSubs)
 	}
 	if *upload > 0 {
 		uploadBench(dir, *upload)
@@ -90,6 +95,7 @@ func logBenches(dir string, appends, proofLog int) {
 	fmt.Printf("consistency proofs on %d entries: %9.0f /s  (%.1f node reads each)\n", proofLog, cons, consReads)
 	fmt.Printf("  baseline: Badger point reads:       %9.0f /s  -> proof ceiling incl %.0f/s (ratio %.2f), cons %.0f/s (ratio %.2f)\n",
 		reads, reads/inclReads, incl/(reads/inclReads), reads/consReads, cons/(reads/consReads))
+	historyBench(l, reads)
 }
 
 // encRounds is how many times each side of the encryption comparison is
@@ -199,6 +205,48 @@ func fsyncBaseline(path string, batch int) float64 {
 	return float64(n) / time.Since(start).Seconds()
 }
 
+// benchActors is how many actors the bench entries are spread over: a
+// history query by one actor selects 1 entry in benchActors.
+const benchActors = 1000
+
+func benchActor(i int) string { return fmt.Sprintf("actor-%d", i%benchActors) }
+
+// historyBench prints the latency of history queries on l (built by
+// appendAll) for a selective filter, one actor's newest 100 entries (and
+// the same with a type family checked per candidate), beside the log's
+// own point reads in the same run.
+func historyBench(l *ledger.Log, reads float64) {
+	n, _ := l.Head()
+	for _, c := range []struct {
+		name string
+		q    func(i int) ledger.HistoryQuery
+	}{
+		{"actor=A, newest 100", func(i int) ledger.HistoryQuery {
+			return ledger.HistoryQuery{Where: []ledger.Attr{{Name: ledger.AttrActor, Value: benchActor(i)}}, Desc: true, Limit: 100}
+		}},
+		{"actor=A&type=bench.*, oldest 100", func(i int) ledger.HistoryQuery {
+			return ledger.HistoryQuery{Where: []ledger.Attr{{Name: ledger.AttrActor, Value: benchActor(i)}}, Types: []string{"bench.*"}, Limit: 100}
+		}},
+	} {
+		var lat []time.Duration
+		for i := 0; i < 400; i++ {
+			t := time.Now()
+			recs, _, err := l.History(context.Background(), c.q(i*7))
+			check(err)
+			if len(recs) != min(100, int(n)/benchActors) {
+				check(fmt.Errorf("history %s: %d entries", c.name, len(recs)))
+			}
+			lat = append(lat, time.Since(t))
+		}
+		slices.Sort(lat)
+		p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+		fmt.Printf("history query on %d entries (%s): p50 %v  p99 %v  (%.0f entries/s at p50)\n",
+			n, c.name, p50.Round(time.Microsecond), p99.Round(time.Microsecond), 100/p50.Seconds())
+	}
+	fmt.Printf("  baseline: Badger point reads of entries: %.0f /s (4 goroutines) -> 100 entries in %v\n",
+		reads, (time.Duration(float64(time.Second) * 100 / reads)).Round(time.Microsecond))
+}
+
 func body(size, i int) []byte {
 	pad := size - 60
 	return fmt.Appendf(nil, `{"seq":%d,"pad":"%0*d"}`, i, pad, 0)
@@ -230,7 +278,7 @@ func appendAll(l *ledger.Log, n, workers, size int, done func(w int, d time.Dura
 			defer wg.Done()
 			for i := w; i < n; i += workers {
 				t := time.Now()
-				_, err := l.Append(context.Background(), ledger.Entry{Type: "bench.entry", Actor: "bench", Body: body(size, i)})
+				_, err := l.Append(context.Background(), ledger.Entry{Type: "bench.entry", Actor: benchActor(i), Body: body(size, i)})
 				check(err)
 				if done != nil {
 					done(w, time.Since(t))
