@@ -34,8 +34,18 @@
 // deletion of packages (package ledger/retention) moves their bytes to the
 // trash, brings them back on restore and purges them after the grace
 // period. The local store keeps the trash in root/trash/sha256 (a rename
-// and two directory fsyncs); the S3 store has none yet, so deletion is
-// refused on it.
+// and two directory fsyncs); the S3 store uses bucket versioning (a delete
+// marker hides the bytes, removing it restores them, deleting every
+// version purges them) and refuses through [TrashChecker] on a bucket
+// that is not versioned.
+//
+// # Locks
+//
+// [Locker] is implemented by stores whose backend can refuse deletion by
+// itself: the S3 store with object lock (S3 Object Lock COMPLIANCE
+// retention and legal holds). The retention domain applies it to the blobs
+// of compliance-mode and held packages. [Dater] gives the time a blob was
+// written, for the safety age of the collection of unreferenced blobs.
 //
 // # Scrubbing
 //

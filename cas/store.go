@@ -91,3 +91,13 @@ type ReadAheader interface {
 type Sweeper interface {
 	SweepTemp(ctx context.Context, before time.Time) (int, error)
 }
+
+// Dater is implemented by stores that know when each blob was last
+// written. Collecting unreferenced blobs (package ledger/retention) leaves
+// alone those written within a safety age, which may belong to an upload
+// whose entry is not appended yet.
+type Dater interface {
+	// Written returns when the blob's bytes were last written;
+	// ErrNotFound when the store does not hold it.
+	Written(ctx context.Context, d Digest) (time.Time, error)
+}

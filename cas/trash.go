@@ -23,3 +23,11 @@ type Trasher interface {
 	// InTrash reports whether the trash holds the blob.
 	InTrash(ctx context.Context, d Digest) (bool, error)
 }
+
+// TrashChecker is implemented by trashes that depend on how the backend is
+// set up (the S3 store's trash needs a versioned bucket). CheckTrash
+// returns nil when Trasher's methods can work, and an error saying what is
+// missing when they cannot; a deletion asks before it logs anything.
+type TrashChecker interface {
+	CheckTrash(ctx context.Context) error
+}

@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/assay-ledger/assay/cas/castest"
+	"github.com/assay-ledger/assay/cas/s3"
 	"github.com/assay-ledger/assay/httpapi/client"
 	"github.com/assay-ledger/assay/httpapi/wire"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -58,7 +63,51 @@ func (f *retFixture) storeFiles() []string {
 // the deletion's index, its package and manifest still answer marked
 // deleted; restored, the file downloads again.
 func TestDeletionFlow(t *testing.T) {
-	f := newRetFixture(t)
+	t.Run("local", func(t *testing.T) { testDeletionFlow(t, newRetFixture(t)) })
+	t.Run("versitygw", func(t *testing.T) {
+		g := castest.StartVersityGW(t)
+		g.SetAWSEnv(t)
+		store, err := s3.New(t.Context(), s3.Config{Endpoint: g.Endpoint, Region: g.Region, Bucket: g.CreateBucket(t, true),
+			PathStyle: true, ObjectLock: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testDeletionFlow(t, newRetFixtureOn(t, store, store.Locker()))
+	})
+}
+
+// TestDeletionUnversionedS3: on an S3 bucket without versioning a deletion
+// answers 500 store-no-trash (the server log names the missing setting)
+// before it logs anything or touches the bucket.
+func TestDeletionUnversionedS3(t *testing.T) {
+	g := castest.StartVersityGW(t)
+	g.SetAWSEnv(t)
+	const bucket = "unversioned"
+	if _, err := g.Client().CreateBucket(t.Context(), &s3sdk.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := s3.New(t.Context(), s3.Config{Endpoint: g.Endpoint, Region: g.Region, Bucket: bucket, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newRetFixtureOn(t, store, nil)
+	p, file := f.withFile("transient", "kept on an unversioned bucket")
+	f.clock.Advance(8 * 24 * time.Hour)
+	before := f.size()
+	r := f.post("/v1/packages/"+p.ID+"/delete", f.deleter, `{"reason":"expired"}`)
+	prob := r.problem(t)
+	if r.status != http.StatusInternalServerError || !strings.HasSuffix(prob.Type, "store-no-trash") {
+		t.Fatalf("delete on an unversioned bucket: %d %s", r.status, r.body)
+	}
+	if f.size() != before {
+		t.Fatalf("log grew from %d to %d", before, f.size())
+	}
+	if r := f.get("/v1/files/"+file+"/download", f.admin); r.status != http.StatusOK || string(r.body) != "kept on an unversioned bucket" {
+		t.Fatalf("download after the refused deletion: %d %s", r.status, r.body)
+	}
+}
+
+func testDeletionFlow(t *testing.T, f *retFixture) {
 	ctx := t.Context()
 	p, file := f.withFile("transient", "evidence bytes")
 	if _, err := f.cli.Finalize(ctx, p.ID); err != nil {

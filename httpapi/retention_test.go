@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
@@ -33,10 +34,18 @@ type retFixture struct {
 	admin, other, noRetScope string
 	deleter                  string // acme, retention:delete and packages:read only
 	cli                      *client.Client
-	blobs                    string // the local store's root
+	blobs                    string // the local store's root ("" on another store)
 }
 
 func newRetFixture(t *testing.T) *retFixture {
+	t.Helper()
+	return newRetFixtureOn(t, nil, nil)
+}
+
+// newRetFixtureOn is newRetFixture on the content store store (a local
+// store in a temporary directory when nil), with the store lock lock
+// (none when nil).
+func newRetFixtureOn(t *testing.T, store cas.Store, lock cas.Locker) *retFixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &retFixture{t: t, clock: ledgertest.NewClock()}
@@ -56,16 +65,17 @@ func newRetFixture(t *testing.T) *retFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.blobs = filepath.Join(dir, "blobs")
-	store, err := local.Open(local.Config{Root: f.blobs})
-	if err != nil {
-		t.Fatal(err)
+	if store == nil {
+		f.blobs = filepath.Join(dir, "blobs")
+		if store, err = local.Open(local.Config{Root: f.blobs}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	classes := catalog.DefaultClasses()
 	classes["locked"] = catalog.Class{Period: "7d", Compliance: true}
 	svc := &catalog.Service{Catalog: catalog.New(f.log), Store: store, Classes: classes}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc})
-	rs, err := retention.NewService(retention.Config{Log: f.log, Catalog: svc.Catalog, Now: f.clock.Now})
+	rs, err := retention.NewService(retention.Config{Log: f.log, Catalog: svc.Catalog, Now: f.clock.Now, Locker: lock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +84,7 @@ func newRetFixture(t *testing.T) *retFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc.FileAdded, svc.ObjectPut = del.FileAdded, del.ObjectPut
 	api.HandleDeletion(del, rs)
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)

@@ -18,6 +18,16 @@
 // is deleted, by version id on versioned buckets. Either way nothing is ever
 // visible under a blob key unless its digest was checked.
 //
+// # Trash and locks
+//
+// On a versioned bucket the store is a [cas.Trasher]: Trash leaves a
+// delete marker (the bytes stay as a noncurrent version), Untrash deletes
+// the markers by version id, Purge deletes every noncurrent version and
+// marker of the key (trash.go). With Config.ObjectLock, Locker returns a
+// [cas.Locker] setting Object Lock COMPLIANCE retention and legal holds on
+// the blob's live version (lock.go); the bucket must have been created
+// with object lock.
+//
 // # Credentials
 //
 // Credentials come only from the environment, shared config and credentials
@@ -34,6 +44,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -82,6 +93,10 @@ type Config struct {
 	CopyPartSize int64
 	// MaxAttempts bounds the SDK's attempts per request (0: SDK default).
 	MaxAttempts int
+	// ObjectLock makes Locker return the store's cas.Locker: compliance-mode
+	// packages put S3 Object Lock retention on their blobs and legal holds
+	// S3 legal holds. The bucket must have been created with object lock.
+	ObjectLock bool
 }
 
 // validate checks the settings and fills in defaults.
@@ -117,6 +132,10 @@ type Store struct {
 	client *s3sdk.Client
 	cfg    Config
 	bufs   sync.Pool // *[]byte of cfg.PartSize
+	// versioned remembers that CheckTrash found bucket versioning enabled.
+	versioned atomic.Bool
+	// lockable remembers that CheckLock found Object Lock enabled.
+	lockable atomic.Bool
 }
 
 // New loads credentials and settings from the environment and shared files

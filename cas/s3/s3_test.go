@@ -30,13 +30,24 @@ var bucketSeq atomic.Int64
 // newStore creates a fresh bucket (versioned if asked) and a Store on it.
 func newStore(t *testing.T, g *castest.VersityGW, cfg Config, versioned bool) *Store {
 	t.Helper()
+	return newBucket(t, g, cfg, versioned, false)
+}
+
+// newBucket creates a fresh bucket, versioned or created with object lock
+// (which versions it too) as asked, and a Store on it.
+func newBucket(t *testing.T, g *castest.VersityGW, cfg Config, versioned, objectLock bool) *Store {
+	t.Helper()
 	cfg.Endpoint, cfg.Region, cfg.PathStyle = g.Endpoint, g.Region, true
 	cfg.Bucket = fmt.Sprintf("assay-%d", bucketSeq.Add(1))
 	s, err := New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if _, err := s.client.CreateBucket(t.Context(), &s3sdk.CreateBucketInput{Bucket: &cfg.Bucket}); err != nil {
+	in := &s3sdk.CreateBucketInput{Bucket: &cfg.Bucket}
+	if objectLock {
+		in.ObjectLockEnabledForBucket = aws.Bool(true)
+	}
+	if _, err := s.client.CreateBucket(t.Context(), in); err != nil {
 		t.Fatalf("CreateBucket: %v", err)
 	}
 	if versioned {

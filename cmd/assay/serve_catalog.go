@@ -32,6 +32,7 @@ type catalogFlags struct {
 	retention  []string // CLASS=PERIOD overrides
 	compliance []string // classes in compliance mode
 	grace      time.Duration
+	collectAge time.Duration
 	sweepEvery time.Duration
 }
 
@@ -47,6 +48,7 @@ func (c *catalogFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.s3.StorageClass, "s3-storage-class", "", "s3 store: storage class of new objects")
 	f.StringVar(&c.s3.SSE, "s3-sse", "", "s3 store: server-side encryption: AES256 or aws:kms")
 	f.StringVar(&c.s3.SSEKMSKeyID, "s3-sse-kms-key-id", "", "s3 store: KMS key for --s3-sse aws:kms")
+	f.BoolVar(&c.s3.ObjectLock, "s3-object-lock", false, "s3 store: set S3 Object Lock on blobs: COMPLIANCE retention until expiry for compliance-mode packages, legal holds for held ones (the bucket must be created with object lock)")
 	f.Int64Var(&c.maxUpload, "max-upload", httpapi.DefaultMaxUpload, "largest upload request body in bytes")
 	f.BoolVar(&c.readEvents, "object-read-events", true, "log an object.read entry for every download")
 	f.StringArrayVar(&c.retention, "retention", nil,
@@ -54,7 +56,8 @@ func (c *catalogFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&c.compliance, "retention-compliance", nil,
 		"put new packages of retention class CLASS in compliance mode (default: governance); repeatable")
 	f.DurationVar(&c.grace, "deletion-grace", retention.DefaultGrace, "how long a deleted package's bytes stay in the store's trash, restorable, before a purge removes them")
-	f.DurationVar(&c.sweepEvery, "retention-sweep-interval", time.Hour, "announce packages eligible for deletion and purge deletions past their grace period this often, for every tenant (0: never; POST /v1/retention/sweep does it on demand)")
+	f.DurationVar(&c.collectAge, "collect-age", retention.DefaultCollectAge, "safety age of the collection of unreferenced blobs (left by rejected or interrupted uploads): the periodic sweep collects only blobs written longer ago than this")
+	f.DurationVar(&c.sweepEvery, "retention-sweep-interval", time.Hour, "announce packages eligible for deletion, purge deletions past their grace period and collect unreferenced blobs this often, for every tenant (0: never; POST /v1/retention/sweep does it on demand)")
 }
 
 // classes returns the retention classes: the defaults with the overrides.
@@ -99,7 +102,7 @@ func (c *catalogFlags) openStore(ctx context.Context, d dataDir) (cas.Store, htt
 		st, err := s3.New(ctx, c.s3)
 		info := httpapi.BackendInfo{Name: "default", Kind: "s3", Settings: map[string]any{"endpoint": c.s3.Endpoint,
 			"bucket": c.s3.Bucket, "prefix": c.s3.Prefix, "region": c.s3.Region, "path_style": c.s3.PathStyle,
-			"storage_class": c.s3.StorageClass, "sse": c.s3.SSE}}
+			"storage_class": c.s3.StorageClass, "sse": c.s3.SSE, "object_lock": c.s3.ObjectLock}}
 		return st, info, err
 	}
 	return nil, httpapi.BackendInfo{}, fmt.Errorf("--store %q: want local or s3", c.store)
@@ -144,16 +147,26 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	}
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
-	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog})
+	var lock cas.Locker
+	if s, ok := st.(*s3.Store); ok {
+		lock = s.Locker()
+	}
+	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog, Locker: lock})
 	if err != nil {
 		return nil, err
+	}
+	if n, err := rs.ReapplyLocks(ctx); err != nil {
+		logger.ErrorContext(ctx, "apply the store's object locks again", "applied", n, "err", err)
+	} else if n > 0 {
+		logger.InfoContext(ctx, "applied the store's object locks again", "blobs", n)
 	}
 	api.HandleRetention(rs)
 	svc.Withheld = rs.Withheld
-	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: st, Grace: c.grace})
+	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: st, Grace: c.grace, CollectAge: c.collectAge})
 	if err != nil {
 		return nil, err
 	}
+	svc.FileAdded, svc.ObjectPut = del.FileAdded, del.ObjectPut
 	api.HandleDeletion(del, rs)
 	if n, err := del.Resume(ctx); err != nil {
 		logger.ErrorContext(ctx, "resume interrupted deletions", "finished", n, "err", err)
@@ -168,7 +181,8 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 
 // sweepEvery runs the retention sweep of every tenant each interval until
 // ctx ends: it announces packages newly eligible for deletion and purges
-// deletions past their grace period.
+// deletions past their grace period; then it collects the store's
+// unreferenced blobs older than --collect-age (Deleter.Collect).
 func sweepEvery(ctx context.Context, interval time.Duration, cat *catalog.Catalog, del *retention.Deleter, logger *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -180,6 +194,17 @@ func sweepEvery(ctx context.Context, interval time.Duration, cat *catalog.Catalo
 		}
 		if err := sweepAll(ctx, cat, del); err != nil && ctx.Err() == nil {
 			logger.ErrorContext(ctx, "retention sweep", "err", err)
+		}
+		res, err := del.Collect(ctx, "system")
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, retention.ErrNoTrash):
+			logger.WarnContext(ctx, "collect unreferenced blobs", "err", err)
+		case err != nil:
+			logger.ErrorContext(ctx, "collect unreferenced blobs", "err", err)
+		case len(res.Collected)+len(res.Purged)+len(res.Kept) > 0:
+			logger.InfoContext(ctx, "collected unreferenced blobs", "collected", len(res.Collected), "bytes", res.Bytes,
+				"purged", len(res.Purged), "kept", len(res.Kept))
 		}
 	}
 }

@@ -48,6 +48,18 @@ type Service struct {
 	// ledger/retention): its bytes are in the store's trash or purged, and
 	// Scrub does not expect them.
 	Withheld func(digest string) (bool, error)
+	// FileAdded, when set, runs after a file.added entry is durable, with
+	// the tenant and the new file: the retention domain locks the file's
+	// blob in the store when its package is in compliance mode or held
+	// (Service.FileAdded of package ledger/retention). Its error is
+	// AddFile's; the entry stands.
+	FileAdded func(ctx context.Context, tenant string, f *File) error
+	// ObjectPut, when set, runs after an object.put entry of PutObject is
+	// durable, with the tenant and the object: the retention domain brings
+	// back bytes a collection of unreferenced blobs was moving to the trash
+	// (Deleter.ObjectPut of package ledger/retention). Its error is
+	// PutObject's; the entry stands.
+	ObjectPut func(ctx context.Context, tenant string, o *Object) error
 }
 
 // NewID returns a fresh id with the given prefix ("pkg" or "file").
@@ -158,8 +170,14 @@ func (s *Service) AddFile(ctx context.Context, actor, tenant, id, path, mediaTyp
 	if err != nil {
 		return nil, err
 	}
-	return &File{FileID: body.FileID, PackageID: id, Path: path, ObjectRef: body.ObjectRef,
-		AddedAt: a.Record.Time, AddedBy: actor, Index: a.Record.Index}, nil
+	f := &File{FileID: body.FileID, PackageID: id, Path: path, ObjectRef: body.ObjectRef,
+		AddedAt: a.Record.Time, AddedBy: actor, Index: a.Record.Index}
+	if s.FileAdded != nil {
+		if err := s.FileAdded(ctx, tenant, f); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // Finalize builds the manifest of the tenant's package id and appends
@@ -204,7 +222,14 @@ func (s *Service) PutObject(ctx context.Context, actor, tenant, key, mediaType s
 	if _, err := s.Catalog.log.AppendJSON(ctx, TypeObjectPut, actor, tenant, body); err != nil {
 		return nil, err
 	}
-	return s.Catalog.Object(tenant, ZoneRaw, key)
+	o, err := s.Catalog.Object(tenant, ZoneRaw, key)
+	if err == nil && s.ObjectPut != nil {
+		err = s.ObjectPut(ctx, tenant, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // land checks the landing metadata and stores r, which must hash to its

@@ -19,6 +19,10 @@ type DeleterConfig struct {
 	// Grace is how long deleted bytes stay restorable in the trash;
 	// DefaultGrace when zero.
 	Grace time.Duration
+	// CollectAge is the safety age of Collect: an unreferenced blob
+	// written more recently is left alone, as it may belong to an upload
+	// in flight. DefaultCollectAge when zero.
+	CollectAge time.Duration
 }
 
 // Deleter deletes packages in two phases, restores them within the grace
@@ -40,7 +44,9 @@ type Deleter struct {
 	store cas.Store
 	trash cas.Trasher // nil: the store has none
 	grace time.Duration
-	mu    sync.Mutex
+	// collectAge is the safety age of Collect.
+	collectAge time.Duration
+	mu         sync.Mutex
 }
 
 // NewDeleter returns a Deleter as cfg says.
@@ -51,8 +57,11 @@ func NewDeleter(cfg DeleterConfig) (*Deleter, error) {
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}
+	if cfg.CollectAge <= 0 {
+		cfg.CollectAge = DefaultCollectAge
+	}
 	t, _ := cfg.Store.(cas.Trasher)
-	return &Deleter{svc: cfg.Service, store: cfg.Store, trash: t, grace: cfg.Grace}, nil
+	return &Deleter{svc: cfg.Service, store: cfg.Store, trash: t, grace: cfg.Grace, collectAge: cfg.CollectAge}, nil
 }
 
 // Grace returns the grace period of deleted bytes.
@@ -94,6 +103,11 @@ func (d *Deleter) Delete(ctx context.Context, actor, tenant, id string, req Dele
 	}
 	if d.trash == nil {
 		return nil, ErrNoTrash
+	}
+	if c, ok := d.store.(cas.TrashChecker); ok {
+		if err := c.CheckTrash(ctx); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoTrash, err)
+		}
 	}
 	blobs, bytes, err := s.blobRefs(ctx, p)
 	if err != nil {

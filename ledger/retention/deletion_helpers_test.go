@@ -2,6 +2,11 @@ package retention
 
 import (
 	"errors"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -67,10 +72,27 @@ func (f *fixture) expectWhere(step string, want map[cas.Digest]string) {
 	}
 }
 
-// blobs lists the files of the store, live and trashed.
+// blobs lists the files of the store, live and trashed (on versitygw:
+// every version and delete marker in the bucket).
 func (f *fixture) blobs() []string {
 	f.t.Helper()
 	var out []string
+	if f.gw != nil {
+		p := s3sdk.NewListObjectVersionsPaginator(f.gw.Client(), &s3sdk.ListObjectVersionsInput{Bucket: &f.bucket})
+		for p.HasMorePages() {
+			page, err := p.NextPage(f.t.Context())
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			for _, v := range page.Versions {
+				out = append(out, aws.ToString(v.Key)+"@"+aws.ToString(v.VersionId))
+			}
+			for _, m := range page.DeleteMarkers {
+				out = append(out, aws.ToString(m.Key)+"@"+aws.ToString(m.VersionId)+" (delete marker)")
+			}
+		}
+		return out
+	}
 	err := filepath.WalkDir(f.storeRoot, func(path string, e fs.DirEntry, err error) error {
 		if err == nil && e.Type().IsRegular() && !strings.Contains(path, "/tmp/") {
 			out = append(out, strings.TrimPrefix(path, f.storeRoot))
@@ -101,3 +123,39 @@ func (f *fixture) typesSince(from uint64) []string {
 }
 
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// expectBytes fails unless the store serves data for d.
+func (f *fixture) expectBytes(step string, d cas.Digest, data string) {
+	f.t.Helper()
+	r, err := f.store.Get(f.t.Context(), d, 0, -1)
+	if err != nil {
+		f.t.Fatalf("%s: get %s: %v", step, d.Hex()[:8], err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != data {
+		f.t.Fatalf("%s: blob %s holds %q, %v; want %q", step, d.Hex()[:8], got, err, data)
+	}
+}
+
+// expectLegalHold fails unless the S3 legal hold of d's live version is
+// on as asked; on the local store, which has no locks, it does nothing.
+func (f *fixture) expectLegalHold(step string, d cas.Digest, on bool) {
+	f.t.Helper()
+	if f.gw == nil {
+		return
+	}
+	key := "sha256/" + d.Hex()
+	out, err := f.gw.Client().GetObjectLegalHold(f.t.Context(), &s3sdk.GetObjectLegalHoldInput{Bucket: &f.bucket, Key: &key})
+	var apiErr interface{ ErrorCode() string }
+	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchObjectLockConfiguration":
+		if on {
+			f.t.Fatalf("%s: blob %s has no legal hold, want one", step, d.Hex()[:8])
+		}
+	case err != nil:
+		f.t.Fatalf("%s: GetObjectLegalHold %s: %v", step, d.Hex()[:8], err)
+	case (out.LegalHold.Status == types.ObjectLockLegalHoldStatusOn) != on:
+		f.t.Fatalf("%s: blob %s legal hold %s, want on=%v", step, d.Hex()[:8], out.LegalHold.Status, on)
+	}
+}

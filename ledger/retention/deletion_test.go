@@ -12,9 +12,16 @@ import (
 // TestDeletionLifecycle drives one package through its whole life with the
 // injected clock: create, extend, hold, expire (no deletion while held),
 // release, eligible, delete, restore, delete, purge; each step's entries
-// and where the bytes are.
+// and where the bytes are, on the local store (a trash folder) and on
+// versitygw (delete markers on a versioned bucket with object lock, where
+// the hold is an S3 legal hold too).
 func TestDeletionLifecycle(t *testing.T) {
-	f := newFixture(t)
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) { testDeletionLifecycle(t, newFixtureOn(t, b)) })
+	}
+}
+
+func testDeletionLifecycle(t *testing.T, f *fixture) {
 	ctx := t.Context()
 	p, d := f.withFile("transient", "lifecycle evidence") // expires in 7d
 	if _, err := f.svc.Extend(ctx, "officer", "acme", p.ID, ExtendRequest{Duration: "1d", Reason: "audit"}); err != nil {
@@ -34,6 +41,7 @@ func TestDeletionLifecycle(t *testing.T) {
 		t.Fatalf("sweep while held: %+v, %v, log %d -> %d", res, err, mark, f.size())
 	}
 	f.expectWhere("held", map[cas.Digest]string{d: inStore})
+	f.expectLegalHold("held", d, true)
 
 	if _, err := f.svc.ReleaseHold(ctx, "counsel", "acme", p.ID, h.HoldID, "settled"); err != nil {
 		t.Fatal(err)
@@ -50,6 +58,7 @@ func TestDeletionLifecycle(t *testing.T) {
 		t.Fatalf("sweeps appended %v, want one %s", got, TypeDeletionEligible)
 	}
 	f.expectWhere("eligible", map[cas.Digest]string{d: inStore})
+	f.expectLegalHold("released", d, false)
 
 	steps := []struct {
 		name  string
@@ -91,6 +100,9 @@ func TestDeletionLifecycle(t *testing.T) {
 			t.Fatalf("%s appended %v, want %v", s.name, got, s.types)
 		}
 		f.expectWhere(s.name, map[cas.Digest]string{d: s.where})
+		if s.where == inStore {
+			f.expectBytes(s.name, d, "lifecycle evidence")
+		}
 		if err := f.svc.CheckReadable(p.ID); (err != nil) != s.gone || s.gone && !errors.Is(err, ErrGone) {
 			t.Fatalf("%s: readable check %v, want gone %v", s.name, err, s.gone)
 		}
@@ -111,7 +123,12 @@ func TestDeletionLifecycle(t *testing.T) {
 // bytes, deleting both moves them to the trash, and the purge removes them
 // only when both deletions are purged.
 func TestDeletionDedup(t *testing.T) {
-	f := newFixture(t)
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) { testDeletionDedup(t, newFixtureOn(t, b)) })
+	}
+}
+
+func testDeletionDedup(t *testing.T, f *fixture) {
 	ctx := t.Context()
 	a, shared := f.withFile("transient", "shared bytes")
 	b, _ := f.withFile("transient", "shared bytes")
@@ -210,9 +227,15 @@ func TestEarlyDeletion(t *testing.T) {
 }
 
 // TestDeletionRefuses sends each bad request and expects its error with
-// nothing appended to the log and nothing moved in the store.
+// nothing appended to the log and nothing moved in the store (on
+// versitygw: no version or delete marker added or removed).
 func TestDeletionRefuses(t *testing.T) {
-	f := newFixture(t)
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) { testDeletionRefuses(t, newFixtureOn(t, b)) })
+	}
+}
+
+func testDeletionRefuses(t *testing.T, f *fixture) {
 	ctx := t.Context()
 	deleted, _ := f.withFile("transient", "deleted")
 	live, _ := f.withFile("transient", "live")

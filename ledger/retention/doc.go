@@ -16,6 +16,8 @@
 //	deletion.failed     package_id, started_index, error, remaining
 //	deletion.reversed   package_id, started_index, reason
 //	deletion.purged     package_id, started_index, purged [digest], bytes
+//	deletion.collected  blobs [{digest, size}], bytes, min_age, grace_until (global: unreferenced blobs, collect.go)
+//	deletion.collected_purged  purged [digest], kept [digest], bytes (global)
 //
 // The envelope's actor and time say who decided and when; policy_index is
 // the policy.applied entry (with the retention classes) in force when the
@@ -30,6 +32,7 @@
 //	ret/del/<package>                      Deletion: the latest deletion (a tombstone; stays after the purge)
 //	ret/pend/<package>                     index of a deletion.started not yet completed or failed (Resume)
 //	ret/blob/<sha256 hex>                  references to the blob held by deleted and by purged packages
+//	ret/coll/<sha256 hex>                  Collected: an unreferenced blob collected, until purged or kept
 //
 // A package without a ret/pkg key has had no retention entry: its expiry
 // is the one decided at creation. ret/pkg/, ret/hold/, ret/elig/, ret/del/

@@ -87,5 +87,39 @@ func errorSpecs() []ledger.ErrorSpec {
 		{Err: ErrMalformedJSON, Kind: ledger.KindInvalid, Slug: "retention-malformed-json", Title: "Malformed JSON"},
 		{Err: ErrUnknownField, Kind: ledger.KindInvalid, Slug: "retention-unknown-field", Title: "Unknown field"},
 		{Err: ErrInvalidBody, Kind: ledger.KindInvalid, Slug: "retention-invalid-entry", Title: "Invalid retention entry"},
+		{Err: ErrLockPending, Kind: ledger.KindUnavailable, Slug: "retention-lock-pending", Title: "Recorded; the store lock is pending",
+			Details: lockPendingDetails},
 	}
+}
+
+// ErrLockPending reports an entry that is recorded while the store lock it
+// decides (S3 Object Lock retention or legal hold) could not be applied:
+// the decision stands, and the lock is applied again at the next start.
+// Repeating the request would record it twice.
+var ErrLockPending = errors.New("recorded, but the store lock is pending")
+
+// LockPendingError is ErrLockPending for the entry at Index (What names
+// it), with the store's error.
+type LockPendingError struct {
+	What  string
+	Index uint64
+	Err   error
+}
+
+func (e *LockPendingError) Error() string {
+	return fmt.Sprintf("%s is recorded at index %d, but the store did not lock its bytes (applied again at the next start): %v",
+		e.What, e.Index, e.Err)
+}
+
+// Unwrap is ErrLockPending only, so that the store's own sentinels (such
+// as cas.ErrUnavailable) do not pick another problem type.
+func (e *LockPendingError) Unwrap() error { return ErrLockPending }
+
+// lockPendingDetails names the recorded entry's index.
+func lockPendingDetails(err error) map[string]any {
+	e, ok := errors.AsType[*LockPendingError](err)
+	if !ok {
+		return nil
+	}
+	return map[string]any{"recorded_index": e.Index}
 }

@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/cas/castest"
 	"github.com/assay-ledger/assay/cas/local"
+	"github.com/assay-ledger/assay/cas/s3"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/ledgertest"
@@ -19,31 +22,83 @@ type fixture struct {
 	log   *ledger.Log
 	cat   *catalog.Service
 	svc   *Service
-	store *local.Local
-	// storeRoot is the local store's directory.
+	store trashStore
+	// storeRoot is the local store's directory ("" on versitygw).
 	storeRoot string
-	del       *Deleter
+	// On versitygw: the server, the bucket (created with object lock) and
+	// the S3 store on it.
+	gw     *castest.VersityGW
+	bucket string
+	s3     *s3.Store
+	del    *Deleter
 }
 
+// trashStore is a content store with a trash, as deletions need.
+type trashStore interface {
+	cas.Store
+	cas.Trasher
+}
+
+// backend names the content store a fixture runs on.
+type backend string
+
+const (
+	onLocal     backend = "local"
+	onVersityGW backend = "versitygw"
+)
+
+// backends are the content stores tests that touch bytes run on.
+var backends = []backend{onLocal, onVersityGW}
+
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureOn(t, onLocal)
+}
+
+// newFixtureOn makes a fixture whose content store is b: a local store in
+// a temporary directory, or an S3 store with object lock on a fresh
+// versitygw bucket created with object lock (so versioned), its clock
+// then starting at the real time.
+func newFixtureOn(t *testing.T, b backend) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: ledgertest.NewClock()}
 	f.log = f.open(filepath.Join(t.TempDir(), "ledger"))
 	var err error
-	f.storeRoot = filepath.Join(t.TempDir(), "blobs")
-	if f.store, err = local.Open(local.Config{Root: f.storeRoot}); err != nil {
-		t.Fatal(err)
+	var lock cas.Locker
+	switch b {
+	case onLocal:
+		f.storeRoot = filepath.Join(t.TempDir(), "blobs")
+		if f.store, err = local.Open(local.Config{Root: f.storeRoot}); err != nil {
+			t.Fatal(err)
+		}
+	case onVersityGW:
+		f.gw = castest.StartVersityGW(t)
+		f.gw.SetAWSEnv(t)
+		f.bucket = f.gw.CreateBucket(t, true)
+		f.s3, err = s3.New(t.Context(), s3.Config{Endpoint: f.gw.Endpoint, Region: f.gw.Region, Bucket: f.bucket,
+			PathStyle: true, ObjectLock: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.store, lock = f.s3, f.s3.Locker()
+		// S3 judges retention dates by the real clock: start the injected
+		// one at the real time, so that expiries ahead of it are ahead of
+		// the server's too.
+		f.clock.Advance(time.Since(ledgertest.Start))
+	default:
+		t.Fatalf("unknown backend %q", b)
 	}
 	classes := catalog.DefaultClasses()
 	classes["locked"] = catalog.Class{Period: "7d", Compliance: true}
 	f.cat = &catalog.Service{Catalog: catalog.New(f.log), Store: f.store, Classes: classes}
-	if f.svc, err = NewService(Config{Log: f.log, Catalog: f.cat.Catalog, Now: f.clock.Now}); err != nil {
+	if f.svc, err = NewService(Config{Log: f.log, Catalog: f.cat.Catalog, Now: f.clock.Now, Locker: lock}); err != nil {
 		t.Fatal(err)
 	}
 	f.cat.Withheld = f.svc.Withheld
 	if f.del, err = NewDeleter(DeleterConfig{Service: f.svc, Store: f.store}); err != nil {
 		t.Fatal(err)
 	}
+	f.cat.FileAdded, f.cat.ObjectPut = f.del.FileAdded, f.del.ObjectPut
 	return f
 }
 

@@ -21,8 +21,10 @@ func Module() ledger.Module {
 			TypeDeletionFailed:    applyDeletionEnded,
 			TypeDeletionReversed:  applyDeletionReversed,
 			TypeDeletionPurged:    applyDeletionPurged,
+			TypeDeletionCollected: applyDeletionCollected,
+			TypeCollectionPurged:  applyCollectionPurged,
 		},
-		Filtered: []string{prefixState, prefixHold, prefixDeletion, prefixEligible, prefixBlob},
+		Filtered: []string{prefixState, prefixHold, prefixDeletion, prefixEligible, prefixBlob, prefixCollected},
 		Errors:   append(errorSpecs(), deletionErrorSpecs()...),
 	}
 }

@@ -5,10 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -130,6 +136,17 @@ func TestDeletionFailed(t *testing.T) {
 func TestDeletionReplay(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
+	// Unreferenced blobs: one collected now, one written (by its
+	// modification time) ten days later, collected at the end and still
+	// pending then. Their ages are judged against real write times.
+	f.clock.Advance(time.Since(ledgertest.Start))
+	f.putDirect("orphan collected and purged")
+	late := f.putDirect("orphan collected last")
+	f.touch(late, f.clock.Now().Add(day(10)))
+	f.clock.Advance(25 * time.Hour)
+	if res, err := f.del.Collect(ctx, "system"); err != nil || len(res.Collected) != 1 {
+		t.Fatalf("first collection: %+v, %v", res, err)
+	}
 	a, _ := f.withFile("transient", "shared")
 	b, _ := f.withFile("transient", "shared")
 	f.upload("acme", b.ID, "own.txt", "own")
@@ -149,12 +166,16 @@ func TestDeletionReplay(t *testing.T) {
 	if _, err := f.del.Purge(ctx, "system", ""); err != nil {
 		t.Fatal(err)
 	}
+	if res, err := f.del.Collect(ctx, "system"); err != nil || len(res.Purged) != 1 || len(res.Collected) != 1 {
+		t.Fatalf("second collection: %+v, %v", res, err)
+	}
 	size, root := f.log.Head()
 	entries, err := f.log.Entries(0, size)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range []string{TypeDeletionEligible, TypeDeletionStarted, TypeDeletionCompleted, TypeDeletionReversed, TypeDeletionPurged} {
+	for _, typ := range []string{TypeDeletionEligible, TypeDeletionStarted, TypeDeletionCompleted, TypeDeletionReversed, TypeDeletionPurged,
+		TypeDeletionCollected, TypeCollectionPurged} {
 		if f.countTypes(typ) == 0 {
 			t.Fatalf("the log has no %s", typ)
 		}
@@ -175,5 +196,26 @@ func TestDeletionReplay(t *testing.T) {
 	var d Deletion
 	if err := json.Unmarshal(want[string(deletionKey(b.ID))], &d); err != nil || d.State != StatePurged {
 		t.Fatalf("b's deletion %+v, %v", d, err)
+	}
+	if _, ok := want[string(collectedKey(late.Hex()))]; !ok {
+		t.Fatal("the last collected blob has no ret/coll key")
+	}
+}
+
+// touch sets the modification time of blob d's file in the local store.
+func (f *fixture) touch(d cas.Digest, at time.Time) {
+	f.t.Helper()
+	var found string
+	err := filepath.WalkDir(f.storeRoot, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && e.Name() == d.Hex() && !strings.Contains(path, "/trash/") {
+			found = path
+		}
+		return err
+	})
+	if err != nil || found == "" {
+		f.t.Fatalf("find the file of %s: %v", d, err)
+	}
+	if err := os.Chtimes(found, at, at); err != nil {
+		f.t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
@@ -18,6 +19,10 @@ type Config struct {
 	// (time.Now when nil); give it the log's clock. The Appliers judge by
 	// each entry's own time.
 	Now func() time.Time
+	// Locker, when set, is the content store's lock (S3 Object Lock):
+	// compliance-mode packages retain their blobs until their expiry and
+	// legal holds hold them in the store too (lock.go). Nil: no locks.
+	Locker cas.Locker
 }
 
 // Service decides retention: it checks requests against the state, appends
@@ -25,9 +30,10 @@ type Config struct {
 // answers the retention queries. Every call takes the caller's tenant and
 // treats another tenant's package as absent.
 type Service struct {
-	log *ledger.Log
-	cat *catalog.Catalog
-	now func() time.Time
+	log  *ledger.Log
+	cat  *catalog.Catalog
+	now  func() time.Time
+	lock cas.Locker
 }
 
 // NewService returns a Service as cfg says.
@@ -38,7 +44,7 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{log: cfg.Log, cat: cfg.Catalog, now: cfg.Now}, nil
+	return &Service{log: cfg.Log, cat: cfg.Catalog, now: cfg.Now, lock: cfg.Locker}, nil
 }
 
 // ExtendRequest asks to move a package's expiry later: to ExpiresAt, or
@@ -94,6 +100,9 @@ func (s *Service) Extend(ctx context.Context, actor, tenant, id string, req Exte
 	if err != nil {
 		return nil, err
 	}
+	if err := s.lockExtended(ctx, p, body.ExpiresAt, a.Record.Index); err != nil {
+		return nil, err
+	}
 	return s.event(id, a.Record.Index)
 }
 
@@ -113,7 +122,8 @@ func (s *Service) ApplyHold(ctx context.Context, actor, tenant, id string, req H
 	if err := checkText("case_ref", req.CaseRef, false, MaxCaseRef); err != nil {
 		return nil, err
 	}
-	if _, err := s.cat.Package(tenant, id); err != nil {
+	p, err := s.cat.Package(tenant, id)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.checkNotDeleted(id); err != nil {
@@ -124,7 +134,11 @@ func (s *Service) ApplyHold(ctx context.Context, actor, tenant, id string, req H
 		return nil, err
 	}
 	body := HoldApplied{PackageID: id, HoldID: catalog.NewID("hold"), Reason: req.Reason, CaseRef: req.CaseRef, PolicyIndex: pol}
-	if _, err := s.log.AppendJSON(ctx, TypeHoldApplied, actor, tenant, body); err != nil {
+	a, err := s.log.AppendJSON(ctx, TypeHoldApplied, actor, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.lockHeld(ctx, p, a.Record.Index); err != nil {
 		return nil, err
 	}
 	return s.hold(id, body.HoldID)
@@ -136,7 +150,8 @@ func (s *Service) ReleaseHold(ctx context.Context, actor, tenant, id, holdID, re
 	if err := checkText("reason", reason, true, MaxReason); err != nil {
 		return nil, err
 	}
-	if _, err := s.cat.Package(tenant, id); err != nil {
+	p, err := s.cat.Package(tenant, id)
+	if err != nil {
 		return nil, err
 	}
 	h, err := s.hold(id, holdID)
@@ -150,7 +165,11 @@ func (s *Service) ReleaseHold(ctx context.Context, actor, tenant, id, holdID, re
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.log.AppendJSON(ctx, TypeHoldReleased, actor, tenant, HoldReleased{PackageID: id, HoldID: holdID, Reason: reason, PolicyIndex: pol}); err != nil {
+	a, err := s.log.AppendJSON(ctx, TypeHoldReleased, actor, tenant, HoldReleased{PackageID: id, HoldID: holdID, Reason: reason, PolicyIndex: pol})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.lockReleased(ctx, p, a.Record.Index); err != nil {
 		return nil, err
 	}
 	return s.hold(id, holdID)
