@@ -61,11 +61,17 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		cli("package", "upload", p.ID, files)
 		cli("package", "finalize", p.ID)
 		cli("put", filepath.Join(files, fmt.Sprintf("r%d/f0.txt", round)), "--key", "evidence/latest.txt")
-		cli("promote", "raw/evidence/", fmt.Sprintf("golden/round-%d/", round), "--tier", "basic")
-		// Without a proof, tier signed quarantines; a reviewer decides.
+		cli("promote", "raw/evidence/", fmt.Sprintf("golden/round-%d/", round), "--tier", "basic", "--wait", "--poll", "1ms")
+		// Without a proof, tier signed quarantines (promote --wait exits
+		// non-zero); a reviewer decides.
 		var q wire.PromotionView
-		mustJSON(t, cli("promote", "raw/evidence/", fmt.Sprintf("golden/signed-%d/", round), "--tier", "signed"), &q)
-		if q.Quarantined != 1 {
+		out, err := run(t.Context(), "promote", "raw/evidence/", fmt.Sprintf("golden/signed-%d/", round), "--tier", "signed", "--wait", "--poll", "1ms",
+			"--server", s.url, "--token", s.token)
+		if err == nil || !strings.Contains(err.Error(), "1 of 1 objects quarantined") {
+			t.Fatalf("promote --wait of a quarantined object: %v", err)
+		}
+		mustJSON(t, out, &q)
+		if q.Quarantined != 1 || q.Status != "failed" {
 			t.Fatalf("signed promotion without a proof: %+v", q.Promotion)
 		}
 		verb := map[int]string{1: "approve", 2: "reject"}[round]

@@ -35,7 +35,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd(), newExportCmd(), newAuditCmd(), newBundleCmd())
 	root.AddCommand(newPutCmd(), newGetCmd(), newPackageCmd(), newRetentionCmd(), newScrubCmd(),
-		newPromoteCmd(), newQuarantineCmd(), newStatusCmd(), newGoldenCmd())
+		newPromoteCmd(), newPromotionCmd(), newQuarantineCmd(), newStatusCmd(), newGoldenCmd())
 	return root
 }
 

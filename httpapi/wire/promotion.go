@@ -17,7 +17,13 @@ type PromotionRequest struct {
 	Tier        string `json:"tier"`
 }
 
-// PromotionView is the body of POST /v1/promotions and GET
+// PromotionRetryRequest is the body of POST /v1/promotions/{id}/retry: an
+// empty JSON object (the attempt retries every quarantined object still
+// awaiting review).
+type PromotionRetryRequest struct{}
+
+// PromotionView is the body of POST /v1/promotions (202, before any object
+// is decided), POST /v1/promotions/{id}/retry and GET
 // /v1/promotions/{id}: the promotion, and a page of its objects with their
 // checks and outcomes (NextCursor pages on with ?cursor=).
 type PromotionView struct {

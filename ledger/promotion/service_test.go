@@ -37,10 +37,7 @@ func TestPromotePagesThroughThePrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := svc.Promote(t.Context(), "op", "acme", Request{Source: "raw/in/", Destination: "golden/out/", Tier: TierBasic})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := promoteNow(t, svc, "op", "acme", Request{Source: "raw/in/", Destination: "golden/out/", Tier: TierBasic})
 	if p.Status != StatusCompleted || p.Checked != 7 || p.Promoted != 7 {
 		t.Fatalf("promotion %+v, want 7 objects promoted", p)
 	}
@@ -64,4 +61,23 @@ func TestPromotePagesThroughThePrefix(t *testing.T) {
 	if _, err := cs.Catalog.Object("acme", catalog.ZoneGolden, "out/x.txt"); err == nil {
 		t.Fatal("inbox/x.txt, outside raw/in/, was promoted")
 	}
+}
+
+// promoteNow requests a promotion and lets the worker's pass decide it.
+func promoteNow(t *testing.T, svc *Service, actor, tenant string, req Request) *Promotion {
+	t.Helper()
+	p, err := svc.Request(t.Context(), actor, tenant, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != StatusRequested || p.Checked != 0 {
+		t.Fatalf("a new request is %+v", p)
+	}
+	if err := svc.ProcessPending(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = svc.Promotion(tenant, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -32,10 +32,15 @@ const (
 // prefix (or next to a single source key).
 const ProofName = "verification-proof.json"
 
-// Promotion statuses.
+// Promotion statuses. A promotion is requested when promotion.requested
+// is appended, running from its first check, and finished with
+// promotion.completed: completed when every object was promoted, failed
+// when at least one was quarantined (a retry re-runs those).
 const (
+	StatusRequested = "requested"
 	StatusRunning   = "running"
 	StatusCompleted = "completed"
+	StatusFailed    = "failed"
 )
 
 // Quarantine item statuses.
@@ -43,6 +48,9 @@ const (
 	ItemPending  = "pending"
 	ItemApproved = "approved"
 	ItemRejected = "rejected"
+	// ItemRetried: a retry of the promotion checked the object again; the
+	// retry's own outcome stands instead of a review.
+	ItemRetried = "retried"
 )
 
 // Reasons an object fails verification.
@@ -67,6 +75,9 @@ type Requested struct {
 	ProofKey    string  `json:"proof_key,omitempty"`
 	ProofDigest string  `json:"proof_digest,omitempty"`
 	PolicyIndex *uint64 `json:"policy_index,omitempty"`
+	// RetryOf is the finished promotion whose quarantined objects this one
+	// checks again (POST /v1/promotions/{id}/retry); empty for a request.
+	RetryOf string `json:"retry_of,omitempty"`
 }
 
 // Check is the body of promotion.verified and promotion.failed: one
@@ -120,6 +131,7 @@ type Promotion struct {
 	Tier           string    `json:"tier"`
 	ProofKey       string    `json:"proof_key,omitempty"`
 	ProofDigest    string    `json:"proof_digest,omitempty"`
+	RetryOf        string    `json:"retry_of,omitempty"`
 	Status         string    `json:"status"`
 	RequestedAt    time.Time `json:"requested_at"`
 	RequestedBy    string    `json:"requested_by"`
@@ -128,6 +140,10 @@ type Promotion struct {
 	Promoted       int       `json:"promoted"`
 	Quarantined    int       `json:"quarantined"`
 	CompletedIndex uint64    `json:"completed_index,omitempty"`
+	// LastKey is the source key of the latest check: objects are checked
+	// in key order, so a resumed promotion continues after it, and a check
+	// of a key not after it is refused (no object is decided twice).
+	LastKey string `json:"last_key,omitempty"`
 }
 
 // Progress is one object of a promotion: its check and its outcome.
@@ -135,6 +151,7 @@ type Progress struct {
 	SourceKey      string `json:"source_key"`
 	Destination    string `json:"destination"` // the golden key it gets
 	Status         string `json:"status"`      // verified, failed, promoted, quarantined
+	SourceVersion  uint64 `json:"source_version,omitempty"`
 	ExpectedDigest string `json:"expected_digest"`
 	ComputedDigest string `json:"computed_digest,omitempty"`
 	Reason         string `json:"reason,omitempty"`
