@@ -60,6 +60,8 @@ const (
 	TypePromotionSourceEmpty          = ProblemBase + "promotion-source-empty"
 	TypePromotionNotFound             = ProblemBase + "promotion-not-found"
 	TypePromotionInvalidRequest       = ProblemBase + "promotion-invalid-request"
+	TypePromotionNotFinished          = ProblemBase + "promotion-not-finished"
+	TypePromotionNothingToRetry       = ProblemBase + "promotion-nothing-to-retry"
 	TypeQuarantineItemNotFound        = ProblemBase + "quarantine-item-not-found"
 	TypeQuarantineDecided             = ProblemBase + "quarantine-decided"
 	TypeQuarantineInvalidReason       = ProblemBase + "quarantine-invalid-reason"

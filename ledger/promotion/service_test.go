@@ -1,6 +1,7 @@
 package promotion
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -80,4 +81,77 @@ func promoteNow(t *testing.T, svc *Service, actor, tenant string, req Request) *
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestResumeAfterACheckWithoutOutcome: a stop between an object's check
+// and its outcome (simulated by appending the check alone) is finished
+// by the next pass, which places that object and continues after it; every
+// object has exactly one check and one outcome. A retry of the promotion
+// before it finishes is refused and writes nothing.
+func TestResumeAfterACheckWithoutOutcome(t *testing.T) {
+	dir := t.TempDir()
+	lg, _ := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Modules: []ledger.Module{catalog.Module(), Module()}})
+	store, err := local.Open(local.Config{Root: filepath.Join(dir, "blobs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &catalog.Service{Catalog: catalog.New(lg), Store: store, Classes: catalog.DefaultClasses()}
+	for i := range 5 {
+		if _, err := cs.PutObject(t.Context(), "producer", "acme", fmt.Sprintf("in/%02d.txt", i), "", nil, catalog.Landing{}, strings.NewReader(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, err := NewService(Config{Log: lg, Catalog: cs.Catalog, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.Request(t.Context(), "op", "acme", Request{Source: "raw/in/", Destination: "golden/out/", Tier: TierBasic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := lg.Head()
+	if _, err := svc.Retry(t.Context(), "op", "acme", p.ID); !errors.Is(err, ErrNotFinished) {
+		t.Fatalf("retry of a requested promotion: %v, want %v", err, ErrNotFinished)
+	}
+	if after, _ := lg.Head(); after != size {
+		t.Fatalf("a refused retry grew the log %d -> %d", size, after)
+	}
+	o, err := cs.Catalog.Object("acme", catalog.ZoneRaw, "in/00.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lg.AppendJSON(t.Context(), TypeVerified, "op", "acme", Check{PromotionID: p.ID, SourceKey: o.Key, SourceVersion: o.Version,
+		ExpectedDigest: o.Digest, ComputedDigest: o.Digest, Tier: TierBasic, Operator: "op"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = svc.Promotion("acme", p.ID); err != nil || p.Status != StatusRunning || p.LastKey != "in/00.txt" {
+		t.Fatalf("after one check: %+v, %v", p, err)
+	}
+	if err := svc.ProcessPending(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = svc.Promotion("acme", p.ID); err != nil || p.Status != StatusCompleted || p.Checked != 5 || p.Promoted != 5 {
+		t.Fatalf("resumed: %+v, %v", p, err)
+	}
+	end, _ := lg.Head()
+	entries, err := lg.Entries(0, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		key := fmt.Sprintf(`"source_key":"in/%02d.txt"`, i)
+		checks, outcomes := 0, 0
+		for _, e := range entries {
+			switch {
+			case !strings.Contains(string(e), key):
+			case strings.Contains(string(e), `"type":"`+TypeVerified+`"`):
+				checks++
+			case strings.Contains(string(e), `"type":"`+TypePromoted+`"`):
+				outcomes++
+			}
+		}
+		if checks != 1 || outcomes != 1 {
+			t.Fatalf("in/%02d.txt: %d checks and %d outcomes, want 1 and 1", i, checks, outcomes)
+		}
+	}
 }
