@@ -224,4 +224,3 @@ func (s *serveProcess) stop(t *testing.T) {
 		t.Fatalf("server stopped with %v", err)
 	}
 }
-
