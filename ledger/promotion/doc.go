@@ -8,7 +8,7 @@
 //
 // # Entries
 //
-//	promotion.requested    a promotion: source, destination, tier, proof
+//	promotion.requested    a promotion: source, destination, tier, proof (retry_of: a retry)
 //	promotion.verified     one object passed: computed and expected digest, proof digest, tier, operator
 //	promotion.failed       one object failed, with the reason
 //	promotion.promoted     the golden object of a verified one (catalog.PutGated)
@@ -30,6 +30,18 @@
 //	pro/q/<quarantine id>                Item
 //	pro/ql/<tenant>\x00<key>\x00<index>  quarantine id, by tenant and key
 //	pro/src/<tenant>\x00<raw key>\x00<index:16 hex>  Step: each decision about a raw object
+//	pro/open/<index:16 hex>              promotion id of an unfinished promotion, by request index
+//
+// # Worker
+//
+// Service.Request appends promotion.requested and returns; the worker
+// (Service.Run, one per server) decides the unfinished promotions in
+// request order, each object in key order, a page of the catalog at a
+// time. A promotion records the key of its latest check (LastKey), and
+// applyCheck refuses a key not after it, so a restarted worker continues
+// after it and no object is checked twice; an outcome needs a check without
+// one. A retry (Service.Retry) is a new promotion over the items a finished
+// one left pending in quarantine.
 //
 // The steps by raw key are what GET /v1/object-status answers from: the
 // Applier of each check, placement and review writes its Step in the same

@@ -34,10 +34,15 @@ func main() {
 	encProofLog := flag.Int("enc-proof-log", 250_000, "log size of each side of the ledger encryption comparison's proofs")
 	upload := flag.Int64("upload", 1<<30, "bytes of the HTTP upload benchmark (0 skips it)")
 	sweep := flag.Int("sweep", 100_000, "packages of the retention sweep benchmark (0 skips it)")
+	promote := flag.Int("promote", 100_000, "objects of the promotion benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *sweepChild != "" {
 		sweepChildMain(*sweepChild, *sweepMode)
+		return
+	}
+	if *promoteChild != "" {
+		promoteChildMain(*promoteChild, *promoteMode)
 		return
 	}
 	if *cpuProfile != "" {
@@ -59,6 +64,9 @@ func main() {
 	}
 	if *sweep > 0 {
 		sweepBench(dir, *sweep)
+	}
+	if *promote > 0 {
+		promoteBench(dir, *promote)
 	}
 	if *upload > 0 {
 		uploadBench(dir, *upload)
