@@ -159,8 +159,6 @@ func applyCheck(tx *ledger.Tx, rec *ledger.Record) error {
 		return invalid(rec, "a failed check needs a reason")
 	case b.ComputedDigest != "" && !digestPattern.MatchString(b.ComputedDigest):
 		return invalid(rec, "computed_digest %q", short(b.ComputedDigest))
-	case p.LastKey != "" && b.SourceKey <= p.LastKey:
-		return fmt.Errorf("%w: %s in promotion %s (checked up to %s)", ErrDecidedTwice, short(b.SourceKey), p.ID, short(p.LastKey))
 	}
 	obj, err := catalog.ObjectIn(tx, rec.Tenant, catalog.ZoneRaw, b.SourceKey)
 	if err != nil {
@@ -185,7 +183,7 @@ func applyCheck(tx *ledger.Tx, rec *ledger.Record) error {
 	pr := Progress{SourceKey: b.SourceKey, Destination: goldenKey(src, dest, b.SourceKey), Status: status, SourceVersion: b.SourceVersion,
 		ExpectedDigest: b.ExpectedDigest, ComputedDigest: b.ComputedDigest, Reason: b.Reason, CheckIndex: rec.Index}
 	p.Checked++
-	p.Status, p.LastKey = StatusRunning, b.SourceKey
+	p.Status = StatusRunning
 	if err := recordStep(tx, rec, b.SourceKey, Step{PromotionID: p.ID, SourceVersion: b.SourceVersion, Tier: b.Tier,
 		Digest: b.ComputedDigest, Reason: b.Reason}); err != nil {
 		return err

@@ -36,12 +36,13 @@
 //
 // Service.Request appends promotion.requested and returns; the worker
 // (Service.Run, one per server) decides the unfinished promotions in
-// request order, each object in key order, a page of the catalog at a
-// time. A promotion records the key of its latest check (LastKey), and
-// applyCheck refuses a key not after it, so a restarted worker continues
-// after it and no object is checked twice; an outcome needs a check without
-// one. A retry (Service.Retry) is a new promotion over the items a finished
-// one left pending in quarantine.
+// request order, a page of the catalog (256 objects) at a time, up to 32
+// objects of a page at once so that their appends share group commits.
+// applyCheck refuses a second check of an object in a promotion and the
+// placements a second outcome, so a restarted worker walks the source
+// again, skips what is decided, places what was checked only, and decides
+// the rest: no object is decided twice. A retry (Service.Retry) is a new
+// promotion over the items a finished one left pending in quarantine.
 //
 // The steps by raw key are what GET /v1/object-status answers from: the
 // Applier of each check, placement and review writes its Step in the same

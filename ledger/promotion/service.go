@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -145,7 +144,7 @@ func (s *Service) Request(ctx context.Context, actor, tenant string, req Request
 		return nil, fmt.Errorf("%w: %q: this server offers %v", ErrUnknownTier, short(req.Tier), s.Tiers())
 	}
 	run := &promotionRun{s: s, actor: actor, tenant: tenant, src: src, dest: dest, tier: req.Tier}
-	if err := run.eachObject(ctx, "", func(*catalog.Object) error { return errFound }); !errors.Is(err, errFound) {
+	if err := run.eachObject(ctx, func(*catalog.Object) error { return errFound }); !errors.Is(err, errFound) {
 		if err == nil {
 			err = fmt.Errorf("%w: %s has no object of yours", ErrSourceNotFound, short(req.Source))
 		}
@@ -196,7 +195,7 @@ func (s *Service) Retry(ctx context.Context, actor, tenant, id string) (*Promoti
 		return nil, fmt.Errorf("%w: %s is %s", ErrNotFinished, p.ID, p.Status)
 	}
 	found := false
-	if err := s.retrySet(ctx, p.ID, "", func(page []Progress) error {
+	if err := s.retrySet(ctx, p.ID, func(page []Progress) error {
 		found = len(page) > 0
 		return errFound
 	}); err != nil && !errors.Is(err, errFound) {
@@ -210,12 +209,9 @@ func (s *Service) Retry(ctx context.Context, actor, tenant, id string) (*Promoti
 }
 
 // retrySet calls fn with the objects promotion id quarantined whose items
-// still await review, in source key order after after, a page at a time.
-func (s *Service) retrySet(ctx context.Context, id, after string, fn func([]Progress) error) error {
+// still await review, in source key order, a page at a time.
+func (s *Service) retrySet(ctx context.Context, id string, fn func([]Progress) error) error {
 	cursor := ""
-	if after != "" {
-		cursor = base64.RawURLEncoding.EncodeToString([]byte(after))
-	}
 	for {
 		var page []Progress
 		next, err := s.page(ctx, progressPrefix(id), cursor, pageSize, func(v []byte) (bool, error) {
@@ -267,14 +263,10 @@ type promotionRun struct {
 	proofErr              *proofError     // of one that does not
 }
 
-// eachObject calls fn for every raw object of the source whose key comes
-// after after, in key order, page by page (the proof of tier signed
-// excepted).
-func (r *promotionRun) eachObject(ctx context.Context, after string, fn func(*catalog.Object) error) error {
+// eachObject calls fn for every raw object of the source, in key order,
+// page by page (the proof of tier signed excepted).
+func (r *promotionRun) eachObject(ctx context.Context, fn func(*catalog.Object) error) error {
 	if !r.src.prefix {
-		if after != "" && r.src.key <= after {
-			return nil
-		}
 		o, err := r.s.cat.Object(r.tenant, catalog.ZoneRaw, r.src.key)
 		if errors.Is(err, catalog.ErrObjectNotFound) {
 			return nil
@@ -285,9 +277,6 @@ func (r *promotionRun) eachObject(ctx context.Context, after string, fn func(*ca
 		return fn(o)
 	}
 	cursor := ""
-	if after != "" {
-		cursor = base64.RawURLEncoding.EncodeToString([]byte(after))
-	}
 	for {
 		objs, next, err := r.s.cat.Objects(ctx, r.tenant, catalog.ZoneRaw, r.src.key, cursor, pageSize)
 		if err != nil {

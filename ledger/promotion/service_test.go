@@ -124,7 +124,7 @@ func TestResumeAfterACheckWithoutOutcome(t *testing.T) {
 		ExpectedDigest: o.Digest, ComputedDigest: o.Digest, Tier: TierBasic, Operator: "op"}); err != nil {
 		t.Fatal(err)
 	}
-	if p, err = svc.Promotion("acme", p.ID); err != nil || p.Status != StatusRunning || p.LastKey != "in/00.txt" {
+	if p, err = svc.Promotion("acme", p.ID); err != nil || p.Status != StatusRunning || p.Checked != 1 {
 		t.Fatalf("after one check: %+v, %v", p, err)
 	}
 	if err := svc.ProcessPending(t.Context()); err != nil {

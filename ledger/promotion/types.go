@@ -140,10 +140,6 @@ type Promotion struct {
 	Promoted       int       `json:"promoted"`
 	Quarantined    int       `json:"quarantined"`
 	CompletedIndex uint64    `json:"completed_index,omitempty"`
-	// LastKey is the source key of the latest check: objects are checked
-	// in key order, so a resumed promotion continues after it, and a check
-	// of a key not after it is refused (no object is decided twice).
-	LastKey string `json:"last_key,omitempty"`
 }
 
 // Progress is one object of a promotion: its check and its outcome.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
 
@@ -111,19 +113,23 @@ func (s *Service) process(ctx context.Context, p *Promotion) error {
 	// A decision begun is finished even when the worker stops: a check
 	// alone would leave its object undecided until the next start.
 	decideCtx := context.WithoutCancel(ctx)
-	if p.LastKey != "" {
-		if err := run.placeUnplaced(decideCtx, p.LastKey); err != nil {
-			return err
-		}
-	}
-	decide := func(o *catalog.Object) error {
+	batch := make([]*catalog.Object, 0, pageSize)
+	flush := func() error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return run.decide(decideCtx, o)
+		err := run.decideBatch(decideCtx, batch)
+		batch = batch[:0]
+		return err
+	}
+	add := func(o *catalog.Object) error {
+		if batch = append(batch, o); len(batch) == pageSize {
+			return flush()
+		}
+		return nil
 	}
 	if p.RetryOf != "" {
-		err = s.retrySet(ctx, p.RetryOf, p.LastKey, func(page []Progress) error {
+		err = s.retrySet(ctx, p.RetryOf, func(page []Progress) error {
 			for _, pr := range page {
 				o, err := s.cat.Object(p.Tenant, catalog.ZoneRaw, pr.SourceKey)
 				if errors.Is(err, catalog.ErrObjectNotFound) {
@@ -132,14 +138,17 @@ func (s *Service) process(ctx context.Context, p *Promotion) error {
 				if err != nil {
 					return err
 				}
-				if err := decide(o); err != nil {
+				if err := add(o); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
 	} else {
-		err = run.eachObject(ctx, p.LastKey, decide)
+		err = run.eachObject(ctx, add)
+	}
+	if err == nil {
+		err = flush()
 	}
 	if err != nil {
 		return err
@@ -152,21 +161,51 @@ func (s *Service) process(ctx context.Context, p *Promotion) error {
 	return err
 }
 
-// placeUnplaced appends the outcome of the check of key when a stop came
-// between the check and its outcome.
-func (r *promotionRun) placeUnplaced(ctx context.Context, key string) error {
+// deciders is how many objects of a batch the worker decides at once: their
+// appends share the log's group commits.
+const deciders = 32
+
+// decideBatch decides the objects of batch, deciders at a time. An object
+// the promotion decided already (before a restart) is skipped, and one
+// whose check a stop cut off from its outcome gets its outcome.
+func (r *promotionRun) decideBatch(ctx context.Context, batch []*catalog.Object) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	sem := make(chan struct{}, deciders)
+	for _, o := range batch {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := r.resumeOrDecide(ctx, o); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// resumeOrDecide decides o unless the promotion has: a check with its
+// outcome is left alone, a check without one gets it.
+func (r *promotionRun) resumeOrDecide(ctx context.Context, o *catalog.Object) error {
 	var pr Progress
-	if err := r.s.getJSON(progressKey(r.id, key), &pr); err != nil {
+	err := r.s.getJSON(progressKey(r.id, o.Key), &pr)
+	switch {
+	case errors.Is(err, ledger.ErrKeyNotFound):
+		return r.decide(ctx, o)
+	case err != nil:
 		return err
+	case pr.Status == "verified" || pr.Status == "failed":
+		return r.place(ctx, o, pr.CheckIndex, pr.Status == "failed")
 	}
-	if pr.Status != "verified" && pr.Status != "failed" {
-		return nil
-	}
-	o, err := r.s.cat.Object(r.tenant, catalog.ZoneRaw, key)
-	if err != nil {
-		return err
-	}
-	return r.place(ctx, o, pr.CheckIndex, pr.Status == "failed")
+	return nil
 }
 
 // finishedOne wakes every Wait: a promotion finished.
