@@ -46,11 +46,13 @@ bench: $(TESSERA)
 	$(GO) test -run '^$$' -bench BenchmarkVerifyImport -benchtime 3x ./ledger/bundle/
 
 ## soak: the long crash loops (50 SIGKILL cycles each), the retention property
-## test at 5000 steps a run, and longer fuzzing.
+## test at 5000 steps a run, the promotion crash test at 10,000 objects, and
+## longer fuzzing.
 soak:
 	ASSAY_CRASH_CYCLES=50 $(GO) test -count=1 -timeout 60m -run 'TestCrashRecovery' -v ./ledger
 	ASSAY_DELETION_CRASH_CYCLES=50 $(GO) test -count=1 -timeout 30m -run 'TestDeletionCrashLoop' -v ./ledger/retention
 	ASSAY_RETENTION_STEPS=5000 $(GO) test -count=1 -timeout 30m -run 'TestRetentionProperty' -v ./ledger/retention
+	ASSAY_PROMOTION_CRASH_OBJECTS=10000 $(GO) test -count=1 -timeout 30m -run 'TestPromotionCrash' -v ./cmd/assay
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

@@ -28,8 +28,9 @@
 // then answer 410 with the deletion's ledger index.
 //
 // With Server.HandlePromotions, the promotion gate (see HandlePromotions):
-// promotion requests (promotions:write, processed within the request),
-// their views (promotions:read), and quarantine review (promotions:review).
+// promotion requests (promotions:write, answered 202 and decided by the
+// gate's background worker), their views (promotions:read), and retries and
+// quarantine review (promotions:review).
 //
 // Entries travel as {"index","leaf_hash","entry"} where entry is the leaf
 // bytes unchanged, so a client recomputes the leaf hash from them. Hashes are

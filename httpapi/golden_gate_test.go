@@ -113,7 +113,13 @@ func TestNoPathIntoGoldenButTheGate(t *testing.T) {
 	// The gate, called properly, is the way in.
 	r := f.send(isoReq{method: http.MethodPost, path: wire.PromotionsPath,
 		body: []byte(`{"source":"raw/acme-secret-obj/","destination":"golden/via-gate/","tier":"basic"}`)}, f.owner)
-	if r.status != http.StatusCreated || f.goldenState() == before {
+	if r.status != http.StatusAccepted {
+		t.Fatalf("the gate: %d %s", r.status, r.body)
+	}
+	if err := f.prom.ProcessPending(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if f.goldenState() == before {
 		t.Fatalf("the gate: %d %s; golden unchanged", r.status, r.body)
 	}
 	// Below the API: entries that are not the gate's cannot place objects

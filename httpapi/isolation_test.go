@@ -49,6 +49,8 @@ type isoFixture struct {
 	// acme's data, and the strings that must never reach evil.
 	pkg, file, key, exportKey, digest, hold string
 	promotion, item, permission             string
+	failedPromotion                         string // quarantined its object: retryable
+	prom                                    *promotion.Service
 	secrets                                 []string
 }
 
@@ -89,6 +91,7 @@ func newIsoFixture(t *testing.T) *isoFixture {
 		t.Fatal(err)
 	}
 	f.api.HandlePromotions(ps)
+	f.prom = ps // no worker: the fixture decides promotions itself (promote), so the state stays still
 	del, err := retention.NewDeleter(retention.DeleterConfig{Service: rs, Store: store})
 	if err != nil {
 		t.Fatal(err)
@@ -143,15 +146,15 @@ func (f *isoFixture) seed() {
 		t.Fatal(err)
 	}
 	// A promotion to golden, and one whose objects wait in quarantine (no proof).
-	pv, err := cli.Promote(ctx, wire.PromotionRequest{Source: "raw/acme-secret-obj/", Destination: "golden/acme-secret-gold/", Tier: "basic"})
-	if err != nil || pv.Promoted != 1 {
-		t.Fatalf("promote: %+v, %v", pv, err)
+	pv := f.promote(cli, wire.PromotionRequest{Source: "raw/acme-secret-obj/", Destination: "golden/acme-secret-gold/", Tier: "basic"})
+	if pv.Promoted != 1 {
+		t.Fatalf("promote: %+v", pv)
 	}
-	qv, err := cli.Promote(ctx, wire.PromotionRequest{Source: "raw/acme-secret-obj/", Destination: "golden/acme-secret-q/", Tier: "signed"})
-	if err != nil || qv.Quarantined != 1 {
-		t.Fatalf("promote: %+v, %v", qv, err)
+	qv := f.promote(cli, wire.PromotionRequest{Source: "raw/acme-secret-obj/", Destination: "golden/acme-secret-q/", Tier: "signed"})
+	if qv.Quarantined != 1 {
+		t.Fatalf("promote: %+v", qv)
 	}
-	f.promotion, f.item = pv.ID, qv.Objects[0].QuarantineID
+	f.promotion, f.item, f.failedPromotion = pv.ID, qv.Objects[0].QuarantineID, qv.ID
 	perm, err := cli.Permit(ctx, wire.PermitRequest{Tier: "basic", Keys: []string{"raw/" + f.key}})
 	if err != nil || !perm.Permitted {
 		t.Fatalf("permit: %+v, %v", perm, err)
@@ -168,6 +171,23 @@ func (f *isoFixture) seed() {
 	}
 	f.secrets = []string{pv.ID, qv.ID, f.item, f.permission, content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
 		art, strings.TrimPrefix(f.exportKey, "sha256:"), h.HoldID}
+}
+
+// promote requests req through cli (202), decides it with one pass of the
+// worker, and returns the promotion as GET shows it.
+func (f *isoFixture) promote(cli *client.Client, req wire.PromotionRequest) wire.PromotionView {
+	t, ctx := f.t, f.t.Context()
+	v, err := cli.Promote(ctx, req)
+	if err != nil || v.Status != promotion.StatusRequested {
+		t.Fatalf("promote %+v: %+v, %v", req, v.Promotion, err)
+	}
+	if err := f.prom.ProcessPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = cli.Promotion(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func (f *isoFixture) exportDoc(runID, art, tenant string) []byte {
@@ -334,6 +354,9 @@ var isolationMatrix = map[string]isoRow{
 	"GET " + wire.PromotionsPath + "/{id}": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodGet, path: wire.PromotionsPath + "/" + f.promotion}}
 	}},
+	"POST " + wire.PromotionsPath + "/{id}/retry": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: wire.PromotionsPath + "/" + f.failedPromotion + "/retry", body: []byte(`{}`)}}
+	}},
 	"GET " + wire.QuarantinePath: {reqs: get(wire.QuarantinePath + "?prefix=acme"), ok: true}, // the caller's own: none
 	// Another tenant cannot have acme's landed bytes verified, nor link a
 	// promotion of its own to acme's permission.
@@ -451,7 +474,7 @@ func (f *isoFixture) checkOther(t *testing.T, q isoReq, row isoRow) {
 	before := f.state()
 	r := f.send(q, f.other)
 	switch {
-	case r.status == http.StatusOK || r.status == http.StatusCreated:
+	case r.status == http.StatusOK || r.status == http.StatusCreated || r.status == http.StatusAccepted:
 		if !row.ok {
 			t.Errorf("%s %s by another tenant: %d, want 403 or 404: %.300s", q.method, q.path, r.status, r.body)
 		}

@@ -48,7 +48,7 @@ var openapiSchemas = map[string]any{
 	"GoldenPage": wire.GoldenPage{}, "ObjectStatus": wire.ObjectStatus{},
 	"Backends": map[string][]BackendStatus{}, "StoreHealth": StoreHealth{}, "ScrubReport": catalog.ScrubReport{},
 	"ExportSubmission": exports.Submission{}, "ExportReceipt": wire.ExportReceipt{}, "ExportsPage": wire.ExportsPage{},
-	"PromotionRequest": wire.PromotionRequest{}, "PromotionView": wire.PromotionView{},
+	"PromotionRequest": wire.PromotionRequest{}, "PromotionView": wire.PromotionView{}, "PromotionRetryRequest": wire.PromotionRetryRequest{},
 	"PromotionsPage": wire.PromotionsPage{}, "QuarantinePage": wire.QuarantinePage{},
 	"QuarantineDecisionRequest": wire.QuarantineDecisionRequest{},
 	"ExtendRetentionRequest":    wire.ExtendRetentionRequest{}, "HoldRequest": wire.HoldRequest{},

@@ -115,10 +115,11 @@ func TestPromotionNamesPermission(t *testing.T) {
 		t.Fatalf("permit: %+v %v", perm, err)
 	}
 	f.tamper(bad.Digest)
-	v, err := f.prodCli.Promote(ctx, wire.PromotionRequest{Source: "raw/pp/", Destination: "golden/pp/", Tier: "basic", PermissionID: perm.PermissionID})
+	requested, err := f.prodCli.Promote(ctx, wire.PromotionRequest{Source: "raw/pp/", Destination: "golden/pp/", Tier: "basic", PermissionID: perm.PermissionID})
 	if err != nil {
 		t.Fatal(err)
 	}
+	v := f.wait(requested.ID)
 	if v.PermissionID != perm.PermissionID || v.Promoted != 1 || v.Quarantined != 1 || f.object("golden", "pp/b.txt") != nil ||
 		f.object("golden", "pp/a.txt").Digest != a.Digest {
 		t.Fatalf("promotion with a permission: %+v", v)

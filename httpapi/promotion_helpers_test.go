@@ -85,6 +85,7 @@ type promFixture struct {
 	cat                               *catalog.Catalog
 	producer, reviewer, other, noProm string
 	prodCli, revCli                   *client.Client
+	prom                              *promotion.Service
 }
 
 // newPromFixture starts the fixture; opts adjust the gate's configuration
@@ -135,6 +136,8 @@ func newPromFixtureOn(t *testing.T, store cas.Store, opts ...func(*promotion.Con
 		t.Fatal(err)
 	}
 	f.api.HandlePromotions(ps)
+	f.prom = ps
+	t.Cleanup(ps.Start(t.Context())) // the server's worker
 	f.srv = httptest.NewServer(f.api)
 	t.Cleanup(f.srv.Close)
 	if f.prodCli, err = client.New(f.srv.URL, f.producer, nil); err != nil {
@@ -183,12 +186,27 @@ func (f *promFixture) call(method, path, token string, body any) response {
 	return roundTrip(f.t, f.srv, req)
 }
 
-// promote posts a promotion as the producer and wants 201.
+// promote posts a promotion as the producer and wants 202, waits for the
+// worker to finish it, and returns it as GET shows it.
 func (f *promFixture) promote(src, dst, tier string) wire.PromotionView {
 	f.t.Helper()
 	v, err := f.prodCli.Promote(f.t.Context(), wire.PromotionRequest{Source: src, Destination: dst, Tier: tier})
 	if err != nil {
 		f.t.Fatalf("promote %s -> %s (%s): %v", src, dst, tier, err)
+	}
+	return f.wait(v.ID)
+}
+
+// wait waits for the worker to finish promotion id and returns it as GET
+// shows it.
+func (f *promFixture) wait(id string) wire.PromotionView {
+	f.t.Helper()
+	if _, err := f.prom.Wait(f.t.Context(), "acme", id); err != nil {
+		f.t.Fatal(err)
+	}
+	v, err := f.prodCli.Promotion(f.t.Context(), id)
+	if err != nil {
+		f.t.Fatal(err)
 	}
 	return v
 }

@@ -24,22 +24,25 @@ const maxPromotionBody = 16 << 10
 
 // HandlePromotions registers the promotion gate's routes backed by svc:
 //
-//	POST /v1/promotions                    promotions:write   201 + the promotion with every object's outcome
+//	POST /v1/promotions                    promotions:write   202 + the promotion, requested (decided in the background)
 //	GET  /v1/promotions?status=&cursor=    promotions:read    the caller's promotions
-//	GET  /v1/promotions/{id}?cursor=       promotions:read    one promotion, a page of its objects
+//	GET  /v1/promotions/{id}?cursor=       promotions:read    one promotion (status, counts), a page of its objects
+//	POST /v1/promotions/{id}/retry         promotions:review  202 + a new attempt over the quarantined objects of a finished one
 //	GET  /v1/quarantine?prefix=&status=    promotions:review  quarantined objects
 //	POST /v1/quarantine/{id}/approve       promotions:review  the item, now in golden
 //	POST /v1/quarantine/{id}/reject        promotions:review  the item, rejected
 //	POST /v1/verify-and-permit-upload      promotions:write   200 + permitted or denied, with the decision's inclusion proof
 //	GET  /v1/object-status/{zone}/{key...} objects:read       where an object stands (registerGoldenRoutes)
 //
-// A promotion is processed within the request (synchronously). Every route
-// serves the caller's tenant only.
+// A promotion is decided by svc's worker (promotion.Service.Start), which
+// the server's owner runs beside it. Every route serves the caller's
+// tenant only.
 func (s *Server) HandlePromotions(svc *promotion.Service) {
 	h := promotionRoutes{svc: svc}
 	s.Handle(http.MethodPost, wire.PromotionsPath, ScopePromotionsWrite, h.promote, MaxBody(maxPromotionBody))
 	s.Handle(http.MethodGet, wire.PromotionsPath, ScopePromotionsRead, h.list)
 	s.Handle(http.MethodGet, wire.PromotionsPath+"/{id}", ScopePromotionsRead, h.show)
+	s.Handle(http.MethodPost, wire.PromotionsPath+"/{id}/retry", ScopePromotionsReview, h.retry, MaxBody(maxPromotionBody))
 	s.Handle(http.MethodGet, wire.QuarantinePath, ScopePromotionsReview, h.quarantine)
 	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/approve", ScopePromotionsReview, h.approve, MaxBody(maxPromotionBody))
 	s.Handle(http.MethodPost, wire.QuarantinePath+"/{id}/reject", ScopePromotionsReview, h.reject, MaxBody(maxPromotionBody))
@@ -65,8 +68,13 @@ func (h promotionRoutes) promote(r *http.Request) (any, error) {
 		return nil, err
 	}
 	id := caller(r)
-	p, err := h.svc.Promote(r.Context(), id.Name, id.Tenant, promotion.Request{Source: req.Source, Destination: req.Destination, Tier: req.Tier,
+	p, err := h.svc.Request(r.Context(), id.Name, id.Tenant, promotion.Request{Source: req.Source, Destination: req.Destination, Tier: req.Tier,
 		PermissionID: req.PermissionID})
+	return h.accepted(r, p, err)
+}
+
+// accepted answers 202 with a promotion just requested.
+func (h promotionRoutes) accepted(r *http.Request, p *promotion.Promotion, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +82,17 @@ func (h promotionRoutes) promote(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Status: http.StatusCreated, Value: v}, nil
+	return &Response{Status: http.StatusAccepted, Value: v}, nil
+}
+
+func (h promotionRoutes) retry(r *http.Request) (any, error) {
+	var req wire.PromotionRetryRequest
+	if err := decodePromotionBody(r, &req); err != nil {
+		return nil, err
+	}
+	id := caller(r)
+	p, err := h.svc.Retry(r.Context(), id.Name, id.Tenant, mux.Vars(r)["id"])
+	return h.accepted(r, p, err)
 }
 
 // view is the promotion with the page of its objects after cursor.

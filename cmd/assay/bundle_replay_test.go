@@ -63,11 +63,17 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		cli("package", "upload", p.ID, files)
 		cli("package", "finalize", p.ID)
 		cli("put", filepath.Join(files, fmt.Sprintf("r%d/f0.txt", round)), "--key", "evidence/latest.txt")
-		cli("promote", "raw/evidence/", fmt.Sprintf("golden/round-%d/", round), "--tier", "basic")
-		// Without a proof, tier signed quarantines; a reviewer decides.
+		cli("promote", "raw/evidence/", fmt.Sprintf("golden/round-%d/", round), "--tier", "basic", "--wait", "--poll", "1ms")
+		// Without a proof, tier signed quarantines (promote --wait exits
+		// non-zero); a reviewer decides.
 		var q wire.PromotionView
-		mustJSON(t, cli("promote", "raw/evidence/", fmt.Sprintf("golden/signed-%d/", round), "--tier", "signed"), &q)
-		if q.Quarantined != 1 {
+		out, err := run(t.Context(), "promote", "raw/evidence/", fmt.Sprintf("golden/signed-%d/", round), "--tier", "signed", "--wait", "--poll", "1ms",
+			"--server", s.url, "--token", s.token)
+		if err == nil || !strings.Contains(err.Error(), "1 of 1 objects quarantined") {
+			t.Fatalf("promote --wait of a quarantined object: %v", err)
+		}
+		mustJSON(t, out, &q)
+		if q.Quarantined != 1 || q.Status != "failed" {
 			t.Fatalf("signed promotion without a proof: %+v", q.Promotion)
 		}
 		verb := map[int]string{1: "approve", 2: "reject"}[round]
@@ -81,7 +87,7 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		mustJSON(t, cli("permit", "--tier", "signed", "--proof", proof, "--digest", digests[0], "--key", "raw/incoming/run-7/report.md"), &perm)
 		mustJSON(t, cli("permit", "--tier", "signed", "--proof", proof, "--digest", "sha256:"+strings.Repeat("0", 64)), &denied)
 		var m wire.PromotionView
-		mustJSON(t, cli("promote", "raw/incoming/run-7/", fmt.Sprintf("golden/masked-%d/", round), "--tier", "masked", "--permission", perm.PermissionID), &m)
+		mustJSON(t, cli("promote", "raw/incoming/run-7/", fmt.Sprintf("golden/masked-%d/", round), "--tier", "masked", "--permission", perm.PermissionID, "--wait", "--poll", "10ms"), &m)
 		if !perm.Permitted || denied.Permitted || m.Masked != 2 {
 			t.Fatalf("permit %+v, denial %+v, masked promotion %+v", perm, denied, m.Promotion)
 		}

@@ -70,7 +70,7 @@ func TestPermitCLI(t *testing.T) {
 	}
 
 	var v wire.PromotionView
-	mustJSON(t, cli("promote", "raw/incoming/run-7/", "golden/run-7/", "--tier", "masked", "--permission", ok.PermissionID), &v)
+	mustJSON(t, cli("promote", "raw/incoming/run-7/", "golden/run-7/", "--tier", "masked", "--permission", ok.PermissionID, "--wait", "--poll", "10ms"), &v)
 	if v.Promoted != 2 || v.Masked != 2 || v.PermissionID != ok.PermissionID {
 		t.Fatalf("masked promotion %+v", v.Promotion)
 	}

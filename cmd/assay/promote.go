@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,29 +16,121 @@ import (
 func newPromoteCmd() *cobra.Command {
 	var f serverFlags
 	var tier, permission string
+	var wait bool
+	var poll time.Duration
 	cmd := &cobra.Command{
-		Use:   "promote SRC DST --tier basic|signed|masked [--permission ID]",
-		Short: "Verify raw objects and promote them to golden (or quarantine them); print the outcome of each",
+		Use:   "promote SRC DST --tier basic|signed|masked [--permission ID] [--wait]",
+		Short: "Request a promotion of raw objects to golden (or quarantine); --wait follows it to the end",
 		Long: `Ask the server to promote SRC (raw/KEY or raw/PREFIX/) to DST (golden/PREFIX/).
-The server re-reads and hashes every object's stored bytes and compares the
-digest with the one recorded at landing (tier basic); tier signed also needs
-a verification-proof.json under SRC: a DSSE envelope over an in-toto Statement
+The server answers at once (202) with the promotion's id, status requested,
+and decides its objects in the background, in key order: it re-reads and
+hashes every object's stored bytes and compares the digest with the one
+recorded at landing (tier basic); tier signed also needs a
+verification-proof.json under SRC: a DSSE envelope over an in-toto Statement
 v1, signed by a key the server trusts (serve --promotion-trust), listing each
 object's sha256. Tier masked (serve --mask-rules) is signed, and each object
-reaches golden as a masked copy (a new blob; raw keeps its bytes). Objects that
-pass go to golden (the same blob, no copy, unless masked); the others to
-quarantine, for review (assay quarantine). Every check and outcome
-is an entry in the log. The command prints the promotion with each object's
-outcome. --permission links the promotion to a permission from assay permit
-(every object is verified all the same).`,
+reaches golden as a masked copy (a new blob; raw keeps its bytes). Objects
+that pass go to golden (the same blob, no copy, unless masked); the others to
+quarantine, for review (assay quarantine). Every check and outcome is an
+entry in the log. --permission links the promotion to a permission from
+assay permit (every object is verified all the same).
+
+Without --wait the command prints the requested promotion (follow it with
+assay promotion show ID). With --wait it polls the promotion until it is
+finished, with a progress bar of the objects decided on stderr (when stderr
+is a terminal), prints the finished promotion, and exits non-zero when any
+object was quarantined (status failed).`,
 		Args: cobra.ExactArgs(2),
-		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
-			return c.Promote(ctx, wire.PromotionRequest{Source: args[0], Destination: args[1], Tier: tier, PermissionID: permission})
-		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			v, err := c.Promote(cmd.Context(), wire.PromotionRequest{Source: args[0], Destination: args[1], Tier: tier,
+				PermissionID: permission})
+			if err == nil && wait {
+				v, err = waitPromotion(cmd.Context(), c, v.ID, poll)
+			}
+			if err != nil {
+				return err
+			}
+			if err := printJSON(cmd.OutOrStdout(), v); err != nil {
+				return err
+			}
+			if wait && (v.Status != promotion.StatusCompleted || v.Quarantined > 0) {
+				return fmt.Errorf("promotion %s is %s: %d of %d objects quarantined", v.ID, v.Status, v.Quarantined, v.Checked)
+			}
+			return nil
+		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&tier, "tier", promotion.TierBasic, "verification tier: basic, signed or masked")
 	cmd.Flags().StringVar(&permission, "permission", "", "the permission id (from assay permit) the promotion is linked to")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the promotion is finished, showing its progress; exit non-zero if any object was quarantined")
+	cmd.Flags().DurationVar(&poll, "poll", time.Second, "with --wait, how often to ask the server for the promotion's progress")
+	return cmd
+}
+
+// waitPromotion polls promotion id every interval until it is finished,
+// advancing a progress bar (objects decided) on stderr.
+func waitPromotion(ctx context.Context, c *client.Client, id string, interval time.Duration) (wire.PromotionView, error) {
+	bar := newCountProgress("promotion " + id + " (objects decided)")
+	defer bar.Close()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		v, err := c.Promotion(ctx, id)
+		if err != nil {
+			return v, err
+		}
+		_ = bar.Set(v.Promoted + v.Quarantined)
+		if v.Status == promotion.StatusCompleted || v.Status == promotion.StatusFailed {
+			_ = bar.Finish()
+			return v, nil
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func newPromotionCmd() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "promotion",
+		Short: "Show promotions; retry the quarantined objects of a finished one",
+	}
+	f.register(cmd)
+	var cursor string
+	show := &cobra.Command{
+		Use:   "show ID [--cursor C]",
+		Short: "Print promotion ID (status requested, running, completed or failed; counts) with a page of its objects",
+		Args:  cobra.ExactArgs(1),
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			if cursor != "" {
+				return c.PromotionPage(ctx, args[0], cursor)
+			}
+			return c.Promotion(ctx, args[0])
+		}),
+	}
+	show.Flags().StringVar(&cursor, "cursor", "", "continue the object list after this cursor")
+	retry := &cobra.Command{
+		Use:   "retry ID",
+		Short: "Check again, as a new promotion, the objects finished promotion ID quarantined that still await review (scope promotions:review)",
+		Long: `Request a new attempt over the objects that finished promotion ID placed in
+quarantine and that no reviewer has decided yet: after re-landing fixed bytes
+or a fixed verification-proof.json in raw, say. The attempt is a new
+promotion (promotion.requested with retry_of); each retried quarantine item
+becomes "retried" when the attempt checks its object, and the attempt's own
+outcome stands. Prints the new promotion, requested.`,
+		Args: cobra.ExactArgs(1),
+		RunE: f.printing(func(ctx context.Context, c *client.Client, args []string) (any, error) {
+			return c.RetryPromotion(ctx, args[0])
+		}),
+	}
+	cmd.AddCommand(show, retry)
 	return cmd
 }
 

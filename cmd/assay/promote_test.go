@@ -44,7 +44,7 @@ func TestPromoteCLI(t *testing.T) {
 	land(vec.ProofKey, vec.Proof)
 
 	var v wire.PromotionView
-	mustJSON(t, cli("promote", "raw/incoming/run-7/", "golden/run-7/", "--tier", "signed"), &v)
+	mustJSON(t, cli("promote", "raw/incoming/run-7/", "golden/run-7/", "--tier", "signed", "--wait", "--poll", "1ms"), &v)
 	if v.Status != "completed" || v.Promoted != 2 || v.Quarantined != 0 {
 		t.Fatalf("promotion %+v", v.Promotion)
 	}

@@ -178,9 +178,11 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err := registerExports(api, lg, trust, store); err != nil {
 		return err
 	}
-	if err := registerPromotions(api, lg, store, promotionCfg); err != nil {
+	stopPromotions, err := registerPromotions(ctx, api, lg, store, promotionCfg, logger)
+	if err != nil {
 		return err
 	}
+	defer stopPromotions()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err

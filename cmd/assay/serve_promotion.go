@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -98,13 +100,15 @@ func parsePromotionKey(text string) (ed25519.PublicKey, error) {
 }
 
 // registerPromotions adds the promotion gate's routes over the catalog of
-// lg and store, its decisions counted in the server's metrics.
-func registerPromotions(api *httpapi.Server, lg *ledger.Log, store cas.Store, cfg promotion.Config) error {
-	cfg.Log, cfg.Catalog, cfg.Store, cfg.Observer = lg, catalog.New(lg), store, api.PromotionObserver()
+// lg and store, its decisions counted in the server's metrics, and starts
+// its worker, which decides requested promotions in the background (and
+// takes up those a previous run left unfinished) until stop is called.
+func registerPromotions(ctx context.Context, api *httpapi.Server, lg *ledger.Log, store cas.Store, cfg promotion.Config, logger *slog.Logger) (stop func(), err error) {
+	cfg.Log, cfg.Catalog, cfg.Store, cfg.Observer, cfg.Logger = lg, catalog.New(lg), store, api.PromotionObserver(), logger
 	svc, err := promotion.NewService(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	api.HandlePromotions(svc)
-	return nil
+	return svc.Start(ctx), nil
 }

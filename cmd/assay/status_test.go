@@ -34,7 +34,7 @@ func TestStatusAndGoldenCLI(t *testing.T) {
 		t.Fatalf("promotion outside the layout: %v", err)
 	}
 	var v wire.PromotionView
-	mustJSON(t, cli("promote", "raw/ci/run-9/", "golden/incoming/run-9/"), &v)
+	mustJSON(t, cli("promote", "raw/ci/run-9/", "golden/incoming/run-9/", "--wait", "--poll", "1ms"), &v)
 	mustJSON(t, cli("status", "golden/incoming/run-9/report.json"), &st)
 	if st.State != "promoted" || st.SourceKey != "ci/run-9/report.json" || len(st.Steps) != 2 || st.Steps[1].Index != v.Objects[0].OutcomeIndex {
 		t.Fatalf("golden status %+v", st)

@@ -13,7 +13,15 @@ import (
 // req.Destination; the server decides every object before it answers.
 func (c *Client) Promote(ctx context.Context, req wire.PromotionRequest) (wire.PromotionView, error) {
 	var v wire.PromotionView
-	err := c.sendJSON(ctx, http.MethodPost, wire.PromotionsPath, req, http.StatusCreated, &v)
+	err := c.sendJSON(ctx, http.MethodPost, wire.PromotionsPath, req, http.StatusAccepted, &v)
+	return v, err
+}
+
+// RetryPromotion asks for a new attempt over the quarantined objects of
+// finished promotion id; it returns the new promotion, requested.
+func (c *Client) RetryPromotion(ctx context.Context, id string) (wire.PromotionView, error) {
+	var v wire.PromotionView
+	err := c.sendJSON(ctx, http.MethodPost, wire.PromotionsPath+"/"+url.PathEscape(id)+"/retry", wire.PromotionRetryRequest{}, http.StatusAccepted, &v)
 	return v, err
 }
 
@@ -21,6 +29,14 @@ func (c *Client) Promote(ctx context.Context, req wire.PromotionRequest) (wire.P
 func (c *Client) Promotion(ctx context.Context, id string) (wire.PromotionView, error) {
 	var v wire.PromotionView
 	err := c.getJSON(ctx, wire.PromotionsPath+"/"+url.PathEscape(id), nil, &v)
+	return v, err
+}
+
+// PromotionPage returns promotion id with the page of its objects after
+// cursor.
+func (c *Client) PromotionPage(ctx context.Context, id, cursor string) (wire.PromotionView, error) {
+	var v wire.PromotionView
+	err := c.getJSON(ctx, wire.PromotionsPath+"/"+url.PathEscape(id), url.Values{"cursor": {cursor}}, &v)
 	return v, err
 }
 

@@ -20,7 +20,13 @@ type PromotionRequest struct {
 	PermissionID string `json:"permission_id,omitempty"`
 }
 
-// PromotionView is the body of POST /v1/promotions and GET
+// PromotionRetryRequest is the body of POST /v1/promotions/{id}/retry: an
+// empty JSON object (the attempt retries every quarantined object still
+// awaiting review).
+type PromotionRetryRequest struct{}
+
+// PromotionView is the body of POST /v1/promotions (202, before any object
+// is decided), POST /v1/promotions/{id}/retry and GET
 // /v1/promotions/{id}: the promotion, and a page of its objects with their
 // checks and outcomes (NextCursor pages on with ?cursor=).
 type PromotionView struct {
@@ -57,6 +63,8 @@ const (
 	TypePromotionSourceEmpty          = ProblemBase + "promotion-source-empty"
 	TypePromotionNotFound             = ProblemBase + "promotion-not-found"
 	TypePromotionInvalidRequest       = ProblemBase + "promotion-invalid-request"
+	TypePromotionNotFinished          = ProblemBase + "promotion-not-finished"
+	TypePromotionNothingToRetry       = ProblemBase + "promotion-nothing-to-retry"
 	TypeQuarantineItemNotFound        = ProblemBase + "quarantine-item-not-found"
 	TypeQuarantineDecided             = ProblemBase + "quarantine-decided"
 	TypeQuarantineInvalidReason       = ProblemBase + "quarantine-invalid-reason"

@@ -41,11 +41,14 @@ func running(tx *ledger.Tx, rec *ledger.Record, id string) (*Promotion, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Status != StatusRunning {
+	if p.Status != StatusRequested && p.Status != StatusRunning {
 		return nil, invalid(rec, "promotion %s is %s", id, p.Status)
 	}
 	return &p, nil
 }
+
+// finished reports whether a promotion has its promotion.completed.
+func finished(p *Promotion) bool { return p.Status == StatusCompleted || p.Status == StatusFailed }
 
 func applyRequested(tx *ledger.Tx, rec *ledger.Record) error {
 	var b Requested
@@ -78,11 +81,58 @@ func applyRequested(tx *ledger.Tx, rec *ledger.Record) error {
 	if err := linkPermission(tx, rec.Tenant, b.PermissionID); err != nil {
 		return err
 	}
+	if b.RetryOf != "" {
+		if err := retryable(tx, rec, &b); err != nil {
+			return err
+		}
+	}
 	p := Promotion{ID: b.PromotionID, Tenant: rec.Tenant, Source: b.Source, Destination: b.Destination, Tier: b.Tier,
-		ProofKey: b.ProofKey, ProofDigest: b.ProofDigest, PermissionID: b.PermissionID, Status: StatusRunning,
+		ProofKey: b.ProofKey, ProofDigest: b.ProofDigest, PermissionID: b.PermissionID, RetryOf: b.RetryOf, Status: StatusRequested,
 		RequestedAt: rec.Time.UTC(), RequestedBy: rec.Actor, RequestedIndex: rec.Index}
 	tx.Set(requestListKey(rec.Tenant, rec.Index), []byte(b.PromotionID))
+	tx.Set(openKey(rec.Index), []byte(b.PromotionID))
 	return tx.SetJSON(requestKey(b.PromotionID), p)
+}
+
+// retryable checks a retry's request against the promotion it retries:
+// the tenant's, finished, with the same source, destination and tier.
+func retryable(tx *ledger.Tx, rec *ledger.Record, b *Requested) error {
+	var o Promotion
+	err := tx.GetJSON(requestKey(b.RetryOf), &o)
+	if errors.Is(err, ledger.ErrKeyNotFound) || err == nil && o.Tenant != rec.Tenant {
+		return fmt.Errorf("%w: %q", ErrPromotionNotFound, short(b.RetryOf))
+	}
+	if err != nil {
+		return err
+	}
+	if !finished(&o) {
+		return fmt.Errorf("%w: %s is %s", ErrNotFinished, o.ID, o.Status)
+	}
+	if o.Source != b.Source || o.Destination != b.Destination || o.Tier != b.Tier {
+		return invalid(rec, "a retry of %s keeps its source, destination and tier", o.ID)
+	}
+	return nil
+}
+
+// retryItem marks the quarantine item that a retry's check of sourceKey
+// supersedes: the retried promotion must have quarantined sourceKey, and
+// the item must still await review.
+func retryItem(tx *ledger.Tx, rec *ledger.Record, p *Promotion, sourceKey string) error {
+	var pr Progress
+	err := tx.GetJSON(progressKey(p.RetryOf, sourceKey), &pr)
+	if errors.Is(err, ledger.ErrKeyNotFound) || err == nil && pr.QuarantineID == "" {
+		return invalid(rec, "%s was not quarantined by %s", short(sourceKey), p.RetryOf)
+	}
+	if err != nil {
+		return err
+	}
+	it, err := pendingItem(tx, rec.Tenant, pr.QuarantineID)
+	if err != nil {
+		return err
+	}
+	t := rec.Time.UTC()
+	it.Status, it.DecidedBy, it.DecidedAt, it.DecisionReason, it.DecisionIndex = ItemRetried, rec.Actor, &t, "retry:"+p.ID, rec.Index
+	return tx.SetJSON(itemKey(it.ID), it)
 }
 
 // applyCheck records promotion.verified or promotion.failed for one object
@@ -122,15 +172,21 @@ func applyCheck(tx *ledger.Tx, rec *ledger.Record) error {
 			b.SourceVersion, short(b.ExpectedDigest))
 	}
 	if _, err := tx.Get(progressKey(p.ID, b.SourceKey)); err == nil {
-		return invalid(rec, "%s was checked already in promotion %s", b.SourceKey, p.ID)
+		return fmt.Errorf("%w: %s in promotion %s", ErrDecidedTwice, short(b.SourceKey), p.ID)
+	}
+	if p.RetryOf != "" {
+		if err := retryItem(tx, rec, p, b.SourceKey); err != nil {
+			return err
+		}
 	}
 	status := "failed"
 	if verified {
 		status = "verified"
 	}
-	pr := Progress{SourceKey: b.SourceKey, Destination: goldenKey(src, dest, b.SourceKey), Status: status,
+	pr := Progress{SourceKey: b.SourceKey, Destination: goldenKey(src, dest, b.SourceKey), Status: status, SourceVersion: b.SourceVersion,
 		ExpectedDigest: b.ExpectedDigest, ComputedDigest: b.ComputedDigest, Reason: b.Reason, CheckIndex: rec.Index}
 	p.Checked++
+	p.Status = StatusRunning
 	if err := recordStep(tx, rec, b.SourceKey, Step{PromotionID: p.ID, SourceVersion: b.SourceVersion, Tier: b.Tier,
 		Digest: b.ComputedDigest, Reason: b.Reason}); err != nil {
 		return err
@@ -160,6 +216,9 @@ func checked(tx *ledger.Tx, rec *ledger.Record, id, sourceKey string, decision u
 			return nil, nil, nil, invalid(rec, "%s has no check in promotion %s", short(sourceKey), p.ID)
 		}
 		return nil, nil, nil, err
+	}
+	if pr.CheckIndex == decision && pr.OutcomeIndex != 0 {
+		return nil, nil, nil, fmt.Errorf("%w: %s in promotion %s is %s already", ErrDecidedTwice, short(sourceKey), p.ID, pr.Status)
 	}
 	if pr.Status != want || pr.CheckIndex != decision {
 		return nil, nil, nil, invalid(rec, "%s is %s by the check at index %d, want %s at %d", sourceKey, pr.Status, pr.CheckIndex, want, decision)
@@ -293,6 +352,10 @@ func applyCompleted(tx *ledger.Tx, rec *ledger.Record) error {
 			p.ID, p.Checked, p.Promoted, p.Quarantined, b.Promoted, b.Quarantined)
 	}
 	p.Status, p.CompletedIndex = StatusCompleted, rec.Index
+	if p.Quarantined > 0 {
+		p.Status = StatusFailed
+	}
+	tx.Delete(openKey(p.RequestedIndex))
 	return tx.SetJSON(requestKey(p.ID), p)
 }
 

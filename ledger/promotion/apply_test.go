@@ -75,8 +75,8 @@ func TestAppliersRefuseForgedDecisions(t *testing.T) {
 	}
 
 	// Allowed: the gate's own sequence.
-	vi := f.must(TypeVerified, "op", check(good, good.Digest, ""))
 	fi := f.must(TypeFailed, "op", check(bad, digestOf('3'), ReasonDigestMismatch))
+	vi := f.must(TypeVerified, "op", check(good, good.Digest, ""))
 	f.must(TypePromoted, "op", Placed{PromotionID: pid, SourceKey: good.Key, Object: at(good, catalog.ZoneGolden, "out/good.txt"), DecisionIndex: vi})
 	qid := catalog.NewID("qtn")
 	f.must(TypeQuarantined, "op", Placed{PromotionID: pid, SourceKey: bad.Key, Object: at(bad, catalog.ZoneQuarantine, "out/bad.txt"), DecisionIndex: fi, QuarantineID: qid})
@@ -88,10 +88,13 @@ func TestAppliersRefuseForgedDecisions(t *testing.T) {
 		body             any
 		want             error
 	}{
-		{"promote a failed object", TypePromoted, "op", Placed{PromotionID: pid, SourceKey: bad.Key, Object: golden, DecisionIndex: fi}, ErrInvalidBody},
-		{"promote twice", TypePromoted, "op", Placed{PromotionID: pid, SourceKey: good.Key, Object: at(good, catalog.ZoneGolden, "out/good.txt"), DecisionIndex: vi}, ErrInvalidBody},
-		{"check twice", TypeVerified, "op", check(good, good.Digest, ""), ErrInvalidBody},
-		{"verified with another digest", TypeVerified, "op", check(bad, digestOf('3'), ""), ErrInvalidBody},
+		{"promote a quarantined object", TypePromoted, "op", Placed{PromotionID: pid, SourceKey: bad.Key, Object: golden, DecisionIndex: fi}, ErrDecidedTwice},
+		{"promote twice", TypePromoted, "op", Placed{PromotionID: pid, SourceKey: good.Key, Object: at(good, catalog.ZoneGolden, "out/good.txt"), DecisionIndex: vi}, ErrDecidedTwice},
+		{"quarantine a promoted object", TypeQuarantined, "op", Placed{PromotionID: pid, SourceKey: good.Key, Object: at(good, catalog.ZoneQuarantine, "out/good.txt"), DecisionIndex: vi, QuarantineID: catalog.NewID("qtn")}, ErrDecidedTwice},
+		{"check twice", TypeVerified, "op", check(good, good.Digest, ""), ErrDecidedTwice},
+		{"fail a verified object", TypeFailed, "op", check(good, digestOf('4'), ReasonDigestMismatch), ErrDecidedTwice},
+		{"check an earlier key again", TypeFailed, "op", check(bad, digestOf('4'), ReasonDigestMismatch), ErrDecidedTwice},
+		{"verified with another digest", TypeVerified, "op", check(good, digestOf('3'), ""), ErrInvalidBody},
 		{"operator is not the actor", TypeFailed, "someone", check(bad, digestOf('3'), "x"), ErrInvalidBody},
 		{"unknown promotion", TypePromoted, "op", Placed{PromotionID: catalog.NewID("prm"), SourceKey: good.Key, Object: golden}, ErrPromotionNotFound},
 		{"approve as the producer", TypeApproved, "producer", Decision{QuarantineID: qid, Reason: "ok", Golden: &golden, SeparationOfDuties: true}, ErrReviewerIsProducer},

@@ -8,7 +8,7 @@
 //
 // # Entries
 //
-//	promotion.requested    a promotion: source, destination, tier, proof
+//	promotion.requested    a promotion: source, destination, tier, proof (retry_of: a retry)
 //	promotion.verified     one object passed: computed and expected digest, proof digest, tier, operator
 //	promotion.failed       one object failed, with the reason
 //	promotion.promoted     the golden object of a verified one (catalog.PutGated)
@@ -34,6 +34,19 @@
 //	pro/ql/<tenant>\x00<key>\x00<index>  quarantine id, by tenant and key
 //	pro/src/<tenant>\x00<raw key>\x00<index:16 hex>  Step: each decision about a raw object
 //	pro/perm/<permission id>             Permission (upload.permitted)
+//	pro/open/<index:16 hex>              promotion id of an unfinished promotion, by request index
+//
+// # Worker
+//
+// Service.Request appends promotion.requested and returns; the worker
+// (Service.Run, one per server) decides the unfinished promotions in
+// request order, a page of the catalog (256 objects) at a time, up to 32
+// objects of a page at once so that their appends share group commits.
+// applyCheck refuses a second check of an object in a promotion and the
+// placements a second outcome, so a restarted worker walks the source
+// again, skips what is decided, places what was checked only, and decides
+// the rest: no object is decided twice. A retry (Service.Retry) is a new
+// promotion over the items a finished one left pending in quarantine.
 //
 // The steps by raw key are what GET /v1/object-status answers from: the
 // Applier of each check, placement and review writes its Step in the same

@@ -33,6 +33,14 @@ var (
 	// cannot be masked (unreadable, too large, invalid JSON): only a
 	// masked copy may reach golden through tier masked.
 	ErrCannotMask = errors.New("the quarantined object cannot be masked")
+	// ErrNotFinished refuses a retry of a promotion still in progress.
+	ErrNotFinished = errors.New("promotion not finished")
+	// ErrNothingToRetry refuses a retry of a promotion with no quarantined
+	// object awaiting review.
+	ErrNothingToRetry = errors.New("promotion has no quarantined object to retry")
+	// ErrDecidedTwice refuses a second check or outcome for an object of a
+	// promotion (a racing or replayed duplicate).
+	ErrDecidedTwice = errors.New("object already decided in this promotion")
 	// ErrInvalidBody reports a promotion entry no Service writes (a
 	// hostile bundle, a bug).
 	ErrInvalidBody = errors.New("invalid promotion entry body")
@@ -53,6 +61,9 @@ func errorSpecs() []ledger.ErrorSpec {
 		{Err: ErrCannotMask, Kind: ledger.KindConflict, Slug: "quarantine-cannot-mask", Title: "Quarantined object cannot be masked"},
 		{Err: ErrInvalidReason, Kind: ledger.KindInvalid, Slug: "quarantine-invalid-reason", Title: "Invalid reason code"},
 		{Err: ErrInvalidRequest, Kind: ledger.KindInvalid, Slug: "promotion-invalid-request", Title: "Invalid promotion request"},
+		{Err: ErrNotFinished, Kind: ledger.KindConflict, Slug: "promotion-not-finished", Title: "Promotion not finished"},
+		{Err: ErrNothingToRetry, Kind: ledger.KindConflict, Slug: "promotion-nothing-to-retry", Title: "Nothing to retry"},
+		{Err: ErrDecidedTwice, Kind: ledger.KindConflict, Slug: "promotion-decided-twice", Title: "Object already decided"},
 		{Err: ErrInvalidBody, Kind: ledger.KindInvalid, Slug: "promotion-invalid-entry", Title: "Invalid promotion entry"},
 	}
 }

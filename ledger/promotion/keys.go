@@ -9,7 +9,12 @@ const (
 	prefixProgress    = "pro/obj/"
 	prefixItem        = "pro/q/"
 	prefixItemList    = "pro/ql/"
+	prefixOpen        = "pro/open/"
 )
+
+// openKey indexes an unfinished promotion by the index of its request, so
+// that the worker takes them up in log order after a restart.
+func openKey(index uint64) []byte { return fmt.Appendf([]byte(prefixOpen), "%016x", index) }
 
 func requestKey(id string) []byte { return []byte(prefixRequest + id) }
 

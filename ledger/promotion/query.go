@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -46,8 +47,8 @@ func (s *Service) Objects(ctx context.Context, tenant, id, cursor string, limit 
 // Promotions lists the tenant's promotions in request order, those of
 // status only unless it is empty, paged like Objects.
 func (s *Service) Promotions(ctx context.Context, tenant, status, cursor string, limit int) ([]Promotion, string, error) {
-	if status != "" && status != StatusRunning && status != StatusCompleted {
-		return nil, "", fmt.Errorf("%w: status %q: want %s or %s", ErrInvalidRequest, short(status), StatusRunning, StatusCompleted)
+	if status != "" && !slices.Contains([]string{StatusRequested, StatusRunning, StatusCompleted, StatusFailed}, status) {
+		return nil, "", fmt.Errorf("%w: status %q: want %s, %s, %s or %s", ErrInvalidRequest, short(status), StatusRequested, StatusRunning, StatusCompleted, StatusFailed)
 	}
 	out := []Promotion{}
 	next, err := s.page(ctx, requestListPrefix(tenant), cursor, limit, func(v []byte) (bool, error) {
@@ -78,8 +79,8 @@ func (s *Service) Item(tenant, id string) (*Item, error) {
 // prefix, of status only unless it is empty, in key order, paged like
 // Objects.
 func (s *Service) Quarantine(ctx context.Context, tenant, prefix, status, cursor string, limit int) ([]Item, string, error) {
-	if status != "" && status != ItemPending && status != ItemApproved && status != ItemRejected {
-		return nil, "", fmt.Errorf("%w: status %q: want %s, %s or %s", ErrInvalidRequest, short(status), ItemPending, ItemApproved, ItemRejected)
+	if status != "" && !slices.Contains([]string{ItemPending, ItemApproved, ItemRejected, ItemRetried}, status) {
+		return nil, "", fmt.Errorf("%w: status %q: want %s, %s, %s or %s", ErrInvalidRequest, short(status), ItemPending, ItemApproved, ItemRejected, ItemRetried)
 	}
 	out := []Item{}
 	base := itemListPrefix(tenant)

@@ -5,11 +5,14 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/ledger"
@@ -42,13 +45,15 @@ type Config struct {
 	// Masking are the rules of tier masked, offered when they and Trusted
 	// are set.
 	Masking *mask.Rules
+	// Logger receives the worker's errors; nil discards them.
+	Logger *slog.Logger
 }
 
 // Service runs the promotion gate: it verifies a request's objects,
 // appends each decision, and answers the promotion and quarantine queries.
 // Every call takes the caller's tenant and treats another tenant's
-// promotions, items and objects as absent. Promote runs synchronously: it
-// returns once every object is decided.
+// promotions, items and objects as absent. Request only records a request;
+// the worker (Run, Start) decides its objects.
 type Service struct {
 	log      *ledger.Log
 	cat      *catalog.Catalog
@@ -58,6 +63,11 @@ type Service struct {
 	layout   []string
 	obs      Observer
 	masking  *mask.Rules
+	logger   *slog.Logger
+	wake     chan struct{} // a request is waiting for the worker
+
+	mu      sync.Mutex
+	changed chan struct{} // closed when a promotion finishes (Wait)
 }
 
 // NewService returns a Service as cfg says.
@@ -74,8 +84,12 @@ func NewService(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &Service{log: cfg.Log, cat: cfg.Catalog, store: cfg.Store, trusted: maps.Clone(cfg.Trusted), separate: !cfg.AllowSelfReview,
-		layout: layout, obs: cfg.Observer, masking: cfg.Masking}, nil
+		layout: layout, obs: cfg.Observer, masking: cfg.Masking, logger: logger, wake: make(chan struct{}, 1), changed: make(chan struct{})}, nil
 }
 
 // Tiers returns the tiers the server offers.
@@ -124,10 +138,11 @@ type Request struct {
 	PermissionID string
 }
 
-// Promote verifies every object the request names and promotes or
-// quarantines each, appending promotion.requested, a check and an outcome
-// per object, and promotion.completed. A bad request appends nothing.
-func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request) (*Promotion, error) {
+// Request checks req and appends promotion.requested; the worker (Run)
+// verifies and decides its objects afterwards. A bad request (source outside
+// raw, destination outside golden or its layout, unknown tier, a source
+// matching none of the tenant's objects) appends nothing.
+func (s *Service) Request(ctx context.Context, actor, tenant string, req Request) (*Promotion, error) {
 	src, err := parseSource(req.Source)
 	if err != nil {
 		return nil, err
@@ -152,8 +167,22 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 	if err := s.checkPermission(tenant, req.PermissionID); err != nil {
 		return nil, err
 	}
-	if proofTier(req.Tier) {
-		if err := run.loadProof(ctx); err != nil {
+	body := Requested{PromotionID: catalog.NewID("prm"), Source: req.Source, Destination: req.Destination, Tier: req.Tier,
+		PermissionID: req.PermissionID}
+	return s.request(ctx, actor, tenant, body)
+}
+
+// request appends body, with the proof the source holds now and the policy
+// in force, and wakes the worker.
+func (s *Service) request(ctx context.Context, actor, tenant string, body Requested) (*Promotion, error) {
+	if proofTier(body.Tier) {
+		src, _ := parseSource(body.Source)
+		body.ProofKey = src.proofKey()
+		o, err := s.cat.Object(tenant, catalog.ZoneRaw, body.ProofKey)
+		switch {
+		case err == nil:
+			body.ProofDigest = o.Digest
+		case !errors.Is(err, catalog.ErrObjectNotFound):
 			return nil, err
 		}
 	}
@@ -161,26 +190,79 @@ func (s *Service) Promote(ctx context.Context, actor, tenant string, req Request
 	if err != nil {
 		return nil, err
 	}
-	body := Requested{PromotionID: catalog.NewID("prm"), Source: req.Source, Destination: req.Destination, Tier: req.Tier,
-		ProofKey: run.proofKey, ProofDigest: run.proofDigest, PolicyIndex: pol, PermissionID: req.PermissionID}
+	body.PolicyIndex = pol
 	if _, err := s.append(ctx, TypeRequested, actor, tenant, body); err != nil {
 		return nil, err
 	}
-	run.id = body.PromotionID
-	// A decision begun is finished even if the client goes away: a check
-	// alone would leave its object undecided.
-	decideCtx := context.WithoutCancel(ctx)
-	if err := run.eachObject(ctx, func(o *catalog.Object) error { return run.decide(decideCtx, o) }); err != nil {
-		return nil, fmt.Errorf("promotion %s stopped: %w", run.id, err)
-	}
-	p, err := s.Promotion(tenant, run.id)
+	s.wakeWorker()
+	return s.Promotion(tenant, body.PromotionID)
+}
+
+// Retry appends a new promotion (a new attempt, promotion.requested with
+// retry_of) that checks again every object the tenant's finished promotion
+// id quarantined and that still awaits review; each such item becomes
+// "retried" when the new attempt checks its object, and the attempt's own
+// outcome (golden or a new quarantine item) stands. An unknown id, one not
+// finished, or one with nothing awaiting review appends nothing.
+func (s *Service) Retry(ctx context.Context, actor, tenant, id string) (*Promotion, error) {
+	p, err := s.Promotion(tenant, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.append(ctx, TypeCompleted, actor, tenant, Completed{PromotionID: p.ID, Promoted: p.Promoted, Quarantined: p.Quarantined}); err != nil {
+	if !finished(p) {
+		return nil, fmt.Errorf("%w: %s is %s", ErrNotFinished, p.ID, p.Status)
+	}
+	found := false
+	if err := s.retrySet(ctx, p.ID, func(page []Progress) error {
+		found = len(page) > 0
+		return errFound
+	}); err != nil && !errors.Is(err, errFound) {
 		return nil, err
 	}
-	return s.Promotion(tenant, run.id)
+	if !found {
+		return nil, fmt.Errorf("%w: %s", ErrNothingToRetry, p.ID)
+	}
+	return s.request(ctx, actor, tenant, Requested{PromotionID: catalog.NewID("prm"), Source: p.Source, Destination: p.Destination,
+		Tier: p.Tier, PermissionID: p.PermissionID, RetryOf: p.ID})
+}
+
+// retrySet calls fn with the objects promotion id quarantined whose items
+// still await review, in source key order, a page at a time.
+func (s *Service) retrySet(ctx context.Context, id string, fn func([]Progress) error) error {
+	cursor := ""
+	for {
+		var page []Progress
+		next, err := s.page(ctx, progressPrefix(id), cursor, pageSize, func(v []byte) (bool, error) {
+			var pr Progress
+			if err := json.Unmarshal(v, &pr); err != nil {
+				return false, err
+			}
+			if pr.QuarantineID == "" {
+				return false, nil
+			}
+			var it Item
+			if err := s.getJSON(itemKey(pr.QuarantineID), &it); err != nil {
+				return false, err
+			}
+			if it.Status != ItemPending {
+				return false, nil
+			}
+			page = append(page, pr)
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(page) > 0 {
+			if err := fn(page); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
 }
 
 // errFound stops the scan for a first object.
@@ -190,6 +272,7 @@ var errFound = errors.New("found")
 type promotionRun struct {
 	s                     *Service
 	id                    string
+	retryOf               string
 	actor, tenant         string
 	src                   source
 	dest, tier            string
@@ -198,8 +281,8 @@ type promotionRun struct {
 	proofErr              *proofError     // of one that does not
 }
 
-// eachObject calls fn for every raw object of the source, page by page
-// (the proof of tier signed excepted).
+// eachObject calls fn for every raw object of the source, in key order,
+// page by page (the proof of tier signed excepted).
 func (r *promotionRun) eachObject(ctx context.Context, fn func(*catalog.Object) error) error {
 	if !r.src.prefix {
 		o, err := r.s.cat.Object(r.tenant, catalog.ZoneRaw, r.src.key)
@@ -233,18 +316,21 @@ func (r *promotionRun) eachObject(ctx context.Context, fn func(*catalog.Object) 
 }
 
 // loadProof reads the source's verification proof, re-hashing its bytes,
-// and checks it once for every object of the promotion.
+// and checks it once for every object of the promotion. A proof missing,
+// or other than the one the request recorded, fails every object.
 func (r *promotionRun) loadProof(ctx context.Context) error {
-	r.proofKey = r.src.proofKey()
 	o, err := r.s.cat.Object(r.tenant, catalog.ZoneRaw, r.proofKey)
-	if errors.Is(err, catalog.ErrObjectNotFound) {
-		r.proofErr = &proofError{ReasonProofMissing, fmt.Errorf("no raw/%s", r.proofKey)}
+	if errors.Is(err, catalog.ErrObjectNotFound) || err == nil && r.proofDigest == "" {
+		r.proofErr = &proofError{ReasonProofMissing, fmt.Errorf("no raw/%s at the request", r.proofKey)}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	r.proofDigest = o.Digest
+	if o.Digest != r.proofDigest {
+		r.proofErr = &proofError{ReasonProofTampered, fmt.Errorf("raw/%s is %s, the request recorded %s", r.proofKey, o.Digest, r.proofDigest)}
+		return nil
+	}
 	raw, computed, err := r.s.read(ctx, o, MaxProof)
 	if err != nil {
 		return err
@@ -293,19 +379,29 @@ func (r *promotionRun) decide(ctx context.Context, o *catalog.Object) error {
 		typ = TypeFailed
 	}
 	a, err := r.s.append(ctx, typ, r.actor, r.tenant, chk)
+	if r.retryOf != "" && errors.Is(err, ErrDecided) {
+		return nil // a reviewer decided the item since the retry's request
+	}
 	if err != nil {
 		return err
 	}
 	if m != nil {
 		return r.placeMasked(ctx, o, a.Record.Index, m)
 	}
-	placed := Placed{PromotionID: r.id, SourceKey: o.Key, Object: o.ObjectRef, DecisionIndex: a.Record.Index}
+	return r.place(ctx, o, a.Record.Index, reason != "")
+}
+
+// place appends the outcome of o's check at index: golden, or quarantine
+// when it failed.
+func (r *promotionRun) place(ctx context.Context, o *catalog.Object, check uint64, failed bool) error {
+	placed := Placed{PromotionID: r.id, SourceKey: o.Key, Object: o.ObjectRef, DecisionIndex: check}
 	placed.Object.Key = goldenKey(r.src, r.dest, o.Key)
-	typ, placed.Object.Zone = TypePromoted, catalog.ZoneGolden
-	if reason != "" {
+	typ := TypePromoted
+	placed.Object.Zone = catalog.ZoneGolden
+	if failed {
 		typ, placed.Object.Zone, placed.QuarantineID = TypeQuarantined, catalog.ZoneQuarantine, catalog.NewID("qtn")
 	}
-	_, err = r.s.append(ctx, typ, r.actor, r.tenant, placed)
+	_, err := r.s.append(ctx, typ, r.actor, r.tenant, placed)
 	return err
 }
 

@@ -32,10 +32,15 @@ const (
 // prefix (or next to a single source key).
 const ProofName = "verification-proof.json"
 
-// Promotion statuses.
+// Promotion statuses. A promotion is requested when promotion.requested
+// is appended, running from its first check, and finished with
+// promotion.completed: completed when every object was promoted, failed
+// when at least one was quarantined (a retry re-runs those).
 const (
+	StatusRequested = "requested"
 	StatusRunning   = "running"
 	StatusCompleted = "completed"
+	StatusFailed    = "failed"
 )
 
 // Quarantine item statuses.
@@ -43,6 +48,9 @@ const (
 	ItemPending  = "pending"
 	ItemApproved = "approved"
 	ItemRejected = "rejected"
+	// ItemRetried: a retry of the promotion checked the object again; the
+	// retry's own outcome stands instead of a review.
+	ItemRetried = "retried"
 )
 
 // Reasons an object fails verification.
@@ -71,6 +79,9 @@ type Requested struct {
 	// the same tenant (verify-and-permit-upload); every byte is still
 	// verified.
 	PermissionID string `json:"permission_id,omitempty"`
+	// RetryOf is the finished promotion whose quarantined objects this one
+	// checks again (POST /v1/promotions/{id}/retry); empty for a request.
+	RetryOf string `json:"retry_of,omitempty"`
 }
 
 // Check is the body of promotion.verified and promotion.failed: one
@@ -128,6 +139,7 @@ type Promotion struct {
 	ProofKey       string    `json:"proof_key,omitempty"`
 	ProofDigest    string    `json:"proof_digest,omitempty"`
 	PermissionID   string    `json:"permission_id,omitempty"`
+	RetryOf        string    `json:"retry_of,omitempty"`
 	Status         string    `json:"status"`
 	RequestedAt    time.Time `json:"requested_at"`
 	RequestedBy    string    `json:"requested_by"`
@@ -144,6 +156,7 @@ type Progress struct {
 	SourceKey      string `json:"source_key"`
 	Destination    string `json:"destination"` // the golden key it gets
 	Status         string `json:"status"`      // verified, failed, promoted, masked, quarantined
+	SourceVersion  uint64 `json:"source_version,omitempty"`
 	ExpectedDigest string `json:"expected_digest"`
 	ComputedDigest string `json:"computed_digest,omitempty"`
 	Reason         string `json:"reason,omitempty"`

@@ -36,10 +36,15 @@ func main() {
 	sweep := flag.Int("sweep", 100_000, "packages of the retention sweep benchmark (0 skips it)")
 	streamN := flag.Int("stream", 50_000, "entries appended by each side of the live stream fan-out benchmark (0 skips it)")
 	streamSubs := flag.Int("stream-subs", 100, "subscribers of the live stream fan-out benchmark")
+	promote := flag.Int("promote", 100_000, "objects of the promotion benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *sweepChild != "" {
 		sweepChildMain(*sweepChild, *sweepMode)
+		return
+	}
+	if *promoteChild != "" {
+		promoteChildMain(*promoteChild, *promoteMode)
 		return
 	}
 	if *cpuProfile != "" {
@@ -64,6 +69,9 @@ func main() {
 	}
 	if *streamN > 0 {
 		streamBench(dir, *streamN, *streamSubs)
+	}
+	if *promote > 0 {
+		promoteBench(dir, *promote)
 	}
 	if *upload > 0 {
 		uploadBench(dir, *upload)
