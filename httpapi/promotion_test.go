@@ -347,11 +347,78 @@ func TestPromotionBadInput(t *testing.T) {
 		{"unknown promotion", wire.PromotionsPath + "/prm_" + strings.Repeat("0", 32), wire.TypePromotionNotFound},
 		{"bad status filter", wire.PromotionsPath + "?status=done", wire.TypePromotionInvalidRequest},
 		{"bad quarantine status", wire.QuarantinePath + "?status=maybe", wire.TypePromotionInvalidRequest},
+		{"bad quarantine tier", wire.QuarantinePath + "?tier=gold", wire.TypePromotionInvalidRequest},
+		{"bad quarantine reason", wire.QuarantinePath + "?reason=Not%20A%20Code", wire.TypePromotionInvalidRequest},
+		{"repeated promotions prefix", wire.PromotionsPath + "?prefix=a/&prefix=b/", wire.TypeInvalidParameter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := f.call(http.MethodGet, tc.path, f.producer, nil)
 			if r.status/100 != 4 || r.problem(t).Type != tc.typ {
 				t.Fatalf("%d %s, want %s", r.status, r.body, tc.typ)
+			}
+		})
+	}
+}
+
+// TestPromotionAndQuarantineFilters: GET /v1/quarantine selects by tier
+// and reason (and both), GET /v1/promotions by a raw prefix, which matches
+// a promotion whose source lies under it or holds it.
+func TestPromotionAndQuarantineFilters(t *testing.T) {
+	f := newPromFixture(t)
+	a := f.land("drop/a.txt", "apple")
+	f.land("drop/b.txt", "berry")
+	f.land("other/c.txt", "cherry")
+	f.tamper(a.Digest)
+	f.promote("raw/drop/", "golden/drop/", "basic")
+	f.promote("raw/other/", "golden/other/", "signed") // no proof: quarantined
+	for _, tc := range []struct {
+		query url.Values
+		want  []string // source keys
+	}{
+		{url.Values{}, []string{"drop/a.txt", "other/c.txt"}},
+		{url.Values{"tier": {"basic"}}, []string{"drop/a.txt"}},
+		{url.Values{"tier": {"signed"}}, []string{"other/c.txt"}},
+		{url.Values{"reason": {promotion.ReasonProofMissing}}, []string{"other/c.txt"}},
+		{url.Values{"reason": {promotion.ReasonDigestMismatch}, "tier": {"basic"}}, []string{"drop/a.txt"}},
+		{url.Values{"reason": {promotion.ReasonDigestMismatch}, "tier": {"signed"}}, nil},
+		{url.Values{"tier": {"masked"}}, nil},
+	} {
+		t.Run("quarantine "+tc.query.Encode(), func(t *testing.T) {
+			page, err := f.revCli.Quarantine(t.Context(), tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range page.Items {
+				got = append(got, it.SourceKey)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("items %v, want %v", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		prefix string
+		want   []string // sources
+	}{
+		{"", []string{"raw/drop/", "raw/other/"}},
+		{"drop/", []string{"raw/drop/"}},
+		{"raw/other/", []string{"raw/other/"}},
+		{"drop/a.txt", []string{"raw/drop/"}},
+		{"d", []string{"raw/drop/"}},
+		{"nothing/", nil},
+	} {
+		t.Run("promotions prefix "+tc.prefix, func(t *testing.T) {
+			page, err := f.prodCli.Promotions(t.Context(), url.Values{"prefix": {tc.prefix}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range page.Promotions {
+				got = append(got, p.Source)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("promotions %v, want %v", got, tc.want)
 			}
 		})
 	}

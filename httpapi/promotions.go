@@ -25,10 +25,10 @@ const maxPromotionBody = 16 << 10
 // HandlePromotions registers the promotion gate's routes backed by svc:
 //
 //	POST /v1/promotions                    promotions:write   202 + the promotion, requested (decided in the background)
-//	GET  /v1/promotions?status=&cursor=    promotions:read    the caller's promotions
+//	GET  /v1/promotions?status=&prefix=&cursor= promotions:read the caller's promotions
 //	GET  /v1/promotions/{id}?cursor=       promotions:read    one promotion (status, counts), a page of its objects
 //	POST /v1/promotions/{id}/retry         promotions:review  202 + a new attempt over the quarantined objects of a finished one
-//	GET  /v1/quarantine?prefix=&status=    promotions:review  quarantined objects
+//	GET  /v1/quarantine?prefix=&status=&tier=&reason= promotions:review quarantined objects
 //	POST /v1/quarantine/{id}/approve       promotions:review  the item, now in golden
 //	POST /v1/quarantine/{id}/reject        promotions:review  the item, rejected
 //	POST /v1/verify-and-permit-upload      promotions:write   200 + permitted or denied, with the decision's inclusion proof
@@ -137,11 +137,11 @@ func listParams(r *http.Request, names ...string) (map[string]string, int, error
 }
 
 func (h promotionRoutes) list(r *http.Request) (any, error) {
-	p, limit, err := listParams(r, "status")
+	p, limit, err := listParams(r, "status", "prefix")
 	if err != nil {
 		return nil, err
 	}
-	ps, next, err := h.svc.Promotions(r.Context(), caller(r).Tenant, p["status"], p["cursor"], limit)
+	ps, next, err := h.svc.Promotions(r.Context(), caller(r).Tenant, promotion.PromotionFilter{Status: p["status"], Prefix: p["prefix"]}, p["cursor"], limit)
 	if err != nil {
 		return nil, err
 	}
@@ -149,11 +149,12 @@ func (h promotionRoutes) list(r *http.Request) (any, error) {
 }
 
 func (h promotionRoutes) quarantine(r *http.Request) (any, error) {
-	p, limit, err := listParams(r, "prefix", "status")
+	p, limit, err := listParams(r, "prefix", "status", "tier", "reason")
 	if err != nil {
 		return nil, err
 	}
-	items, next, err := h.svc.Quarantine(r.Context(), caller(r).Tenant, p["prefix"], p["status"], p["cursor"], limit)
+	items, next, err := h.svc.Quarantine(r.Context(), caller(r).Tenant,
+		promotion.QuarantineFilter{Prefix: p["prefix"], Status: p["status"], Tier: p["tier"], Reason: p["reason"]}, p["cursor"], limit)
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func newPromotionCmd() *cobra.Command {
 	var f serverFlags
 	cmd := &cobra.Command{
 		Use:   "promotion",
-		Short: "Show promotions; retry the quarantined objects of a finished one",
+		Short: "List and show promotions; retry the quarantined objects of a finished one",
 	}
 	f.register(cmd)
 	var cursor string
@@ -130,7 +130,20 @@ outcome stands. Prints the new promotion, requested.`,
 			return c.RetryPromotion(ctx, args[0])
 		}),
 	}
-	cmd.AddCommand(show, retry)
+	var status, prefix, listCursor, limit string
+	list := &cobra.Command{
+		Use:   "list [--status S] [--prefix P]",
+		Short: "List your promotions, oldest first (one page; next_cursor continues)",
+		Args:  cobra.NoArgs,
+		RunE: f.printing(func(ctx context.Context, c *client.Client, _ []string) (any, error) {
+			return c.Promotions(ctx, queryOf(map[string]string{"status": status, "prefix": prefix, "cursor": listCursor, "limit": limit}))
+		}),
+	}
+	list.Flags().StringVar(&status, "status", "", "only promotions of this status: requested, running, completed or failed")
+	list.Flags().StringVar(&prefix, "prefix", "", "only promotions whose source lies under, or holds, this raw key prefix")
+	list.Flags().StringVar(&listCursor, "cursor", "", "continue after this cursor")
+	list.Flags().StringVar(&limit, "limit", "", "page size (1 to 1000)")
+	cmd.AddCommand(show, retry, list)
 	return cmd
 }
 
@@ -152,35 +165,35 @@ scope promotions:review.`,
 }
 
 func newQuarantineListCmd(f *serverFlags) *cobra.Command {
-	var prefix, status, cursor, limit string
+	var prefix, status, tier, reason, cursor, limit string
 	cmd := &cobra.Command{
-		Use:   "list [--prefix P] [--status pending|approved|rejected]",
+		Use:   "list [--prefix P] [--status S] [--tier T] [--reason CODE]",
 		Short: "List quarantined objects (one page; next_cursor continues)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			q := url.Values{}
-			for k, v := range map[string]string{"prefix": prefix, "status": status, "cursor": cursor, "limit": limit} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
-			page, err := c.Quarantine(cmd.Context(), q)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), page)
-		},
+		RunE: f.printing(func(ctx context.Context, c *client.Client, _ []string) (any, error) {
+			return c.Quarantine(ctx, queryOf(map[string]string{"prefix": prefix, "status": status, "tier": tier, "reason": reason,
+				"cursor": cursor, "limit": limit}))
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&prefix, "prefix", "", "only keys (the golden keys they would get) starting with this")
-	fl.StringVar(&status, "status", "", "only items of this status: pending, approved or rejected")
+	fl.StringVar(&status, "status", "", "only items of this status: pending, approved, rejected or retried")
+	fl.StringVar(&tier, "tier", "", "only items of promotions of this tier: basic, signed or masked")
+	fl.StringVar(&reason, "reason", "", "only items quarantined for this reason code (digest-mismatch, proof-missing, ...)")
 	fl.StringVar(&cursor, "cursor", "", "continue after this cursor")
 	fl.StringVar(&limit, "limit", "", "page size (1 to 1000)")
 	return cmd
+}
+
+// queryOf is the query of the non-empty values of m.
+func queryOf(m map[string]string) url.Values {
+	q := url.Values{}
+	for k, v := range m {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
 }
 
 func newQuarantineDecideCmd(f *serverFlags, verb string) *cobra.Command {

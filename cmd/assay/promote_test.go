@@ -53,6 +53,30 @@ func TestPromoteCLI(t *testing.T) {
 	if len(page.Items) != 0 {
 		t.Fatalf("quarantine %+v", page)
 	}
+	// A second promotion, of an object the proof does not list,
+	// quarantines; the lists select.
+	land("incoming/run-7/extra.txt", []byte("not in the proof"))
+	if _, err := run(t.Context(), "promote", "raw/incoming/run-7/extra.txt", "golden/bare/", "--wait", "--poll", "1ms", "--tier", "signed",
+		"--server", s.url, "--token", s.token); err == nil {
+		t.Fatal("promote --wait of an object the proof does not list succeeded")
+	}
+	mustJSON(t, cli("quarantine", "list", "--tier", "signed", "--reason", "subject-missing"), &page)
+	if len(page.Items) != 1 || page.Items[0].SourceKey != "incoming/run-7/extra.txt" {
+		t.Fatalf("quarantine by reason subject-missing: %+v", page)
+	}
+	mustJSON(t, cli("quarantine", "list", "--tier", "basic"), &page)
+	if len(page.Items) != 0 {
+		t.Fatalf("quarantine of tier basic: %+v", page)
+	}
+	var proms wire.PromotionsPage
+	mustJSON(t, cli("promotion", "list", "--status", "failed", "--prefix", "raw/incoming/run-7/extra"), &proms)
+	if len(proms.Promotions) != 1 || proms.Promotions[0].Source != "raw/incoming/run-7/extra.txt" {
+		t.Fatalf("failed promotions: %+v", proms)
+	}
+	mustJSON(t, cli("promotion", "list", "--prefix", "raw/incoming/"), &proms)
+	if len(proms.Promotions) != 2 {
+		t.Fatalf("promotions under raw/incoming/: %+v", proms)
+	}
 	if _, err := run(t.Context(), "promote", "raw/incoming/", "golden/x/", "--tier", "masking", "--server", s.url, "--token", s.token); err == nil ||
 		!strings.Contains(err.Error(), "tier") {
 		t.Fatalf("unknown tier: %v", err)

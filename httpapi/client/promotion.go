@@ -10,7 +10,8 @@ import (
 )
 
 // Promote asks the server to verify and promote req.Source to
-// req.Destination; the server decides every object before it answers.
+// req.Destination; it returns the promotion as requested (202): the
+// server's worker decides its objects afterwards (see Promotion).
 func (c *Client) Promote(ctx context.Context, req wire.PromotionRequest) (wire.PromotionView, error) {
 	var v wire.PromotionView
 	err := c.sendJSON(ctx, http.MethodPost, wire.PromotionsPath, req, http.StatusAccepted, &v)
@@ -40,8 +41,16 @@ func (c *Client) PromotionPage(ctx context.Context, id, cursor string) (wire.Pro
 	return v, err
 }
 
+// Promotions lists the caller's promotions (q: status, prefix, cursor,
+// limit).
+func (c *Client) Promotions(ctx context.Context, q url.Values) (wire.PromotionsPage, error) {
+	var p wire.PromotionsPage
+	err := c.getJSON(ctx, wire.PromotionsPath, q, &p)
+	return p, err
+}
+
 // Quarantine lists the caller's quarantined objects (q: prefix, status,
-// cursor, limit).
+// tier, reason, cursor, limit).
 func (c *Client) Quarantine(ctx context.Context, q url.Values) (wire.QuarantinePage, error) {
 	var p wire.QuarantinePage
 	err := c.getJSON(ctx, wire.QuarantinePath, q, &p)

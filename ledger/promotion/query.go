@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -44,17 +45,30 @@ func (s *Service) Objects(ctx context.Context, tenant, id, cursor string, limit 
 	return out, next, err
 }
 
-// Promotions lists the tenant's promotions in request order, those of
-// status only unless it is empty, paged like Objects.
-func (s *Service) Promotions(ctx context.Context, tenant, status, cursor string, limit int) ([]Promotion, string, error) {
-	if status != "" && !slices.Contains([]string{StatusRequested, StatusRunning, StatusCompleted, StatusFailed}, status) {
-		return nil, "", fmt.Errorf("%w: status %q: want %s, %s, %s or %s", ErrInvalidRequest, short(status), StatusRequested, StatusRunning, StatusCompleted, StatusFailed)
+// PromotionFilter selects promotions: Status (requested, running,
+// completed, failed) when set, and Prefix, a raw key prefix ("raw/" is
+// optional), when set: a promotion whose source lies under Prefix, or whose
+// source prefix holds Prefix, matches.
+type PromotionFilter struct {
+	Status, Prefix string
+}
+
+// Promotions lists the tenant's promotions in request order, those f
+// selects, paged like Objects.
+func (s *Service) Promotions(ctx context.Context, tenant string, f PromotionFilter, cursor string, limit int) ([]Promotion, string, error) {
+	if f.Status != "" && !slices.Contains([]string{StatusRequested, StatusRunning, StatusCompleted, StatusFailed}, f.Status) {
+		return nil, "", fmt.Errorf("%w: status %q: want %s, %s, %s or %s", ErrInvalidRequest, short(f.Status), StatusRequested, StatusRunning, StatusCompleted, StatusFailed)
 	}
+	prefix := strings.TrimPrefix(f.Prefix, catalog.ZoneRaw+"/")
 	out := []Promotion{}
 	next, err := s.page(ctx, requestListPrefix(tenant), cursor, limit, func(v []byte) (bool, error) {
 		p, err := s.Promotion(tenant, string(v))
-		if err != nil || status != "" && p.Status != status {
+		if err != nil || f.Status != "" && p.Status != f.Status {
 			return false, err
+		}
+		if src := strings.TrimPrefix(p.Source, catalog.ZoneRaw+"/"); prefix != "" && !strings.HasPrefix(src, prefix) &&
+			!(strings.HasSuffix(src, "/") && strings.HasPrefix(prefix, src)) {
+			return false, nil
 		}
 		out = append(out, *p)
 		return true, nil
@@ -75,18 +89,30 @@ func (s *Service) Item(tenant, id string) (*Item, error) {
 	return &it, nil
 }
 
-// Quarantine lists the tenant's quarantine items whose keys start with
-// prefix, of status only unless it is empty, in key order, paged like
-// Objects.
-func (s *Service) Quarantine(ctx context.Context, tenant, prefix, status, cursor string, limit int) ([]Item, string, error) {
-	if status != "" && !slices.Contains([]string{ItemPending, ItemApproved, ItemRejected, ItemRetried}, status) {
-		return nil, "", fmt.Errorf("%w: status %q: want %s, %s, %s or %s", ErrInvalidRequest, short(status), ItemPending, ItemApproved, ItemRejected, ItemRetried)
+// QuarantineFilter selects quarantine items: by the golden key they would
+// get (Prefix), and when set by Status (pending, approved, rejected,
+// retried), Tier and Reason (the failed check's reason code).
+type QuarantineFilter struct {
+	Prefix, Status, Tier, Reason string
+}
+
+// Quarantine lists the tenant's quarantine items f selects, in key order,
+// paged like Objects.
+func (s *Service) Quarantine(ctx context.Context, tenant string, f QuarantineFilter, cursor string, limit int) ([]Item, string, error) {
+	if f.Status != "" && !slices.Contains([]string{ItemPending, ItemApproved, ItemRejected, ItemRetried}, f.Status) {
+		return nil, "", fmt.Errorf("%w: status %q: want %s, %s, %s or %s", ErrInvalidRequest, short(f.Status), ItemPending, ItemApproved, ItemRejected, ItemRetried)
+	}
+	if f.Tier != "" && !slices.Contains([]string{TierBasic, TierSigned, TierMasked}, f.Tier) {
+		return nil, "", fmt.Errorf("%w: tier %q: want %s, %s or %s", ErrInvalidRequest, short(f.Tier), TierBasic, TierSigned, TierMasked)
+	}
+	if f.Reason != "" && !reasonPattern.MatchString(f.Reason) {
+		return nil, "", fmt.Errorf("%w: reason %q: want a reason code such as %s", ErrInvalidRequest, short(f.Reason), ReasonDigestMismatch)
 	}
 	out := []Item{}
 	base := itemListPrefix(tenant)
-	next, err := s.pageFrom(ctx, base, append(bytes.Clone(base), prefix...), cursor, limit, func(v []byte) (bool, error) {
+	next, err := s.pageFrom(ctx, base, append(bytes.Clone(base), f.Prefix...), cursor, limit, func(v []byte) (bool, error) {
 		it, err := s.Item(tenant, string(v))
-		if err != nil || status != "" && it.Status != status {
+		if err != nil || f.Status != "" && it.Status != f.Status || f.Tier != "" && it.Tier != f.Tier || f.Reason != "" && it.Reason != f.Reason {
 			return false, err
 		}
 		out = append(out, *it)
