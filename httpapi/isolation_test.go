@@ -25,6 +25,7 @@ import (
 	"github.com/assay-ledger/assay/ledger/ledgertest"
 	"github.com/assay-ledger/assay/ledger/promotion"
 	"github.com/assay-ledger/assay/ledger/retention"
+	"github.com/assay-ledger/assay/ledger/runlog"
 )
 
 // tenantScopes are every scope but the auditor's: a tenant's full power.
@@ -32,7 +33,8 @@ var tenantScopes = []string{httpapi.ScopeLogRead, httpapi.ScopeMetricsRead, http
 	httpapi.ScopePackagesRead, httpapi.ScopeObjectsWrite, httpapi.ScopeObjectsRead, httpapi.ScopeStoreAdmin,
 	httpapi.ScopeExportsWrite, httpapi.ScopeExportsRead, httpapi.ScopeRetentionRead, httpapi.ScopeRetentionWrite,
 	httpapi.ScopeRetentionHold, httpapi.ScopeRetentionDelete, httpapi.ScopeRetentionAdmin,
-	httpapi.ScopePromotionsWrite, httpapi.ScopePromotionsRead, httpapi.ScopePromotionsReview}
+	httpapi.ScopePromotionsWrite, httpapi.ScopePromotionsRead, httpapi.ScopePromotionsReview,
+	httpapi.ScopeRunsWrite, httpapi.ScopeRunsRead}
 
 // isoFixture is a server with every route the serve command registers,
 // over one ledger and one local store, holding data of tenant acme.
@@ -49,6 +51,7 @@ type isoFixture struct {
 	// acme's data, and the strings that must never reach evil.
 	pkg, file, key, exportKey, digest, hold string
 	promotion, item, permission             string
+	openRun, sealedRun                      string // acme's run logs
 	failedPromotion                         string // quarantined its object: retryable
 	prom                                    *promotion.Service
 	secrets                                 []string
@@ -97,6 +100,7 @@ func newIsoFixture(t *testing.T) *isoFixture {
 		t.Fatal(err)
 	}
 	f.api.HandleDeletion(del, rs)
+	f.api.HandleRunLogs(&runlog.Service{Log: lg, Store: store})
 	f.srv = httptest.NewServer(f.api)
 	t.Cleanup(f.srv.Close)
 	f.seed()
@@ -169,7 +173,20 @@ func (f *isoFixture) seed() {
 	if _, err := evil.PutObject(ctx, "evil-obj/x.txt", strings.NewReader("x"), 1, "", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	f.secrets = []string{pv.ID, qv.ID, f.item, f.permission, content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
+	// Run logs: one open, one sealed, each with a secret line.
+	f.openRun, f.sealedRun = "a0c1e2d3-0000-4000-8000-0000000ac3e1", "a0c1e2d3-0000-4000-8000-0000000ac3e2"
+	var sealedDigest string
+	for _, id := range []string{f.openRun, f.sealedRun} {
+		if _, err := cli.AppendRunLog(ctx, id, []wire.RunLogLine{{Phase: "build", Level: "info", Message: "acme-secret-logline"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sealedRun, err := cli.CloseRunLog(ctx, f.sealedRun, "succeeded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedDigest = sealedRun.Digest
+	f.secrets = []string{f.openRun, f.sealedRun, strings.TrimPrefix(sealedDigest, "sha256:"), pv.ID, qv.ID, f.item, f.permission, content, f.digest, hex.EncodeToString(sum[:]), p.ID, files[0].FileID, "acme-secret", runID,
 		art, strings.TrimPrefix(f.exportKey, "sha256:"), h.HoldID}
 }
 
@@ -358,6 +375,16 @@ var isolationMatrix = map[string]isoRow{
 		return []isoReq{{method: http.MethodPost, path: wire.PromotionsPath + "/" + f.failedPromotion + "/retry", body: []byte(`{}`)}}
 	}},
 	"GET " + wire.QuarantinePath: {reqs: get(wire.QuarantinePath + "?prefix=acme"), ok: true}, // the caller's own: none
+	// Lines for acme's run id make the other tenant's own run of that id.
+	"POST " + wire.RunsPath + "/{run_id}/logs": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: wire.RunLogPath(f.sealedRun), body: []byte(`{"lines":[{"phase":"x","level":"info","message":"evil"}]}`)}}
+	}, ok: true, ownWrite: true},
+	"POST " + wire.RunsPath + "/{run_id}/logs/close": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: wire.RunLogPath(f.openRun) + "/close", body: []byte(`{"status":"failed"}`)}}
+	}},
+	"GET " + wire.RunsPath + "/{run_id}/logs/stream": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: wire.RunLogPath(f.openRun) + "/stream?follow=false"}}
+	}},
 	// Another tenant cannot have acme's landed bytes verified, nor link a
 	// promotion of its own to acme's permission.
 	"POST " + wire.PermitPath: {reqs: func(f *isoFixture) []isoReq {
@@ -441,7 +468,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	// The owner reads its own data: the check below is not vacuous.
 	for _, path := range []string{"/v1/events/stream?follow=false&after=0", "/v1/history?package=" + f.pkg, "/v1/history?zone=raw&key_prefix=acme", "/v1/history/export?format=csv",
 		"/v1/packages/" + f.pkg + "/timeline", "/v1/artifacts/" + f.digest + "/timeline", wire.PromotionsPath + "/" + f.promotion, wire.QuarantinePath, "/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
-		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey} {
+		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey, wire.RunLogPath(f.openRun) + "/stream?follow=false"} {
 		r := f.send(isoReq{method: http.MethodGet, path: path}, f.owner)
 		if r.status != http.StatusOK || f.leaked(isoReq{}, r) == "" {
 			t.Fatalf("owner GET %s: %d %.300s; want its own data", path, r.status, r.body)

@@ -18,6 +18,7 @@ import (
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/ledger/retention"
+	"github.com/assay-ledger/assay/ledger/runlog"
 )
 
 // openapiSource is the checked-in description of every route: an OpenAPI 3
@@ -56,6 +57,7 @@ var openapiSchemas = map[string]any{
 	"RetentionView": retention.View{}, "EligiblePage": wire.EligiblePage{}, "SweepResult": retention.SweepResult{},
 	"DeleteRequest": wire.DeleteRequest{}, "RestoreRequest": wire.RestoreRequest{},
 	"Deletion": retention.Deletion{}, "PurgeResult": wire.PurgeResult{},
+	"RunLogAppend": wire.RunLogAppend{}, "RunLogClose": wire.RunLogClose{}, "RunLog": runlog.Run{}, "RunComplete": wire.RunComplete{},
 }
 
 // registerOpenAPI adds GET /v1/openapi.json, public like /health: the

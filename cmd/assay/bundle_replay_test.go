@@ -24,6 +24,7 @@ import (
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/domains"
 	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/ledger/runlog"
 )
 
 // TestBundlesReplayEveryProjection fills a served ledger with packages,
@@ -51,6 +52,7 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 	}
 	reviewer = strings.TrimSpace(reviewer)
 	dir := t.TempDir()
+	var sealedLogs []string // each round's sealed run log digest
 	activity := func(round int) {
 		files := t.TempDir()
 		for i := range 3 {
@@ -93,10 +95,17 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 		}
 		runID := fmt.Sprintf("3f2b8c1e-7d4a-4e8b-9c0f-1a2b3c4d5e6%d", round)
 		art := "sha256:" + strings.Repeat(fmt.Sprintf("%02d", round), 32)
+		// The run's log, sealed, is what the export's logsPath names.
+		logRun := fmt.Sprintf("7e57c0de-0000-4000-8000-00000000000%d", round)
+		cli("run", "append", logRun, fmt.Sprintf("round %d starts", round))
+		cli("run", "append", logRun, fmt.Sprintf("round %d ends", round), "--level", "warn")
+		var sealed runlog.Run
+		mustJSON(t, cli("run", "close", logRun, "--status", "succeeded"), &sealed)
+		sealedLogs = append(sealedLogs, sealed.Digest)
 		for _, status := range []string{"running", "succeeded"} {
 			doc, _ := json.Marshal(map[string]string{"runId": runID, "artifactHash": art, "startedAt": "2025-12-02T00:00:00Z",
 				"status": status, "tenantId": "dev", "idempotencyKey": exports.IdempotencyKey(runID, art, "dev"),
-				"logsPath": "cas://evidence/latest.txt"})
+				"logsPath": "cas://runs/" + logRun + "/log.ndjson"})
 			f := filepath.Join(dir, fmt.Sprintf("export-%d-%s.json", round, status))
 			os.WriteFile(f, doc, 0o600)
 			cli("export", "submit", f)
@@ -117,15 +126,15 @@ func TestBundlesReplayEveryProjection(t *testing.T) {
 
 	mirror := filepath.Join(dir, "mirror")
 	mustRun(t, "keys", "generate", "--name", "checkpoint", "--out", filepath.Join(mirror, "keys"), "--key-name", "mirror.test")
-	for _, b := range []string{first, second} {
+	for i, b := range []string{first, second} {
 		f, err := os.Open(b)
 		if err != nil {
 			t.Fatal(err)
 		}
 		v, err := bundle.Verify(f, bundle.Options{Key: s.vkey})
 		f.Close()
-		if err != nil || len(v.Header.CAS) != 1 || v.Header.CAS[0].Digest == "" || v.Header.CAS[0].Tenant != "dev" {
-			t.Fatalf("bundle %s: cas resolutions %+v (%v), want cas://evidence/latest.txt of dev resolved", b, v.Header.CAS, err)
+		if err != nil || len(v.Header.CAS) != 1 || "sha256:"+v.Header.CAS[0].Digest != sealedLogs[i] || v.Header.CAS[0].Tenant != "dev" {
+			t.Fatalf("bundle %s: cas resolutions %+v (%v), want the round's sealed run log %s of dev resolved", b, v.Header.CAS, err, sealedLogs[i])
 		}
 		mustRun(t, "bundle", "verify", b, "--key", s.vkey)
 		mustRun(t, "bundle", "import", b, "--data", mirror, "--origin", "mirror.test", "--key", s.vkey)

@@ -17,6 +17,7 @@ import (
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 	"github.com/assay-ledger/assay/ledger/retention"
+	"github.com/assay-ledger/assay/ledger/runlog"
 )
 
 // catalogFlags configure the content store and the package and object
@@ -147,6 +148,7 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	}
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
 	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
+	api.HandleRunLogs(&runlog.Service{Log: lg, Store: st})
 	var lock cas.Locker
 	if s, ok := st.(*s3.Store); ok {
 		lock = s.Locker()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/assay-ledger/assay/ledger"
 )
@@ -53,4 +54,41 @@ func ObjectIn(tx *ledger.Tx, tenant, zone, key string) (*Object, error) {
 		return nil, err
 	}
 	return &o, nil
+}
+
+// typeRunLogSealed is the entry type whose Applier places a run's sealed
+// log (package runlog); listed here so that the catalog, which owns zone
+// raw, refuses every other writer of a RunLogKey.
+const typeRunLogSealed = "run.log_sealed"
+
+// PutRunLog makes ref, at RunLogKey in zone raw, the record tenant's sealed
+// log of a run, with metadata meta. Only the Applier of run.log_sealed may
+// call it.
+func PutRunLog(tx *ledger.Tx, rec *ledger.Record, ref ObjectRef, meta json.RawMessage) error {
+	if rec.Type != typeRunLogSealed {
+		return fmt.Errorf("%w: entry type %q places a run's sealed log", ErrPathReserved, shorten(rec.Type))
+	}
+	if ref.Zone != ZoneRaw || !IsRunLogKey(ref.Key) {
+		return fmt.Errorf("%w: %s/%s is not a run log key", ErrInvalidBody, shorten(ref.Zone), shorten(ref.Key))
+	}
+	if err := checkRef(ref); err != nil {
+		return err
+	}
+	return putObject(tx, rec, ref, Object{Metadata: meta})
+}
+
+// RefBlob counts a reference to a blob that another domain's entry keeps
+// (a run log's chunks), so that the collection of unreferenced blobs
+// leaves it alone.
+func RefBlob(tx *ledger.Tx, digest string, size int64, blake3 string) error {
+	if !digestPattern.MatchString(digest) || size < 0 || len(blake3) != 64 {
+		return fmt.Errorf("%w: blob %q, size %d, blake3 %q", ErrInvalidBody, shorten(digest), size, shorten(blake3))
+	}
+	var blob Blob
+	bk := blobKey(strings.TrimPrefix(digest, "sha256:"))
+	if err := tx.GetJSON(bk, &blob); err != nil && !errors.Is(err, ledger.ErrKeyNotFound) {
+		return err
+	}
+	blob.Size, blob.BLAKE3, blob.Refs = size, blake3, blob.Refs+1
+	return tx.SetJSON(bk, blob)
 }

@@ -71,7 +71,8 @@ func shorten(s string) string {
 }
 
 // CheckObjectKey validates a key for an object put by key: a valid path
-// outside packages/, which belongs to package files.
+// outside packages/, which belongs to package files, and not the key of a
+// run's sealed log (RunLogKey), which only its seal writes.
 func CheckObjectKey(key string) error {
 	if err := ValidatePath(key); err != nil {
 		return err
@@ -79,5 +80,23 @@ func CheckObjectKey(key string) error {
 	if strings.HasPrefix(key, "packages/") {
 		return fmt.Errorf("%w: %q is under packages/, which holds package files", ErrPathReserved, shorten(key))
 	}
+	if IsRunLogKey(key) {
+		return fmt.Errorf("%w: %q is a run's sealed log, written only by closing the run's log", ErrPathReserved, shorten(key))
+	}
 	return nil
+}
+
+// RunLogKey is the raw key of run runID's sealed log; cas://RunLogKey(id)
+// names it in a job export's logsPath.
+func RunLogKey(runID string) string { return "runs/" + runID + "/log.ndjson" }
+
+// IsRunLogKey reports whether key has the form of RunLogKey: runs/<one
+// segment>/log.ndjson.
+func IsRunLogKey(key string) bool {
+	rest, ok := strings.CutPrefix(key, "runs/")
+	if !ok {
+		return false
+	}
+	run, ok := strings.CutSuffix(rest, "/log.ndjson")
+	return ok && run != "" && !strings.Contains(run, "/")
 }

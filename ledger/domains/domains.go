@@ -12,11 +12,12 @@ import (
 	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/ledger/promotion"
 	"github.com/assay-ledger/assay/ledger/retention"
+	"github.com/assay-ledger/assay/ledger/runlog"
 )
 
 // Modules returns the modules of every Assay ledger, in the order their
 // errors are looked up. The slice is new on every call: a caller may
 // append modules of its own.
 func Modules() []ledger.Module {
-	return []ledger.Module{catalog.Module(), exports.Module(), retention.Module(), promotion.Module()}
+	return []ledger.Module{catalog.Module(), exports.Module(), retention.Module(), promotion.Module(), runlog.Module()}
 }
