@@ -7,7 +7,7 @@ TESSERA     := $(GOBIN)/posix
 DATA        ?= ./var
 ADDR        ?= 127.0.0.1:8080
 
-.PHONY: run test unit lint bench soak fuzz
+.PHONY: run test unit lint bench soak fuzz scale
 
 ## run: start the server on the embedded default (Badger + disk under ./var);
 ## creates dev keys and a dev token on first start and prints them.
@@ -44,6 +44,13 @@ bench: $(TESSERA)
 	$(GO) run ./tools/bench
 	$(GO) test -run '^$$' -bench BenchmarkLocalPut -benchtime 3x ./cas/local/
 	$(GO) test -run '^$$' -bench BenchmarkVerifyImport -benchtime 3x ./ledger/bundle/
+
+## scale: a 10,000,000-entry log built through the ledger's Go API under
+## the default memory budget: per million entries the append rate, RSS, Go
+## heap and disk use, then proof and tile read rates and the reopen time
+## (tools/scale; SCALE_FLAGS passes more, such as -entries 2000000).
+scale:
+	$(GO) run ./tools/scale $(SCALE_FLAGS)
 
 ## soak: the long crash loops (50 SIGKILL cycles each), the retention property
 ## test at 5000 steps a run, the promotion crash test at 10,000 objects, and

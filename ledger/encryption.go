@@ -50,7 +50,10 @@ func encryptionOptions(cfg *Config, opts *badger.Options) error {
 	if err := CheckEncryptionKey(cfg.EncryptionKey); err != nil {
 		return err
 	}
-	*opts = opts.WithEncryptionKey(bytes.Clone(cfg.EncryptionKey)).WithIndexCacheSize(DefaultIndexCacheSize)
+	*opts = opts.WithEncryptionKey(bytes.Clone(cfg.EncryptionKey))
+	if opts.IndexCacheSize <= 0 { // a memory budget sized it already
+		*opts = opts.WithIndexCacheSize(DefaultIndexCacheSize)
+	}
 	return nil
 }
 

@@ -61,6 +61,11 @@ type Config struct {
 	// Observer, when set, is told of every batch the sequencer commits
 	// (see SequencerObserver), for metrics.
 	Observer SequencerObserver
+	// MemoryBudget, when above zero, sizes Badger's memtables and caches
+	// so that the process can hold that many bytes (see budgetOptions;
+	// the caller sets GOMEMLIMIT to match); zero keeps Badger's defaults,
+	// whose memory grows with the database.
+	MemoryBudget int64
 
 	runnable func() int // replaces runnableGoroutines in tests
 }
@@ -139,6 +144,11 @@ func Open(cfg Config) (*Log, error) {
 		WithSyncWrites(true).
 		WithDetectConflicts(false).
 		WithLogger(badgerLogger{cfg.Logger})
+	if cfg.MemoryBudget != 0 {
+		if err := budgetOptions(&opts, cfg.MemoryBudget); err != nil {
+			return nil, err
+		}
+	}
 	if err := encryptionOptions(&cfg, &opts); err != nil {
 		return nil, err
 	}

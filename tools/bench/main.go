@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -23,6 +24,10 @@ import (
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/domains"
 )
+
+// memoryBudget is ledger.Config.MemoryBudget (and GOMEMLIMIT) of every
+// ledger the bench opens, children included: 0 keeps Badger's defaults.
+var memoryBudget = flag.Int64("memory-budget", 0, "bytes: size Badger and GOMEMLIMIT as serve --memory-budget does (0: Badger's defaults)")
 
 func main() {
 	appends := flag.Int("appends", 300_000, "entries appended by the append benchmark")
@@ -39,6 +44,9 @@ func main() {
 	promote := flag.Int("promote", 100_000, "objects of the promotion benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *memoryBudget > 0 {
+		debug.SetMemoryLimit(*memoryBudget) // as serve --memory-budget does
+	}
 	if *sweepChild != "" {
 		sweepChildMain(*sweepChild, *sweepMode)
 		return
@@ -191,7 +199,7 @@ func openLogWith(dir string, key []byte, now func() time.Time) *ledger.Log {
 	s, err := note.NewSigner(skey)
 	check(err)
 	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s, Modules: domains.Modules(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EncryptionKey: key, Now: now})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EncryptionKey: key, Now: now, MemoryBudget: *memoryBudget})
 	check(err)
 	return l
 }

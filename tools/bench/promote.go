@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,13 +39,13 @@ func promoteBench(dir string, n int) {
 	t0 := time.Now()
 	landObjects(root, n)
 	fmt.Printf("promotion of %d small objects (basic tier), each measured in a child process (landed in %v):\n", n, time.Since(t0).Round(time.Millisecond))
-	hash, hashRSS := runPromoteChild(root, "hash")
-	prom, promRSS := runPromoteChild(root, "promote")
+	hash, hashRSS, hashHeap := runPromoteChild(root, "hash")
+	prom, promRSS, promHeap := runPromoteChild(root, "promote")
 	rate := func(d time.Duration) float64 { return float64(n) / d.Seconds() }
-	fmt.Printf("  promotion (check + outcome appended per object): %9.0f objects/s  (%v, peak RSS %d MiB)  ratio to baseline %.4f\n",
-		rate(prom), prom.Round(time.Millisecond), promRSS>>20, rate(prom)/rate(hash))
-	fmt.Printf("  baseline: read + sha256 of the same objects' bytes: %9.0f objects/s  (%v, peak RSS %d MiB)\n\n",
-		rate(hash), hash.Round(time.Millisecond), hashRSS>>20)
+	fmt.Printf("  promotion (check + outcome appended per object): %9.0f objects/s  (%v, peak RSS %d MiB, peak Go heap %d MiB)  ratio to baseline %.4f\n",
+		rate(prom), prom.Round(time.Millisecond), promRSS>>20, promHeap>>20, rate(prom)/rate(hash))
+	fmt.Printf("  baseline: read + sha256 of the same objects' bytes: %9.0f objects/s  (%v, peak RSS %d MiB, peak Go heap %d MiB)\n\n",
+		rate(hash), hash.Round(time.Millisecond), hashRSS>>20, hashHeap>>20)
 }
 
 // landObjects puts n small objects under raw/bench/ from 64 goroutines.
@@ -68,18 +69,41 @@ func landObjects(root string, n int) {
 }
 
 // runPromoteChild runs this program as a child measuring mode on the
-// directory root and returns the time the child measured and its peak RSS.
-func runPromoteChild(root, mode string) (time.Duration, int64) {
-	cmd := exec.Command(os.Args[0], "-promote-child", root, "-promote-mode", mode)
+// directory root and returns the time the child measured, its peak RSS
+// and its peak Go heap (in use). RSS also counts the pages of the ledger's
+// files Badger maps, which grow with the database whatever the work; the
+// heap is what the work itself holds.
+func runPromoteChild(root, mode string) (time.Duration, int64, int64) {
+	cmd := exec.Command(os.Args[0], "-promote-child", root, "-promote-mode", mode, "-memory-budget", fmt.Sprint(*memoryBudget))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	check(err)
-	var ns int64
-	_, err = fmt.Sscan(string(out), &ns)
+	var ns, heap int64
+	_, err = fmt.Sscan(string(out), &ns, &heap)
 	check(err)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return time.Duration(ns), ru.Maxrss << 10 // Linux reports kilobytes
+	return time.Duration(ns), ru.Maxrss << 10, heap // Linux reports kilobytes
 }
+
+// heapPeak samples the Go heap in use every 10 ms until stop is closed,
+// then sends the largest sample.
+func heapPeak(stop <-chan struct{}, peak chan<- uint64) {
+	var top uint64
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	for {
+		metrics.Read(sample)
+		top = max(top, sample[0].Value.Uint64())
+		select {
+		case <-stop:
+			peak <- top
+			return
+		case <-t.C:
+		}
+	}
+}
+
 
 // promoteChildMain is the child: it opens the ledger and the store,
 // measures its mode and prints the nanoseconds it took.
@@ -91,6 +115,8 @@ func promoteChildMain(root, mode string) {
 	cat := catalog.New(l)
 	ctx := context.Background()
 	var d time.Duration
+	stop, peak := make(chan struct{}), make(chan uint64)
+	go heapPeak(stop, peak)
 	switch mode {
 	case "hash":
 		t := time.Now()
@@ -134,5 +160,6 @@ func promoteChildMain(root, mode string) {
 	default:
 		check(fmt.Errorf("-promote-mode %q: want promote or hash", mode))
 	}
-	fmt.Println(d.Nanoseconds())
+	close(stop)
+	fmt.Println(d.Nanoseconds(), <-peak)
 }
