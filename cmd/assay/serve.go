@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
@@ -57,6 +59,7 @@ type serveOptions struct {
 	dev, metricsPublic bool
 	mirrorWrites       bool
 	logFormat          string // json or text
+	memoryBudget       string // such as 1GiB; 0 for Badger's defaults
 	exports            exportFlags
 	catalog            catalogFlags
 	promotion          promotionFlags
@@ -90,6 +93,8 @@ key is used if it exists, and nothing is created: encrypt the store with
 	f.BoolVar(&o.dev, "dev", false, "development mode: create the key, a dev token and a store key on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "on a mirror (a ledger that imported bundles), accept direct writes too")
+	f.StringVar(&o.memoryBudget, "memory-budget", envOr("ASSAY_MEMORY_BUDGET", "1GiB"),
+		"memory the server is sized for (such as 512MiB, 2GiB): Badger's memtables and caches, and GOMEMLIMIT unless set; 0 keeps Badger's defaults, whose memory grows with the log [ASSAY_MEMORY_BUDGET]")
 	f.StringVar(&o.logFormat, "log-format", envOr("ASSAY_LOG_FORMAT", "json"), "server log on stderr: json (one object a line, for log pipelines) or text [ASSAY_LOG_FORMAT]")
 	o.exports.register(f)
 	o.catalog.register(f)
@@ -116,6 +121,10 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	}
 	d := dataDir(o.data)
 	// Flags and key files are checked before anything is written.
+	budget, err := memoryBudget(o.memoryBudget)
+	if err != nil {
+		return err
+	}
 	trust, err := o.exports.trust()
 	if err != nil {
 		return err
@@ -144,10 +153,14 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	}
 	seqMetrics := httpapi.NewSequencerMetrics()
 	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Modules: domains.Modules(),
-		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey, Observer: seqMetrics})
+		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey, Observer: seqMetrics, MemoryBudget: budget})
 	if err != nil {
 		return err
 	}
+	if budget > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(budget)
+	}
+	logger.InfoContext(ctx, "memory budget", "bytes", budget, "gomemlimit", debug.SetMemoryLimit(-1))
 	defer func() { err = errors.Join(err, lg.Close()) }()
 	if o.dev {
 		if err := o.catalog.createDevStoreKey(d); err != nil {
@@ -263,4 +276,20 @@ func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, logge
 		return err
 	}
 	return nil
+}
+
+// memoryBudget parses --memory-budget: bytes with an optional unit (KiB,
+// MiB, GiB, or KB, MB, GB), 0 for none, at least ledger.MinMemoryBudget
+// otherwise.
+func memoryBudget(v string) (int64, error) {
+	n, err := humanize.ParseBytes(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("--memory-budget %q: want a size such as 1GiB or 512MiB: %w", v, err)
+	case n != 0 && n < ledger.MinMemoryBudget:
+		return 0, fmt.Errorf("--memory-budget %q: at least %d MiB, or 0 for Badger's defaults", v, ledger.MinMemoryBudget>>20)
+	case n > 1<<50:
+		return 0, fmt.Errorf("--memory-budget %q: too large", v)
+	}
+	return int64(n), nil
 }

@@ -104,7 +104,6 @@ func heapPeak(stop <-chan struct{}, peak chan<- uint64) {
 	}
 }
 
-
 // promoteChildMain is the child: it opens the ledger and the store,
 // measures its mode and prints the nanoseconds it took.
 func promoteChildMain(root, mode string) {
