@@ -82,7 +82,7 @@ func main() {
 		})
 	}
 	go func() { wg.Wait(); close(marks) }()
-	fmt.Printf("%12s %12s %10s %10s %10s %10s\n", "entries", "appends/s", "RSS MiB", "peak MiB", "heap MiB", "disk MiB")
+	fmt.Printf("%12s %12s %10s %10s %10s %10s %10s %10s\n", "entries", "appends/s", "RSS MiB", "anon MiB", "file MiB", "peak MiB", "heap MiB", "disk MiB")
 	start, last, lastN := time.Now(), time.Now(), uint64(0)
 	var first, final float64
 	for n := range marks {
@@ -93,7 +93,9 @@ func main() {
 		}
 		final = rate
 		last, lastN = now, n
-		fmt.Printf("%12d %12.0f %10d %10d %10d %10d\n", n, rate, rss()>>20, peak.max()>>20, heap()>>20, du(*dir)>>20)
+		st := status()
+		fmt.Printf("%12d %12.0f %10d %10d %10d %10d %10d %10d\n", n, rate, st["VmRSS"]>>20, st["RssAnon"]>>20, st["RssFile"]>>20,
+			peak.max()>>20, heap()>>20, du(*dir)>>20)
 	}
 	total := time.Since(start)
 	size0, _ := l.Head()
@@ -181,19 +183,26 @@ func (p *peakRSS) max() int64 { return p.top.Load() }
 func (p *peakRSS) stop()      { close(p.done) }
 
 // rss is the process's resident set size (VmRSS).
-func rss() int64 {
+func rss() int64 { return status()["VmRSS"] }
+
+// status returns the sizes /proc/self/status gives in kB, in bytes: VmRSS
+// and its parts RssAnon (heap, stacks, anonymous maps) and RssFile (pages
+// of mapped files, such as Badger's tables, which the kernel may drop).
+func status() map[string]int64 {
 	f, err := os.Open("/proc/self/status")
 	check(err)
 	defer f.Close()
+	out := map[string]int64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		name, v, ok := strings.Cut(sc.Text(), ":")
+		if v, isKB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && isKB {
+			kb, err := strconv.ParseInt(v, 10, 64)
 			check(err)
-			return kb << 10
+			out[name] = kb << 10
 		}
 	}
-	return 0
+	return out
 }
 
 // heap is the Go heap's bytes in objects, live or not yet swept.
