@@ -32,7 +32,7 @@ func TestMemoryBudget(t *testing.T) {
 			}
 			defer l.Close()
 			fill(t, l, 100, 4)
-			if got.MemTableSize != tc.budget/16 || got.NumMemtables != 2 || got.BlockCacheSize != tc.budget/8 ||
+			if got.MemTableSize != tc.budget/32 || got.BaseTableSize != tc.budget/512 || got.TableSizeMultiplier != 1 || got.NumMemtables != 2 || got.BlockCacheSize != tc.budget/8 ||
 				got.IndexCacheSize != tc.budget/16 || got.NumCompactors != 2 {
 				t.Fatalf("options for %d: memtables %d x %d, block cache %d, index cache %d, compactors %d", tc.budget,
 					got.NumMemtables, got.MemTableSize, got.BlockCacheSize, got.IndexCacheSize, got.NumCompactors)

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ func main() {
 	every := flag.Uint64("every", 1_000_000, "print a line every this many entries")
 	readFor := flag.Duration("read-for", 10*time.Second, "duration of each read measurement")
 	dir := flag.String("dir", "", "data directory (a new temporary one, removed at the end, when empty)")
+	memProfile := flag.String("memprofile", "", "write a heap profile to this file when the appends end")
 	flag.Parse()
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "assay-scale-")
@@ -101,6 +103,12 @@ func main() {
 	size0, _ := l.Head()
 	fmt.Printf("appended %d entries in %v (%.0f/s); rate of the last %d vs the first: %.2fx\n", size0, total.Round(time.Second),
 		float64(size0)/total.Seconds(), *every, final/first)
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		check(err)
+		check(pprof.WriteHeapProfile(f))
+		check(f.Close())
+	}
 	if *budget > 0 {
 		fmt.Printf("peak RSS while appending: %d MiB, %.2fx the budget\n", peak.max()>>20, float64(peak.max())/float64(*budget))
 	}
