@@ -145,6 +145,18 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	client, err := NewClient(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{client: client, cfg: cfg}, nil
+}
+
+// NewClient is the S3 client New makes for cfg (its endpoint, region,
+// profile, addressing and attempts; credentials from the environment and
+// shared files only), for other writers to the same service, such as the
+// publisher of the log's tiles.
+func NewClient(ctx context.Context, cfg Config) (*s3sdk.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	if cfg.Region != "" {
 		opts = append(opts, config.WithRegion(cfg.Region))
@@ -157,12 +169,12 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("s3 store: load AWS config: %w", err)
+		return nil, fmt.Errorf("s3: load AWS config: %w", err)
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = "us-east-1"
 	}
-	client := s3sdk.NewFromConfig(awsCfg, func(o *s3sdk.Options) {
+	return s3sdk.NewFromConfig(awsCfg, func(o *s3sdk.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
@@ -171,8 +183,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		// checksums by default break several S3-compatible services.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	})
-	return &Store{client: client, cfg: cfg}, nil
+	}), nil
 }
 
 // blobKey is the object key of d.

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
@@ -64,6 +66,7 @@ type serveOptions struct {
 	catalog            catalogFlags
 	promotion          promotionFlags
 	ledgerKey          ledgerKeyFlag
+	publish            publishFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -100,6 +103,7 @@ key is used if it exists, and nothing is created: encrypt the store with
 	o.catalog.register(f)
 	o.promotion.register(f)
 	o.ledgerKey.register(f)
+	o.publish.register(f)
 	return cmd
 }
 
@@ -123,6 +127,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	// Flags and key files are checked before anything is written.
 	budget, err := memoryBudget(o.memoryBudget)
 	if err != nil {
+		return err
+	}
+	if err := o.publish.check(); err != nil {
 		return err
 	}
 	trust, err := o.exports.trust()
@@ -180,10 +187,18 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	tokens := httpapi.OpenTokens(d.tokens())
 	stopFlush := tokens.FlushUsedEvery(httpapi.TokenUsedFlush, func(err error) { logger.Error("record token last use", "err", err) })
 	defer func() { err = errors.Join(err, stopFlush()) }()
-	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic, Sequencer: seqMetrics})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic, Sequencer: seqMetrics,
+		Registry: reg})
 	if err != nil {
 		return err
 	}
+	stopPublish, err := o.publish.start(ctx, lg, o.catalog.s3, reg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopPublish()
 	store, err := registerCatalog(ctx, api, lg, d, &o.catalog, logger)
 	if err != nil {
 		return err
