@@ -18,6 +18,7 @@ import (
 type auditOptions struct {
 	key, origin, state string
 	entries            bool
+	tiles              string // base URL of a published copy of the tiles
 }
 
 func newAuditCmd() *cobra.Command {
@@ -33,14 +34,27 @@ also fetch every new entry from the tlog-tiles API and recompute the tree over
 them; entry bundles hold every tenant's entries, so that needs a token with the
 auditor scope log:audit (log:read is enough without it). A split view (another root for a verified size), a rollback or a rewritten
 history exits non-zero and leaves --state as it was; success saves the new
-checkpoint there.`,
+checkpoint there.
+
+With --tiles URL it follows a published copy of the log instead (serve
+--publish, behind any static HTTP server or CDN), with no server and no
+token: the checkpoint at URL/checkpoint, the consistency proof computed from
+the hash tiles at URL/tile/..., and every hash tile holding a new leaf, each
+checked against the checkpoint's root.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
+			var err error
+			if o.key, err = readKeyArg(o.key); err != nil {
 				return err
 			}
-			if o.key, err = readKeyArg(o.key); err != nil {
+			if o.tiles != "" {
+				if o.entries {
+					return errors.New("--entries reads entry bundles from a server; --tiles verifies the published hash tiles")
+				}
+				return runTileAudit(cmd.Context(), cmd.OutOrStdout(), &client.TileAuditor{BaseURL: o.tiles, Key: o.key, Origin: o.origin}, o)
+			}
+			c, err := f.client()
+			if err != nil {
 				return err
 			}
 			a := &client.Auditor{Client: c, Key: o.key, Origin: o.origin}
@@ -53,9 +67,28 @@ checkpoint there.`,
 	fl.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "expected checkpoint origin; any when empty [ASSAY_ORIGIN]")
 	fl.StringVar(&o.state, "state", "", "file keeping the last verified checkpoint; required")
 	fl.BoolVar(&o.entries, "entries", false, "recompute the tree over every new entry from the tiles")
+	fl.StringVar(&o.tiles, "tiles", "", "follow a published copy of the log (serve --publish) at this URL instead of a server: no token; every new hash tile is checked against the checkpoint")
 	cmd.MarkFlagRequired("key")
 	cmd.MarkFlagRequired("state")
 	return cmd
+}
+
+// runTileAudit is runAudit over a published copy of the tiles.
+func runTileAudit(ctx context.Context, w io.Writer, a *client.TileAuditor, o auditOptions) error {
+	prev, err := loadAuditState(o.state, a.Key, a.Origin)
+	if err != nil {
+		return err
+	}
+	cp, note, rep, err := a.Follow(ctx, prev)
+	if err != nil {
+		return fmt.Errorf("audit failed: %w", err)
+	}
+	if err := durable.WriteFile(o.state, note, 0o644); err != nil {
+		return fmt.Errorf("save audit state: %w", err)
+	}
+	fmt.Fprintf(w, "log %s consistent from size %d to %d (root %x); %d new leaf hashes checked in the published tiles\n", cp.Origin, rep.From, rep.To,
+		cp.Root, rep.Recomputed)
+	return nil
 }
 
 func runAudit(ctx context.Context, w io.Writer, a *client.Auditor, o auditOptions) error {

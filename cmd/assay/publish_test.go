@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/transparency-dev/tessera/api/layout"
 
 	"github.com/assay-ledger/assay/cas/castest"
@@ -39,24 +43,8 @@ func TestServePublish(t *testing.T) {
 	}
 	pub := &publish.S3Store{Client: g.Client(), Bucket: bucket, Prefix: "public/"}
 	priv := &publish.S3Store{Client: g.Client(), Bucket: bucket, Prefix: "private/"}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	var want string
-	for {
-		want = cli("log", "checkpoint")
-		got, err := pub.Get(ctx, layout.CheckpointPath)
-		if err == nil && string(got) == want {
-			break
-		}
-		if err != nil && !errors.Is(err, publish.ErrNotFound) {
-			t.Fatal(err)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the bucket's checkpoint %q never reached the server's %q", got, want)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	ctx := t.Context()
+	waitBucket(t, pub, cli("log", "checkpoint"))
 	size := sizeOfServer(t, s)
 	if size < 300 {
 		t.Fatalf("server size %d", size)
@@ -103,5 +91,113 @@ func TestServePublishFlags(t *testing.T) {
 				t.Fatalf("a refused start created %s", data)
 			}
 		})
+	}
+}
+
+// TestAuditTiles: with the server stopped, assay audit --tiles follows the
+// copy serve --publish left in the bucket (through a plain HTTP front, as a
+// CDN would serve it): a first run checks every hash tile, a second run
+// after more entries proves consistency from the tiles alone, and a tile
+// whose bytes were changed in the bucket fails the audit and leaves the
+// state as it was.
+func TestAuditTiles(t *testing.T) {
+	g := castest.StartVersityGW(t)
+	g.SetAWSEnv(t)
+	bucket := g.CreateBucket(t, false)
+	data := t.TempDir()
+	pub := &publish.S3Store{Client: g.Client(), Bucket: bucket, Prefix: "log/"}
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := pub.Get(r.Context(), strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	defer front.Close()
+	token := ""
+	serveAndLand := func(n int) (string, uint64) {
+		s := startServe(t, "--dev", "--data", data, "--s3-endpoint", g.Endpoint, "--s3-region", g.Region, "--s3-path-style",
+			"--publish", "s3://"+bucket+"/log/", "--publish-interval", "1ms")
+		if token == "" {
+			token = s.token // printed on the first start only
+		}
+		s.token = token
+		cli := cliOf(t, s, token)
+		p := filepath.Join(t.TempDir(), "f.txt")
+		for i := range n {
+			if err := os.WriteFile(p, []byte(strings.Repeat("y", i+1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cli("put", p, "--key", "a/f.txt")
+		}
+		waitBucket(t, pub, cli("log", "checkpoint"))
+		size := sizeOfServer(t, s)
+		s.stop(t)
+		return s.vkey, size
+	}
+	vkey, size := serveAndLand(600)
+	state := filepath.Join(t.TempDir(), "audit.state")
+	out := mustRun(t, "audit", "--tiles", front.URL, "--key", vkey, "--state", state)
+	if !strings.Contains(out, fmt.Sprintf("consistent from size 0 to %d", size)) || !strings.Contains(out, fmt.Sprintf("%d new leaf hashes checked", size)) {
+		t.Fatalf("first audit: %q", out)
+	}
+	_, size2 := serveAndLand(300)
+	// A changed tile in the bucket: the audit fails, the state stays.
+	before, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := layout.TilePath(0, (size2-1)/256, uint8(size2%256))
+	orig, err := pub.Get(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := append([]byte(nil), orig...)
+	forged[0] ^= 1
+	putRaw(t, g, bucket, "log/"+key, forged)
+	if _, err := run(t.Context(), "audit", "--tiles", front.URL, "--key", vkey, "--state", state); err == nil {
+		t.Fatal("an audit over a changed tile passed")
+	}
+	if after, _ := os.ReadFile(state); string(after) != string(before) {
+		t.Fatal("a failed audit changed the state")
+	}
+	putRaw(t, g, bucket, "log/"+key, orig)
+	out = mustRun(t, "audit", "--tiles", front.URL, "--key", vkey, "--state", state)
+	if !strings.Contains(out, fmt.Sprintf("consistent from size %d to %d", size, size2)) {
+		t.Fatalf("second audit: %q", out)
+	}
+}
+
+// putRaw writes an object straight to the bucket, as someone bypassing
+// Assay would.
+func putRaw(t *testing.T, g *castest.VersityGW, bucket, key string, body []byte) {
+	t.Helper()
+	if _, err := g.Client().PutObject(t.Context(), &s3sdk.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitBucket polls the store until its checkpoint is want (a minute at
+// most): publishing runs on the server's own schedule.
+func waitBucket(t *testing.T, pub *publish.S3Store, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got, err := pub.Get(ctx, layout.CheckpointPath)
+		if err == nil && string(got) == want {
+			return
+		}
+		if err != nil && !errors.Is(err, publish.ErrNotFound) {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the bucket's checkpoint %q never reached the server's %q", got, want)
+		case <-tick.C:
+		}
 	}
 }
