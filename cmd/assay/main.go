@@ -48,7 +48,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd(), newExportCmd(), newAuditCmd(), newBundleCmd())
 	root.AddCommand(newPutCmd(), newGetCmd(), newPackageCmd(), newRetentionCmd(), newScrubCmd(),
-		newPromoteCmd(), newPromotionCmd(), newPermitCmd(), newQuarantineCmd(), newStatusCmd(), newGoldenCmd(), newHistoryCmd(), newTimelineCmd(), newTailCmd(), newRunCmd(), newWhoAmICmd())
+		newPromoteCmd(), newPromotionCmd(), newPermitCmd(), newQuarantineCmd(), newStatusCmd(), newGoldenCmd(), newHistoryCmd(), newTimelineCmd(), newTailCmd(), newRunCmd(), newMirrorCmd(), newWhoAmICmd())
 	return root
 }
 
