@@ -18,6 +18,7 @@ import (
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/httpapi/client"
+	"github.com/assay-ledger/assay/internal/durable"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/bundle"
 	"github.com/assay-ledger/assay/ledger/domains"
@@ -118,7 +119,7 @@ func runMirror(ctx context.Context, w io.Writer, c *client.Client, o mirrorOptio
 		}
 		defer stop()
 	}
-	m := &mirror{c: c, lg: lg, st: st, opts: opts, dir: d.ledger(), blobs: client.BundleOptions{Blobs: o.blobs, AllowMissing: o.missing}, w: w}
+	m := &mirror{c: c, lg: lg, st: st, opts: opts, dir: d.ledger(), state: d.mirrorCheckpoint(), blobs: client.BundleOptions{Blobs: o.blobs, AllowMissing: o.missing}, w: w}
 	t := time.NewTicker(o.interval)
 	defer t.Stop()
 	for {
@@ -169,6 +170,7 @@ type mirror struct {
 	st    cas.Store
 	opts  bundle.Options
 	dir   string
+	state string // where the primary's checkpoint of the last import is kept
 	blobs client.BundleOptions
 	w     io.Writer
 }
@@ -225,6 +227,9 @@ func (m *mirror) catchUp(ctx context.Context) error {
 		// The bundle was built from the primary's own answers: one that
 		// does not verify against the mirror's tree is another history.
 		return fmt.Errorf("%w: %w", ErrPrimaryDiverged, err)
+	}
+	if err := durable.WriteFile(m.state, c4.Checkpoint, 0o644); err != nil {
+		return err
 	}
 	fmt.Fprintf(m.w, "mirrored entries [%d, %d): %d entries, root %x\n", size, res.Size, res.Size, res.Root)
 	return nil

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +122,52 @@ func TestMirrorFollowsUnderLoad(t *testing.T) {
 		t.Fatalf("the refused mirror moved to (%d, %x)", n, r)
 	}
 	l.Close()
+
+	// Disaster recovery: the mirror becomes a primary of its own origin;
+	// its first new entry names the old log's last verified checkpoint,
+	// and the old tree stays its prefix.
+	kept, err := os.ReadFile(filepath.Join(mdir, "mirror-checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := startServe(t, "--data", mdir, "--origin", "mirror.test", "--promote-mirror")
+	tok := strings.TrimSpace(mustRun(t, "token", "create", "--data", mdir, "--name", "writer", "--tenant", "dev", "--scope", "*"))
+	wcli := cliOf(t, p1, tok)
+	var e struct {
+		Entry json.RawMessage `json:"entry"`
+	}
+	mustJSON(t, wcli("log", "entry", fmt.Sprint(want)), &e)
+	var pol struct {
+		Type   string `json:"type"`
+		Policy struct {
+			PromotedFrom struct {
+				Checkpoint string `json:"checkpoint"`
+				Size       uint64 `json:"size"`
+				Root       []byte `json:"root"`
+			} `json:"promoted_from"`
+		} `json:"policy"`
+	}
+	pf := &pol.Policy.PromotedFrom
+	if err := json.Unmarshal(e.Entry, &pol); err != nil || pol.Type != "policy.applied" || pf.Checkpoint != string(kept) ||
+		pf.Size != want || !bytes.Equal(pf.Root, ra) {
+		t.Fatalf("first entry of the promoted mirror: %s (%v)", e.Entry, err)
+	}
+	wcli("put", p, "--key", "after-promotion.txt")
+	p1.stop(t)
+	p2 := startServe(t, "--data", mdir, "--origin", "mirror.test") // promoted for good
+	p2.token = tok
+	wcli = cliOf(t, p2, tok)
+	before := sizeOfServer(t, p2)
+	wcli("put", p, "--key", "after-restart.txt")
+	if after := sizeOfServer(t, p2); after <= before {
+		t.Fatalf("the promoted mirror refused a write after a restart: %d -> %d", before, after)
+	}
+	p2.stop(t)
+	l = openAny(t, filepath.Join(mdir, "ledger"))
+	defer l.Close()
+	if r, err := l.RootAt(want); err != nil || !bytes.Equal(r, ra) {
+		t.Fatalf("the promoted log's root at %d: %x, %v; the old log's %x", want, r, err, ra)
+	}
 }
 
 // mirrorSize is the size of the mirror's checkpoint at url.
@@ -165,4 +213,13 @@ func (l *lockedOut) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestPromoteMirrorRefusesAPrimary: --promote-mirror on a data directory
+// assay mirror did not keep fails the start.
+func TestPromoteMirrorRefusesAPrimary(t *testing.T) {
+	_, err := run(t.Context(), "serve", "--dev", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--promote-mirror")
+	if err == nil || !strings.Contains(err.Error(), "is not a mirror that assay mirror kept") {
+		t.Fatalf("promote a primary: %v", err)
+	}
 }

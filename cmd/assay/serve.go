@@ -60,6 +60,7 @@ type serveOptions struct {
 	data, addr, origin string
 	dev, metricsPublic bool
 	mirrorWrites       bool
+	promoteMirror      bool
 	logFormat          string // json or text
 	memoryBudget       string // such as 1GiB; 0 for Badger's defaults
 	exports            exportFlags
@@ -96,6 +97,8 @@ key is used if it exists, and nothing is created: encrypt the store with
 	f.BoolVar(&o.dev, "dev", false, "development mode: create the key, a dev token and a store key on first start")
 	f.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without a token (default: scope metrics:read)")
 	f.BoolVar(&o.mirrorWrites, "mirror-writes", false, "on a mirror (a ledger that imported bundles), accept direct writes too")
+	f.BoolVar(&o.promoteMirror, "promote-mirror", false,
+		"make a mirror kept by assay mirror a primary of its own (disaster recovery): it takes writes, and its policy.applied names the old log's last verified checkpoint; once is enough")
 	f.StringVar(&o.memoryBudget, "memory-budget", envOr("ASSAY_MEMORY_BUDGET", "1GiB"),
 		"memory the server is sized for (such as 512MiB, 2GiB): Badger's memtables and caches, and GOMEMLIMIT unless set; 0 keeps Badger's defaults, whose memory grows with the log [ASSAY_MEMORY_BUDGET]")
 	f.StringVar(&o.logFormat, "log-format", envOr("ASSAY_LOG_FORMAT", "json"), "server log on stderr: json (one object a line, for log pipelines) or text [ASSAY_LOG_FORMAT]")
@@ -160,7 +163,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	}
 	seqMetrics := httpapi.NewSequencerMetrics()
 	lg, err := ledger.Open(ledger.Config{Dir: d.ledger(), Origin: o.origin, Signer: signer, Logger: logger, Modules: domains.Modules(),
-		MirrorWrites: o.mirrorWrites, EncryptionKey: ledgerKey, Observer: seqMetrics, MemoryBudget: budget})
+		MirrorWrites: o.mirrorWrites || o.promoteMirror || fileExists(d.promotedFrom()), EncryptionKey: ledgerKey, Observer: seqMetrics, MemoryBudget: budget})
 	if err != nil {
 		return err
 	}
@@ -177,6 +180,13 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy(), "catalog": catalogPolicy,
 		"encryption": encryptionPolicy(ledgerKey, &o.catalog), "promotion": promotion.Policy(promotionCfg),
 		retention.PolicyMember: retention.Policy(o.catalog.grace)}
+	promo, err := mirrorPromotion(d, lg, o.promoteMirror)
+	if err != nil {
+		return err
+	}
+	if promo != nil {
+		policy["promoted_from"] = promo
+	}
 	if _, err := lg.ApplyPolicy(ctx, "system", policy); err != nil {
 		return fmt.Errorf("record policy: %w", err)
 	}
@@ -307,4 +317,10 @@ func memoryBudget(v string) (int64, error) {
 		return 0, fmt.Errorf("--memory-budget %q: too large", v)
 	}
 	return int64(n), nil
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
