@@ -40,10 +40,11 @@ $(STATICCHECK):
 ## bench: throughput figures with same-run baselines (see tools/bench).
 # Tessera's POSIX conformance server is the baseline the export figures are
 # compared with.
-bench: $(TESSERA)
+bench: $(TESSERA) $(VERSITYGW)
 	$(GO) run ./tools/bench
 	$(GO) test -run '^$$' -bench BenchmarkLocalPut -benchtime 3x ./cas/local/
 	$(GO) test -run '^$$' -bench BenchmarkVerifyImport -benchtime 3x ./ledger/bundle/
+	$(GO) test -run '^$$' -bench BenchmarkPublishLag -benchtime 5x ./publish/
 
 ## scale: a 10,000,000-entry log built through the ledger's Go API under
 ## the default memory budget: per million entries the append rate, RSS, Go

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/transparency-dev/tessera/api/layout"
+	tclient "github.com/transparency-dev/tessera/client"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -187,6 +190,55 @@ func TestPublishUnderLoad(t *testing.T) {
 		got, err := priv.Get(t.Context(), layout.EntriesPath(i, 0))
 		if err != nil || string(got) != string(want) {
 			t.Fatalf("bundle %d: %d bytes, %v; want the log's %d", i, len(got), err, len(want))
+		}
+	}
+	// Tessera's client follows the bucket (behind a front that reads the
+	// private prefix with credentials, as an auditor's proxy would).
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := strings.TrimPrefix(r.URL.Path, "/")
+		store := Store(pub)
+		if strings.HasPrefix(key, "tile/entries/") {
+			store = priv
+		}
+		b, err := store.Get(r.Context(), key)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	defer front.Close()
+	u, _ := url.Parse(front.URL + "/")
+	fetcher, err := tclient.NewHTTPFetcher(u, front.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, _, _, err := tclient.FetchCheckpoint(t.Context(), fetcher.ReadCheckpoint, verifier, lg.Origin())
+	if err != nil || tcp.Size != size {
+		t.Fatalf("tessera's client read checkpoint %+v, %v; want size %d", tcp, err, size)
+	}
+	pb, err := tclient.NewProofBuilder(t.Context(), tcp.Size, fetcher.ReadTile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root tlog.Hash
+	copy(root[:], tcp.Hash)
+	for _, i := range []uint64{0, 255, 256, 1000, size - 1} {
+		b, err := tclient.GetEntryBundle(t.Context(), fetcher.ReadEntryBundle, i/256, tcp.Size)
+		if err != nil {
+			t.Fatalf("entry bundle of %d: %v", i, err)
+		}
+		entry := b.Entries[i%256]
+		proof, err := pb.InclusionProof(t.Context(), i)
+		if err != nil {
+			t.Fatalf("inclusion proof of %d from the bucket: %v", i, err)
+		}
+		hs := make(tlog.RecordProof, len(proof))
+		for k := range proof {
+			copy(hs[k][:], proof[k])
+		}
+		if err := tlog.CheckRecord(hs, int64(tcp.Size), root, int64(i), tlog.RecordHash(entry)); err != nil {
+			t.Fatalf("entry %d from the bucket: %v", i, err)
 		}
 	}
 	resp, err := http.Get(g.Endpoint + "/" + bucket + "/priv/" + layout.EntriesPath(0, 0))

@@ -141,10 +141,11 @@ type serveProcess struct {
 	done  bool
 }
 
-func startServeProcess(t *testing.T, data string) *serveProcess {
+func startServeProcess(t *testing.T, data string, extra ...string) *serveProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeHelperProcess$")
-	cmd.Env = append(os.Environ(), serveArgsEnv+"="+strings.Join([]string{"serve", "--dev", "--data", data, "--addr", "127.0.0.1:0"}, "\n"))
+	args := append([]string{"serve", "--dev", "--data", data, "--addr", "127.0.0.1:0"}, extra...)
+	cmd.Env = append(os.Environ(), serveArgsEnv+"="+strings.Join(args, "\n"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
