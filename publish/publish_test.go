@@ -81,8 +81,10 @@ func checkBucket(ctx context.Context, s Store, v note.Verifier) (int64, error) {
 	if _, err := tlog.ProveRecord(tree.N, tree.N-1, hr); err != nil {
 		return tree.N, fmt.Errorf("checkpoint of size %d: %w", tree.N, err)
 	}
-	if _, err := tlog.ProveTree(tree.N, tree.N/2, hr); err != nil {
-		return tree.N, fmt.Errorf("checkpoint of size %d: %w", tree.N, err)
+	if tree.N >= 2 {
+		if _, err := tlog.ProveTree(tree.N, tree.N/2, hr); err != nil {
+			return tree.N, fmt.Errorf("checkpoint of size %d: %w", tree.N, err)
+		}
 	}
 	return tree.N, nil
 }
