@@ -35,13 +35,13 @@ type serving struct {
 
 // startServe runs `assay serve args...` on a free loopback port and returns
 // once its banner is printed, i.e. once it is listening.
-func startServe(t *testing.T, args ...string) *serving {
+func startServe(t testing.TB, args ...string) *serving {
 	t.Helper()
 	return startServeLogging(t, testWriter{t}, args...)
 }
 
 // startServeLogging is startServe with the server's log written to errOut.
-func startServeLogging(t *testing.T, errOut io.Writer, args ...string) *serving {
+func startServeLogging(t testing.TB, errOut io.Writer, args ...string) *serving {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
@@ -79,7 +79,7 @@ func startServeLogging(t *testing.T, errOut io.Writer, args ...string) *serving 
 }
 
 // stop signals the server and expects a clean shutdown.
-func (s *serving) stop(t *testing.T) {
+func (s *serving) stop(t testing.TB) {
 	t.Helper()
 	s.cancel()
 	if err := <-s.done; err != nil {
