@@ -170,6 +170,7 @@ func (l *Log) commitImported(recs []*Record) error {
 	}
 	st.stageProjections(tx)
 	st.set(projKey(mirrorKey), []byte{1})
+	st.strata = l.stageStrata(st, l.strata.Load(), size, -1) // every block the published tree completes
 	l.seal(st, rng, size+uint64(len(recs)))
 	if st.werr != nil {
 		return fmt.Errorf("%w: %w", ErrCommit, st.werr)

@@ -68,6 +68,7 @@ type Config struct {
 	MemoryBudget int64
 
 	runnable func() int // replaces runnableGoroutines in tests
+	noStrata bool       // tests: write no strata, as a data directory from before them
 }
 
 // Log is the append-only Merkle log with its projections, stored in Badger.
@@ -91,6 +92,7 @@ type Log struct {
 	closeMu  sync.Once
 	readTs   atomic.Uint64         // Badger version of the published state; see snapshot
 	mirror   atomic.Bool           // the log has imported entries: see ErrMirror
+	strata   atomic.Uint64         // the published tree's first block without a stratum (strata.go)
 	broken   atomic.Pointer[error] // a commit failed: the log accepts no more entries until reopened
 	waiting  atomic.Int64          // appends waiting for the sequencer; see QueueDepth
 	mu       sync.RWMutex          // guards the published state below
@@ -221,6 +223,11 @@ func (l *Log) recover() error {
 	}
 	l.size, l.root, l.rng, l.latestCP = h.size, h.root, rng, cp
 	l.publishTs(openTs(h.size))
+	next, err := l.migrateStrata(h.size, openTs(h.size), l.cfg.noStrata)
+	if err != nil {
+		return err
+	}
+	l.strata.Store(next)
 	if _, err := l.Projection(mirrorKey); err == nil {
 		l.mirror.Store(true)
 	}

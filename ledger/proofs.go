@@ -82,6 +82,28 @@ func (l *Log) CompactRange(size uint64) ([][]byte, error) {
 	return l.readNodes(compact.RangeNodes(0, size, nil))
 }
 
+// edgeNodes returns the perfect subtrees of the published tree's compact
+// range, the nodes of its right edge that no stratum holds yet, from
+// memory. Their hashes are shared: callers must not modify them.
+func (l *Log) edgeNodes() map[compact.NodeID][]byte {
+	l.mu.RLock()
+	size, rng := l.size, l.rng
+	l.mu.RUnlock()
+	if rng == nil {
+		return nil
+	}
+	hashes := rng.Hashes()
+	ids := compact.RangeNodes(0, size, nil)
+	if len(ids) != len(hashes) {
+		return nil
+	}
+	out := make(map[compact.NodeID][]byte, len(ids))
+	for i, id := range ids {
+		out[id] = hashes[i]
+	}
+	return out
+}
+
 func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
 	hashes, err := l.readNodes(nodes.IDs)
 	if err != nil {
@@ -91,21 +113,56 @@ func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
 }
 
 // readNodes reads the stored hashes of the given perfect subtrees in one
-// read transaction: one point read each, of the entry that stores the node,
-// except upper nodes found in the node cache.
+// read transaction: upper nodes from the node cache, nodes of tree levels
+// 0..8 of a complete block from its stratum (one read per block, see
+// strata.go), others with one point read each of the entry that stores
+// the node.
 func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	var missing []int
+	blocks := map[uint64][]int{}
+	strata := l.strata.Load() // the snapshot view reads is at least as new
+	edge := l.edgeNodes()
 	for i, id := range ids {
-		if out[i] = l.nodes.get(id); out[i] == nil {
-			missing = append(missing, i)
+		if out[i] = l.nodes.get(id); out[i] != nil {
+			continue
 		}
+		if h, ok := edge[id]; ok { // the right edge of the published tree, in memory
+			out[i] = h
+			continue
+		}
+		if b, ok := stratumBlock(id); ok && b < strata {
+			blocks[b] = append(blocks[b], i)
+			continue
+		}
+		missing = append(missing, i)
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 && len(blocks) == 0 {
 		return out, nil
 	}
-	l.reads.add(len(missing))
+	l.reads.add(len(missing) + len(blocks))
 	err := l.view(func(txn *badger.Txn) error {
+		for b, is := range blocks {
+			item, err := txn.Get(stratumKey(b))
+			if err != nil {
+				return fmt.Errorf("stratum of block %d: %w", b, err)
+			}
+			err = item.Value(func(v []byte) error {
+				if len(v) != stratumHashes*verifier.HashSize {
+					return fmt.Errorf("stratum of block %d has %d bytes", b, len(v))
+				}
+				for _, i := range is {
+					id := ids[i]
+					off := stratumOffset(id.Level, id.Index-b*(TileWidth>>id.Level))
+					out[i] = append([]byte(nil), v[off:off+verifier.HashSize]...)
+					l.nodes.put(id, out[i])
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		for _, i := range missing {
 			index, k := nodeLocation(ids[i])
 			item, err := txn.Get(entryKey(index))

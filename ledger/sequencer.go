@@ -78,6 +78,7 @@ type staged struct {
 	rng      *compact.Range    // compact range after the batch
 	cp       []byte            // signed checkpoint of head
 	overlay  map[string][]byte // the batch's projection writes
+	strata   uint64            // the first block without a stratum after the batch
 	nodes    batchNodes        // for the inclusion proofs of the batch's entries; nil for imports
 	barrier  chan struct{}     // when set, not a batch: closed by the committer when reached
 	stats    BatchStats        // for Config.Observer; the committer adds Entries and Commit
@@ -88,6 +89,7 @@ type staged struct {
 type pipeline struct {
 	size     uint64
 	rng      *compact.Range
+	strata   uint64 // the first block without a stratum, as staged
 	inflight []*staged
 }
 
@@ -179,7 +181,7 @@ func (l *Log) run() {
 		close(l.stopped)
 	}()
 	l.mu.RLock()
-	w := &pipeline{size: l.size, rng: l.rng}
+	w := &pipeline{size: l.size, rng: l.rng, strata: l.strata.Load()}
 	l.mu.RUnlock()
 	var last [2]int // entries of the previous two batches
 	for {
@@ -192,7 +194,7 @@ func (l *Log) run() {
 			<-barrier // every staged batch is committed or failed
 			job.done <- l.runImport(job)
 			l.mu.RLock()
-			w = &pipeline{size: l.size, rng: l.rng}
+			w = &pipeline{size: l.size, rng: l.rng, strata: l.strata.Load()}
 			l.mu.RUnlock()
 			continue
 		case <-l.quit:
@@ -250,6 +252,8 @@ func (l *Log) stage(w *pipeline, batch []*request) *staged {
 	if size == w.size {
 		return st // every entry was rejected: nothing to write
 	}
+	st.strata = l.stageStrata(st, w.strata, published, strataPerBatch)
+	w.strata = st.strata
 	l.seal(st, rng, size)
 	w.size, w.rng = size, rng
 	w.inflight = append(w.inflight, st)
@@ -375,6 +379,7 @@ func (l *Log) seal(st *staged, rng *compact.Range, size uint64) {
 func (l *Log) publish(st *staged) {
 	l.mu.Lock()
 	l.size, l.root, l.rng, l.latestCP = st.head.size, st.head.root, st.rng, st.cp
+	l.strata.Store(st.strata)
 	l.publishTs(commitTs(st.head.size))
 	next := make(chan struct{})
 	close(*l.grown.Swap(&next))
