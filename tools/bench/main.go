@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -16,9 +17,11 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/assay-ledger/assay/ledger"
@@ -93,11 +96,18 @@ func main() {
 func logBenches(dir string, appends, proofLog int) {
 	fsyncs := fsyncBaseline(filepath.Join(dir, "fsync"), 64*512)
 	cpu0 := cpuTime()
-	rate, p50, p99 := appendBench(filepath.Join(dir, "append"), nil, appends, 64, 512)
+	var batches batchCounter
+	l0 := openLogWith(filepath.Join(dir, "append"), nil, nil, &batches)
+	rate, p50, p99 := appendOn(l0, appends, 64, 512)
+	check(l0.Close())
 	perAppend := (cpuTime() - cpu0) / time.Duration(appends)
 	fmt.Printf("durable appends, 64 appenders x 512 B: %9.0f /s  p50 %v  p99 %v  cpu %v/append\n", rate, p50, p99, perAppend)
 	fmt.Printf("  baseline: write 32 KiB + fdatasync:  %9.0f /s  -> 64 x that = %.0f appends/s ceiling; ratio %.2f\n",
 		fsyncs, 64*fsyncs, rate/(64*fsyncs))
+	batch := batches.mean()
+	alone := badgerAlone(filepath.Join(dir, "badger-alone"), appends, batch, 512)
+	fmt.Printf("  baseline: Badger alone, one key per entry, durable batches of %d: %9.0f /s; the ledger's ratio %.2f\n",
+		batch, alone, rate/alone)
 
 	l := openLog(filepath.Join(dir, "proofs"))
 	defer l.Close()
@@ -188,18 +198,19 @@ func openLog(dir string) *ledger.Log { return openLogKey(dir, nil) }
 
 // openLogKey is openLog with the ledger encrypted at rest under key (none
 // when nil).
-func openLogKey(dir string, key []byte) *ledger.Log { return openLogWith(dir, key, nil) }
+func openLogKey(dir string, key []byte) *ledger.Log { return openLogWith(dir, key, nil, nil) }
 
 // openLogNow is openLog with the clock now.
-func openLogNow(dir string, now func() time.Time) *ledger.Log { return openLogWith(dir, nil, now) }
+func openLogNow(dir string, now func() time.Time) *ledger.Log { return openLogWith(dir, nil, now, nil) }
 
-func openLogWith(dir string, key []byte, now func() time.Time) *ledger.Log {
+func openLogWith(dir string, key []byte, now func() time.Time, obs ledger.SequencerObserver) *ledger.Log {
 	skey, _, err := note.GenerateKey(rand.Reader, "bench")
 	check(err)
 	s, err := note.NewSigner(skey)
 	check(err)
 	l, err := ledger.Open(ledger.Config{Dir: dir, Origin: "assay.bench/log", Signer: s, Modules: domains.Modules(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EncryptionKey: key, Now: now, MemoryBudget: *memoryBudget})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), EncryptionKey: key, Now: now, MemoryBudget: *memoryBudget,
+		Observer: obs})
 	check(err)
 	return l
 }
@@ -274,6 +285,11 @@ func body(size, i int) []byte {
 func appendBench(dir string, key []byte, n, workers, size int) (float64, time.Duration, time.Duration) {
 	l := openLogKey(dir, key)
 	defer l.Close()
+	return appendOn(l, n, workers, size)
+}
+
+// appendOn is appendBench on an open log.
+func appendOn(l *ledger.Log, n, workers, size int) (float64, time.Duration, time.Duration) {
 	lat := make([][]time.Duration, workers)
 	start := time.Now()
 	appendAll(l, n, workers, size, func(w int, d time.Duration) { lat[w] = append(lat[w], d) })
@@ -351,4 +367,41 @@ func proofRate(l *ledger.Log, fn func(i, n uint64) error) (float64, float64) {
 		mu.Unlock()
 	})
 	return rate, float64(l.Stats().Reads-before) / float64(calls)
+}
+
+// batchCounter counts the sequencer's batches and their entries.
+type batchCounter struct{ batches, entries atomic.Int64 }
+
+func (b *batchCounter) ObserveBatch(s ledger.BatchStats) {
+	b.batches.Add(1)
+	b.entries.Add(int64(s.Entries))
+}
+
+// mean is the mean entries per batch (at least 1).
+func (b *batchCounter) mean() int {
+	if n := b.batches.Load(); n > 0 {
+		return max(1, int(b.entries.Load()/n))
+	}
+	return 1
+}
+
+// badgerAlone commits n values of about size bytes to a plain Badger
+// database, one key per entry, in durable transactions of batch entries
+// from one writer, as the sequencer does: the storage engine's own rate
+// for the bytes the ledger writes, without the tree, projections,
+// checkpoints or indexes.
+func badgerAlone(dir string, n, batch, size int) float64 {
+	db, err := badger.Open(badger.DefaultOptions(dir).WithSyncWrites(true).WithLogger(nil))
+	check(err)
+	defer db.Close()
+	val := make([]byte, size+64)
+	start := time.Now()
+	for i := 0; i < n; {
+		txn := db.NewTransaction(true)
+		for j := 0; j < batch && i < n; j, i = j+1, i+1 {
+			check(txn.Set(binary.BigEndian.AppendUint64([]byte{'e'}, uint64(i)), val))
+		}
+		check(txn.Commit())
+	}
+	return float64(n) / time.Since(start).Seconds()
 }
