@@ -110,24 +110,8 @@ func (h runLogRoutes) stream(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	cfg := s.streams
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	ended := func(reason string) {
-		if cfg.Ended != nil {
-			cfg.Ended(reason)
-		}
-	}
-	write := func(b []byte) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-		if _, err := w.Write(b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+	out := s.openSSE(w)
+	cfg, write, ended := out.cfg, out.write, out.ended
 	if !write([]byte(": assay run log " + runID + "\n\n")) {
 		ended("write")
 		return

@@ -91,24 +91,8 @@ func (s *Server) eventStream(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	cfg := s.streams
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	ended := func(reason string) {
-		if cfg.Ended != nil {
-			cfg.Ended(reason)
-		}
-	}
-	write := func(b []byte) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-		if _, err := w.Write(b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+	out := s.openSSE(w)
+	cfg, write, ended := out.cfg, out.write, out.ended
 	final := func(reason string) {
 		b, _ := json.Marshal(wire.StreamCutoff{Reason: reason, ResumeAfter: cursor})
 		id := "" // no id: a reconnecting EventSource keeps the one it has
@@ -275,4 +259,37 @@ func (s *Server) streamStart(r *http.Request) (*uint64, error) {
 		return nil, NewProblem(http.StatusBadRequest, wire.TypeBeyondTree, "%s %d beyond the log of %d entries", name, i, size)
 	}
 	return &i, nil
+}
+
+// sse is an open Server-Sent Events answer: write sends bytes with the
+// stream's write timeout and flushes them; ended tells StreamConfig.Ended
+// why the stream ended.
+type sse struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	cfg StreamConfig
+}
+
+// openSSE answers 200 text/event-stream, not cached nor buffered by
+// proxies.
+func (s *Server) openSSE(w http.ResponseWriter) *sse {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return &sse{w: w, rc: http.NewResponseController(w), cfg: s.streams}
+}
+
+func (e *sse) write(b []byte) bool {
+	_ = e.rc.SetWriteDeadline(time.Now().Add(e.cfg.WriteTimeout))
+	if _, err := e.w.Write(b); err != nil {
+		return false
+	}
+	return e.rc.Flush() == nil
+}
+
+func (e *sse) ended(reason string) {
+	if e.cfg.Ended != nil {
+		e.cfg.Ended(reason)
+	}
 }
