@@ -68,6 +68,7 @@ type serveOptions struct {
 	promotion          promotionFlags
 	ledgerKey          ledgerKeyFlag
 	publish            publishFlags
+	intake             intakeFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -107,6 +108,7 @@ key is used if it exists, and nothing is created: encrypt the store with
 	o.promotion.register(f)
 	o.ledgerKey.register(f)
 	o.publish.register(f)
+	o.intake.register(f)
 	return cmd
 }
 
@@ -133,6 +135,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		return err
 	}
 	if err := o.publish.check(); err != nil {
+		return err
+	}
+	if err := o.intake.check(); err != nil {
 		return err
 	}
 	trust, err := o.exports.trust()
@@ -213,6 +218,11 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
+	stopIntake, err := o.intake.start(ctx, lg, store, o.catalog.s3, reg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopIntake()
 	if err := registerExports(api, lg, trust, store); err != nil {
 		return err
 	}

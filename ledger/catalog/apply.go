@@ -211,6 +211,11 @@ func applyObjectPut(tx *ledger.Tx, rec *ledger.Record) error {
 	if err := checkLandingOf(b.Landing, b.ObjectRef); err != nil {
 		return err
 	}
+	if b.External != nil {
+		if err := checkExternal(tx, rec, b.External, b.ObjectRef); err != nil {
+			return err
+		}
+	}
 	return putObject(tx, rec, b.ObjectRef, Object{Metadata: b.Metadata, Landing: b.Landing})
 }
 

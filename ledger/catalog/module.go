@@ -24,6 +24,7 @@ func errorSpecs() []ledger.ErrorSpec {
 		{Err: ErrPathUnclean, Kind: ledger.KindInvalid, Slug: "invalid-path-unclean", Title: "Path not in clean form"},
 		{Err: ErrPathReserved, Kind: ledger.KindInvalid, Slug: "reserved-key", Title: "Reserved key"},
 		{Err: ErrDuplicatePath, Kind: ledger.KindConflict, Slug: "duplicate-path", Title: "Duplicate path in package"},
+		{Err: ErrExternalRecorded, Kind: ledger.KindConflict, Slug: "external-recorded", Title: "External object version already recorded"},
 		{Err: ErrPackageFinalized, Kind: ledger.KindConflict, Slug: "package-finalized", Title: "Package finalized"},
 		{Err: ErrPackageNotFound, Kind: ledger.KindNotFound, Slug: "package-not-found", Title: "Package not found"},
 		{Err: ErrNotFinalized, Kind: ledger.KindConflict, Slug: "package-not-finalized", Title: "Package not finalized"},

@@ -95,6 +95,9 @@ type ObjectPut struct {
 	ObjectRef
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 	Landing  *Landing        `json:"landing,omitempty"`
+	// External, set by intake, is the bucket object version the bytes
+	// were read from.
+	External *External `json:"external,omitempty"`
 }
 
 // ObjectRead is the body of an object.read data event.

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/assay-ledger/assay/cas"
+	"github.com/assay-ledger/assay/cas/s3"
+	"github.com/assay-ledger/assay/intake"
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
+)
+
+// intakeFlags are serve's flags for bucket intake (package intake).
+type intakeFlags struct {
+	sources  []string // s3://BUCKET/PREFIX
+	tenant   string
+	receipts bool
+	interval time.Duration
+}
+
+func (f *intakeFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.sources, "intake", nil,
+		"record every object version producers put under s3://BUCKET/PREFIX (repeatable), with the --s3-endpoint, --s3-region and --s3-path-style settings")
+	fs.StringVar(&f.tenant, "intake-tenant", "", "the tenant the recorded objects belong to (required with --intake)")
+	fs.BoolVar(&f.receipts, "intake-receipts", false, "write each recorded version's receipt back to the bucket under provenance/<key>.json")
+	fs.DurationVar(&f.interval, "intake-interval", 5*time.Second, "how often to list the buckets")
+}
+
+// check validates the flags without contacting anything.
+func (f *intakeFlags) check() error {
+	if len(f.sources) == 0 {
+		return nil
+	}
+	if f.tenant == "" {
+		return errors.New("--intake needs --intake-tenant")
+	}
+	for _, s := range f.sources {
+		if _, _, err := parseS3URL("intake", s); err != nil {
+			return err
+		}
+	}
+	if f.interval <= 0 {
+		return fmt.Errorf("--intake-interval %v: want a positive duration", f.interval)
+	}
+	return nil
+}
+
+// start runs one Intake per source until the returned stop, with their
+// counters as metrics in reg.
+func (f *intakeFlags) start(ctx context.Context, lg *ledger.Log, store cas.Store, s3cfg s3.Config, reg *prometheus.Registry, logger *slog.Logger) (func(), error) {
+	if len(f.sources) == 0 {
+		return func() {}, nil
+	}
+	client, err := s3.NewClient(ctx, s3cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc := &catalog.Service{Catalog: catalog.New(lg), Store: store, Classes: catalog.DefaultClasses()}
+	var ins []*intake.Intake
+	for _, src := range f.sources {
+		bucket, prefix, _ := parseS3URL("intake", src)
+		in, err := intake.New(intake.Config{Client: client, Bucket: bucket, Prefix: prefix, Service: svc, Log: lg, Tenant: f.tenant,
+			Receipts: f.receipts, Logger: logger.With("component", "intake")})
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	sum := func(pick func(seen, recorded, skipped, failures uint64, lag int64) float64) func() float64 {
+		return func() float64 {
+			t := 0.0
+			for _, in := range ins {
+				t += pick(in.Counters())
+			}
+			return t
+		}
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "assay_intake_seen_total", Help: "Bucket object versions intake listed."},
+			sum(func(s, _, _, _ uint64, _ int64) float64 { return float64(s) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "assay_intake_recorded_total", Help: "Bucket object versions intake recorded."},
+			sum(func(_, r, _, _ uint64, _ int64) float64 { return float64(r) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "assay_intake_skipped_total", Help: "Listed versions recorded before."},
+			sum(func(_, _, k, _ uint64, _ int64) float64 { return float64(k) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "assay_intake_failures_total", Help: "Intake passes that failed (each retried with backoff)."},
+			sum(func(_, _, _, x uint64, _ int64) float64 { return float64(x) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "assay_intake_lag_versions", Help: "Versions the last pass listed but did not record (a failure cut it short)."},
+			sum(func(_, _, _, _ uint64, l int64) float64 { return float64(l) })),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{}, len(ins))
+	for _, in := range ins {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			in.Run(ctx, f.interval)
+		}()
+	}
+	logger.InfoContext(ctx, "bucket intake", "sources", f.sources, "tenant", f.tenant)
+	return func() {
+		cancel()
+		for range ins {
+			<-done
+		}
+	}, nil
+}

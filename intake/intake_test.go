@@ -1,0 +1,204 @@
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/assay-ledger/assay/cas/castest"
+	"github.com/assay-ledger/assay/cas/local"
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
+	"github.com/assay-ledger/assay/verifier"
+)
+
+type fixture struct {
+	g      *castest.VersityGW
+	bucket string
+	lg     *ledger.Log
+	vkey   string
+	svc    *catalog.Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	g := castest.StartVersityGW(t)
+	g.SetAWSEnv(t)
+	dir := t.TempDir()
+	lg, vkey := ledgertest.Open(t, filepath.Join(dir, "ledger"), ledgertest.Options{Modules: []ledger.Module{catalog.Module()}})
+	st, err := local.Open(local.Config{Root: filepath.Join(dir, "blobs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{g: g, bucket: g.CreateBucket(t, false), lg: lg, vkey: vkey,
+		svc: &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: catalog.DefaultClasses()}}
+}
+
+func (f *fixture) put(t *testing.T, key, body string) {
+	t.Helper()
+	if _, err := f.g.Client().PutObject(t.Context(), &s3sdk.PutObjectInput{Bucket: &f.bucket, Key: &key, Body: strings.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) intake(t *testing.T) *Intake {
+	in, err := New(Config{Client: f.g.Client(), Bucket: f.bucket, Prefix: "incoming/", Service: f.svc, Log: f.lg, Tenant: "acme", Receipts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// entries counts the object.put entries naming each external URL.
+func (f *fixture) entries(t *testing.T) map[string]int {
+	n, _ := f.lg.Head()
+	es, err := f.lg.Entries(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, e := range es {
+		var b struct {
+			Type     string
+			External *catalog.External
+		}
+		if err := json.Unmarshal(e, &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.External != nil {
+			out[b.External.URL]++
+		}
+	}
+	return out
+}
+
+// TestIntake: 1,000 objects producers put with the AWS SDK each get one
+// entry, however many passes and intakes run (two race here), with a
+// receipt in the bucket that verifies with sumdb/tlog and sumdb/note; an
+// overwritten object is a new version with its own entry; receipts are
+// never taken in; the recorded bytes are the bucket's.
+func TestIntake(t *testing.T) {
+	f := newFixture(t)
+	const n = 1000
+	for i := range n {
+		f.put(t, fmt.Sprintf("incoming/run-%d/obj-%04d.json", i%7, i), fmt.Sprintf(`{"object":%d}`, i))
+	}
+	f.put(t, "outside/x.json", "{}")
+	var wg sync.WaitGroup
+	reps := make([]Report, 2)
+	for r := range reps {
+		wg.Go(func() {
+			rep, err := f.intake(t).Once(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+			reps[r] = rep
+		})
+	}
+	wg.Wait()
+	if reps[0].Recorded+reps[1].Recorded != n || reps[0].Seen != n {
+		t.Fatalf("two racing passes: %+v %+v, want %d recorded between them", reps[0], reps[1], n)
+	}
+	rep, err := f.intake(t).Once(t.Context()) // a restart
+	if err != nil || rep.Recorded != 0 || rep.Skipped != n {
+		t.Fatalf("a pass after a restart: %+v, %v", rep, err)
+	}
+	counts := f.entries(t)
+	if len(counts) != n {
+		t.Fatalf("%d objects have entries, want %d", len(counts), n)
+	}
+	for u, c := range counts {
+		if c != 1 || !strings.HasPrefix(u, "s3://"+f.bucket+"/incoming/") {
+			t.Fatalf("%s has %d entries", u, c)
+		}
+	}
+	// Receipts verify with sumdb alone.
+	v, err := note.NewVerifier(f.vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 1, 499, 998, 999} {
+		key := fmt.Sprintf("provenance/incoming/run-%d/obj-%04d.json.json", i%7, i)
+		out, err := f.g.Client().GetObject(t.Context(), &s3sdk.GetObjectInput{Bucket: &f.bucket, Key: &key})
+		if err != nil {
+			t.Fatalf("receipt %s: %v", key, err)
+		}
+		var r Receipt
+		err = json.NewDecoder(out.Body).Decode(&r)
+		out.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nt, err := note.Open([]byte(r.Checkpoint), note.VerifierList(v))
+		if err != nil {
+			t.Fatalf("receipt %s checkpoint: %v", key, err)
+		}
+		cp, err := verifier.ParseCheckpoint(nt.Text)
+		if err != nil || cp.Size != r.TreeSize {
+			t.Fatalf("receipt checkpoint %+v, %v", cp, err)
+		}
+		var root tlog.Hash
+		copy(root[:], cp.Root)
+		proof := make(tlog.RecordProof, len(r.InclusionProof))
+		for j := range proof {
+			copy(proof[j][:], r.InclusionProof[j])
+		}
+		if err := tlog.CheckRecord(proof, int64(cp.Size), root, int64(r.Index), tlog.RecordHash(r.Entry)); err != nil {
+			t.Fatalf("receipt %s: %v", key, err)
+		}
+		if !bytes.Contains(r.Entry, []byte(fmt.Sprintf(`"url":"s3://%s/incoming/run-%d/obj-%04d.json"`, f.bucket, i%7, i))) {
+			t.Fatalf("receipt %s entry %s", key, r.Entry)
+		}
+	}
+	// An overwrite is a new version, with its own entry; the raw object
+	// now holds the new bytes.
+	f.put(t, "incoming/run-0/obj-0000.json", `{"object":"rewritten"}`)
+	rep, err = f.intake(t).Once(t.Context())
+	if err != nil || rep.Recorded != 1 {
+		t.Fatalf("after an overwrite: %+v, %v", rep, err)
+	}
+	if c := f.entries(t)["s3://"+f.bucket+"/incoming/run-0/obj-0000.json"]; c != 2 {
+		t.Fatalf("the overwritten object has %d entries", c)
+	}
+	o, err := f.svc.Catalog.Object("acme", catalog.ZoneRaw, Key(f.bucket, "incoming/run-0/obj-0000.json"))
+	if err != nil || o.Versions != 2 || o.Landing == nil || !strings.HasPrefix(o.Landing.Source, "s3://") {
+		t.Fatalf("recorded object %+v, %v", o, err)
+	}
+}
+
+// TestIntakeErrors: a bucket that does not exist and an unreachable
+// endpoint give clear errors and record nothing.
+func TestIntakeErrors(t *testing.T) {
+	f := newFixture(t)
+	in, err := New(Config{Client: f.g.Client(), Bucket: "no-such-bucket", Service: f.svc, Log: f.lg, Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Once(t.Context()); err == nil || !strings.Contains(err.Error(), "no-such-bucket") {
+		t.Fatalf("missing bucket: %v", err)
+	}
+	down := s3sdk.New(s3sdk.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"), UsePathStyle: true,
+		Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	in, err = New(Config{Client: down, Bucket: f.bucket, Service: f.svc, Log: f.lg, Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Once(t.Context()); err == nil || !strings.Contains(err.Error(), "list s3://"+f.bucket) {
+		t.Fatalf("unreachable endpoint: %v", err)
+	}
+	if n, _ := f.lg.Head(); n != 0 {
+		t.Fatalf("the log grew to %d", n)
+	}
+	if _, err := New(Config{Bucket: "b"}); err == nil {
+		t.Fatal("a config without a client was accepted")
+	}
+}
