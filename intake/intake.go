@@ -243,4 +243,3 @@ func (in *Intake) Run(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
-
