@@ -46,6 +46,7 @@ bench: $(TESSERA) $(VERSITYGW)
 	$(GO) test -run '^$$' -bench BenchmarkVerifyImport -benchtime 3x ./ledger/bundle/
 	$(GO) test -run '^$$' -bench BenchmarkPublishLag -benchtime 5x ./publish/
 	$(GO) test -run '^$$' -bench BenchmarkMirrorCatchUp -benchtime 5x ./cmd/assay/
+	$(GO) test -run '^$$' -bench BenchmarkIntake -benchtime 5x ./intake/
 
 ## scale: a 10,000,000-entry log built through the ledger's Go API under
 ## the default memory budget: per million entries the append rate, RSS, Go

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,10 @@ import (
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
 )
+
+// workers is how many versions of a listed page intake records at once:
+// their appends share the log's group commits.
+const workers = 16
 
 // DefaultReceiptPrefix is where receipts go, and what intake never reads.
 const DefaultReceiptPrefix = "provenance/"
@@ -100,6 +105,12 @@ func (in *Intake) Once(ctx context.Context) (Report, error) {
 		if err != nil {
 			return rep, fmt.Errorf("list s3://%s/%s: %w", in.cfg.Bucket, in.cfg.Prefix, err)
 		}
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			first error
+		)
+		sem := make(chan struct{}, workers)
 		for _, v := range out.Versions {
 			key := aws.ToString(v.Key)
 			if strings.HasPrefix(key, in.cfg.ReceiptPrefix) || strings.HasSuffix(key, "/") {
@@ -116,17 +127,29 @@ func (in *Intake) Once(ctx context.Context) (Report, error) {
 			}
 			rep.Seen++
 			in.seen.Add(1)
-			ok, err := in.record(ctx, key, ver, aws.ToString(v.ETag), aws.ToTime(v.LastModified))
-			if err != nil {
-				return rep, err
-			}
-			if ok {
-				rep.Recorded++
-				in.recorded.Add(1)
-			} else {
-				rep.Skipped++
-				in.skipped.Add(1)
-			}
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				ok, err := in.record(ctx, key, ver, aws.ToString(v.ETag), aws.ToTime(v.LastModified))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					if first == nil {
+						first = err
+					}
+				case ok:
+					rep.Recorded++
+					in.recorded.Add(1)
+				default:
+					rep.Skipped++
+					in.skipped.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if first != nil {
+			return rep, first
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			return rep, nil

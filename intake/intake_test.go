@@ -30,7 +30,7 @@ type fixture struct {
 	svc    *catalog.Service
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	g := castest.StartVersityGW(t)
 	g.SetAWSEnv(t)
 	dir := t.TempDir()
@@ -50,7 +50,7 @@ func (f *fixture) put(t *testing.T, key, body string) {
 	}
 }
 
-func (f *fixture) intake(t *testing.T) *Intake {
+func (f *fixture) intake(t testing.TB) *Intake {
 	in, err := New(Config{Client: f.g.Client(), Bucket: f.bucket, Prefix: "incoming/", Service: f.svc, Log: f.lg, Tenant: "acme", Receipts: true})
 	if err != nil {
 		t.Fatal(err)
