@@ -90,12 +90,13 @@ type Log struct {
 	attrs    map[string]func(typ string, body []byte) []Attr // Module.Attrs, by entry type
 	fact     *compact.RangeFactory
 	closeMu  sync.Once
-	readTs   atomic.Uint64         // Badger version of the published state; see snapshot
-	mirror   atomic.Bool           // the log has imported entries: see ErrMirror
-	strata   atomic.Uint64         // the published tree's first block without a stratum (strata.go)
-	broken   atomic.Pointer[error] // a commit failed: the log accepts no more entries until reopened
-	waiting  atomic.Int64          // appends waiting for the sequencer; see QueueDepth
-	mu       sync.RWMutex          // guards the published state below
+	readTs   atomic.Uint64             // Badger version of the published state; see snapshot
+	mirror   atomic.Bool               // the log has imported entries: see ErrMirror
+	strata   atomic.Uint64             // the published tree's first block without a stratum (strata.go)
+	edge     atomic.Pointer[edgeNodes] // the published tree's right edge (setEdge)
+	broken   atomic.Pointer[error]     // a commit failed: the log accepts no more entries until reopened
+	waiting  atomic.Int64              // appends waiting for the sequencer; see QueueDepth
+	mu       sync.RWMutex              // guards the published state below
 	size     uint64
 	root     []byte
 	rng      *compact.Range
@@ -222,6 +223,7 @@ func (l *Log) recover() error {
 		return fmt.Errorf("store checkpoint: %w", err)
 	}
 	l.size, l.root, l.rng, l.latestCP = h.size, h.root, rng, cp
+	l.setEdge(h.size, rng)
 	l.publishTs(openTs(h.size))
 	next, err := l.migrateStrata(h.size, openTs(h.size), l.cfg.noStrata)
 	if err != nil {

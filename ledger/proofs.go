@@ -82,26 +82,24 @@ func (l *Log) CompactRange(size uint64) ([][]byte, error) {
 	return l.readNodes(compact.RangeNodes(0, size, nil))
 }
 
-// edgeNodes returns the perfect subtrees of the published tree's compact
-// range, the nodes of its right edge that no stratum holds yet, from
-// memory. Their hashes are shared: callers must not modify them.
-func (l *Log) edgeNodes() map[compact.NodeID][]byte {
-	l.mu.RLock()
-	size, rng := l.size, l.rng
-	l.mu.RUnlock()
-	if rng == nil {
-		return nil
-	}
+// edgeNodes maps the perfect subtrees of a tree's compact range, the
+// nodes of its right edge that no stratum holds yet, to their hashes. The
+// log builds it once per published tree (setEdge), not once per proof.
+type edgeNodes map[compact.NodeID][]byte
+
+// setEdge records the right edge of the tree of size whose compact range
+// is rng, for readNodes. A perfect subtree's hash never changes, so a
+// reader of an older tree may use the newer map.
+func (l *Log) setEdge(size uint64, rng *compact.Range) {
 	hashes := rng.Hashes()
 	ids := compact.RangeNodes(0, size, nil)
-	if len(ids) != len(hashes) {
-		return nil
+	edge := make(edgeNodes, len(ids))
+	if len(ids) == len(hashes) {
+		for i, id := range ids {
+			edge[id] = hashes[i]
+		}
 	}
-	out := make(map[compact.NodeID][]byte, len(ids))
-	for i, id := range ids {
-		out[id] = hashes[i]
-	}
-	return out
+	l.edge.Store(&edge)
 }
 
 func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
@@ -122,7 +120,10 @@ func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 	var missing []int
 	blocks := map[uint64][]int{}
 	strata := l.strata.Load() // the snapshot view reads is at least as new
-	edge := l.edgeNodes()
+	var edge edgeNodes
+	if e := l.edge.Load(); e != nil {
+		edge = *e
+	}
 	for i, id := range ids {
 		if out[i] = l.nodes.get(id); out[i] != nil {
 			continue

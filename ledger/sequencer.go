@@ -379,6 +379,7 @@ func (l *Log) seal(st *staged, rng *compact.Range, size uint64) {
 func (l *Log) publish(st *staged) {
 	l.mu.Lock()
 	l.size, l.root, l.rng, l.latestCP = st.head.size, st.head.root, st.rng, st.cp
+	l.setEdge(st.head.size, st.rng)
 	l.strata.Store(st.strata)
 	l.publishTs(commitTs(st.head.size))
 	next := make(chan struct{})
