@@ -4,6 +4,9 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 VERSITYGW   := $(GOBIN)/versitygw
 TESSERA     := $(GOBIN)/posix
+# Chromium drives the console's browser test (TestConsole); Debian's package
+# is installed when missing.
+CHROMIUM    ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 DATA        ?= ./var
 ADDR        ?= 127.0.0.1:8080
 
@@ -17,9 +20,15 @@ run:
 ## test: lint, then every test (unit, integration, crash, fuzz seed corpora).
 test: lint unit
 
-# versitygw is the real S3-compatible server the S3 backend tests run against.
-unit: $(VERSITYGW)
-	$(GO) test -count=1 -timeout 14m ./...
+# versitygw is the real S3-compatible server the S3 backend tests run against;
+# Chromium is the browser the console test drives (required here, so that a
+# missing browser fails instead of skipping).
+unit: $(VERSITYGW) $(CHROMIUM)
+	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout 14m ./...
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium
 
 $(TESSERA):
 	$(GO) install github.com/transparency-dev/tessera/cmd/conformance/posix@v1.0.4

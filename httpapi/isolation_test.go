@@ -237,7 +237,13 @@ func get(path string) func(*isoFixture) []isoReq {
 
 // isolationMatrix has one row per route the server registers.
 var isolationMatrix = map[string]isoRow{
-	"GET /health":             {reqs: get("/health"), ok: true},
+	"GET /health": {reqs: get("/health"), ok: true},
+	// The console's files are the same for every caller and hold no data.
+	"GET /ui":  {reqs: get("/ui"), ok: true},
+	"GET /ui/": {reqs: get("/ui/"), ok: true},
+	"GET /ui/{file}": {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodGet, path: "/ui/app.js"}, {method: http.MethodGet, path: "/ui/verify.js"}}
+	}, ok: true},
 	"GET " + wire.WhoAmIPath:  {reqs: get(wire.WhoAmIPath), ok: true},  // the caller's own identity
 	"GET " + wire.OpenAPIPath: {reqs: get(wire.OpenAPIPath), ok: true}, // the API's description
 	"GET /metrics":            {reqs: get("/metrics"), ok: true},

@@ -130,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerStreamRoutes()
 	s.registerWhoAmI()
 	s.registerOpenAPI()
+	s.registerConsole()
 	return s, nil
 }
 
