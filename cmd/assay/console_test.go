@@ -31,6 +31,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/assay-ledger/assay/httpapi/wire"
+	"github.com/assay-ledger/assay/ledger/exports"
 	"github.com/assay-ledger/assay/ledger/retention"
 )
 
@@ -283,6 +284,14 @@ func TestConsole(t *testing.T) {
 	cli("package", "upload", pkg.ID, files)
 	cli("package", "finalize", pkg.ID)
 
+	// A job export, for the exports page.
+	runID, art := "9d1c1d7e-4f0e-4a55-8d0b-3c7d1e2f3a4b", "sha256:"+strings.Repeat("ab", 32)
+	exportKey := exports.IdempotencyKey(runID, art, devTenant)
+	doc, _ := json.Marshal(map[string]string{"runId": runID, "artifactHash": art, "startedAt": "2026-12-01T00:00:00Z",
+		"status": "succeeded", "tenantId": devTenant, "idempotencyKey": exportKey})
+	cli("export", "submit", write("export.json", string(doc)))
+	keyRoute := strings.ReplaceAll(exportKey, ":", "%3A") // sha256:hex, as the page's encodeURIComponent writes it
+
 	proxy := newTamperProxy(t, s.url)
 	b := newBrowser(t)
 	ui := proxy.URL + "/ui/"
@@ -353,7 +362,7 @@ func TestConsole(t *testing.T) {
 	}
 
 	// A package: its files, then a hold applied and released, each with a reason.
-	b.run("package", chromedp.Navigate(ui+"#/package/"+pkg.ID), wait(`document.querySelector('main').textContent.includes('report.txt')`),
+	b.run("package", chromedp.Navigate(ui+"#/package/"+pkg.ID), wait(`document.querySelector('main').textContent.includes('report.txt') && document.querySelector('#manifest').textContent.includes('"manifest_version"')`),
 		wait(noMarkup), chromedp.WaitVisible(chromedp.ID("hold-reason")),
 		chromedp.SetValue(chromedp.ID("hold-reason"), "litigation"), chromedp.SetValue(chromedp.ID("hold-case"), "case-42"),
 		chromedp.Click(chromedp.ID("hold-apply")), wait(`document.querySelector('.release-reason')`), b.shot("07-package-held"))
@@ -390,7 +399,9 @@ func TestConsole(t *testing.T) {
 
 	// Promotions dashboard and job exports render.
 	b.run("promotions", chromedp.Navigate(ui+"#/promotions"), wait(`document.querySelector('#mismatch-chart')`), b.shot("11-promotions"))
-	b.run("exports", chromedp.Navigate(ui+"#/exports"), wait(`document.querySelector('main p.muted') && !document.querySelector('main .error')`), b.shot("12-exports"))
+	b.run("exports", chromedp.Navigate(ui+"#/exports"), wait(`document.querySelector('main a[href="#/export/`+keyRoute+`"]')`), b.shot("12-exports"),
+		chromedp.Click(chromedp.CSS(`main a[href="#/export/`+keyRoute+`"]`)),
+		wait(`location.hash === '#/export/`+keyRoute+`' && document.querySelector('main').textContent.includes('succeeded')`), b.shot("12-export-receipt"))
 
 	// Verify an entry in the page: the markup object's object.put.
 	var hist wire.HistoryPage

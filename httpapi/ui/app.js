@@ -339,8 +339,9 @@ async function pkg([id]) {
     section(async () => {
       if (!p.manifest_digest) return h('p', { class: 'muted' }, 'The file list is fixed when the package is finalized.');
       const m = await get(`/v1/packages/${enc(id)}/manifest`);
-      return table([['Path', f => f.path, 'wrap'], ['Size', f => String(f.size)],
-        ['Digest', f => link('/artifact/' + enc(f.digest), f.digest), 'wrap']], m.files || []);
+      return [table([['Path', f => f.path, 'wrap'], ['Size', f => String(f.size)],
+        ['Digest', f => link('/artifact/' + enc(f.digest), f.digest), 'wrap']], m.files || []),
+      h('details', {}, h('summary', {}, 'Manifest'), h('pre', { id: 'manifest' }, pretty(m)))];
     }),
     has('retention:read') ? [h('h2', {}, 'Retention and holds'), retentionSection(id)] : null,
     h('h2', {}, 'Timeline'),
@@ -514,8 +515,8 @@ function exportsList() {
     pager(cursor => get('/internal/orchestrator/exports' + query({ limit: 50, cursor })), [
       ['#', e => link('/entry/' + e.index, String(e.index))],
       ['Export', e => {
-        const x = e.entry && e.entry.body ? e.entry.body : {};
-        const k = x.idempotencyKey || x.idempotency_key;
+        const x = e.entry || {};
+        const k = x.idempotencyKey || (x.body || {}).idempotencyKey;
         return k ? link('/export/' + enc(k), k) : pretty(e.entry).slice(0, 120);
       }, 'wrap'],
     ], page => page.exports));
