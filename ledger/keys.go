@@ -20,12 +20,14 @@ import (
 //	p <key...>           projection keys written by Appliers
 //	s <block:8>          stratum: the tree nodes of levels 0..8 of a complete block of 256 entries (strata.go)
 //	m strata             next:8, the first block without a stratum
+//	x <key...>           side data beside the tree (side.go): witness cosignatures
 const (
 	nsEntry      = 'e'
 	nsLeaf       = 'h'
 	nsCheckpoint = 'c'
 	nsMeta       = 'm'
 	nsProjection = 'p'
+	nsSide       = 'x'
 )
 
 var headKey = []byte{nsMeta, 'h', 'e', 'a', 'd'}
