@@ -4,6 +4,8 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 VERSITYGW   := $(GOBIN)/versitygw
 TESSERA     := $(GOBIN)/posix
+LITEWITNESS := $(GOBIN)/litewitness
+WITNESSCTL  := $(GOBIN)/witnessctl
 # Chromium drives the console's browser test (TestConsole); Debian's package
 # is installed when missing.
 CHROMIUM    ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
@@ -23,8 +25,15 @@ test: lint unit
 # versitygw is the real S3-compatible server the S3 backend tests run against;
 # Chromium is the browser the console test drives (required here, so that a
 # missing browser fails instead of skipping).
-unit: $(VERSITYGW) $(CHROMIUM)
-	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout 14m ./...
+unit: $(VERSITYGW) $(CHROMIUM) $(LITEWITNESS) $(WITNESSCTL)
+	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) ASSAY_REQUIRE_WITNESS=1 $(GO) test -count=1 -timeout 14m ./...
+
+# litewitness is the real C2SP tlog-witness the witness tests run against.
+$(LITEWITNESS):
+	$(GO) install filippo.io/torchwood/cmd/litewitness@v0.6.1
+
+$(WITNESSCTL):
+	$(GO) install filippo.io/torchwood/cmd/witnessctl@v0.6.1
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \

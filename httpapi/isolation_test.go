@@ -248,7 +248,15 @@ var isolationMatrix = map[string]isoRow{
 	"GET " + wire.OpenAPIPath: {reqs: get(wire.OpenAPIPath), ok: true}, // the API's description
 	"GET /metrics":            {reqs: get("/metrics"), ok: true},
 	"GET /v1/log/checkpoint":  {reqs: get("/v1/log/checkpoint"), ok: true},
-	"GET /v1/log/entries":     {reqs: get("/v1/log/entries?start=0"), ok: true},
+	"GET /v1/witnesses":       {reqs: get("/v1/witnesses"), ok: true}, // witnesses' URLs, keys and sizes: no tenant's data
+	"GET /v1/log/receipt": {reqs: func(f *isoFixture) []isoReq {
+		var out []isoReq
+		for i := range f.size() {
+			out = append(out, isoReq{method: http.MethodGet, path: fmt.Sprintf("/v1/log/receipt?index=%d", i)})
+		}
+		return out
+	}, ok: true},
+	"GET /v1/log/entries": {reqs: get("/v1/log/entries?start=0"), ok: true},
 	"GET /v1/log/entries/{index}": {reqs: func(f *isoFixture) []isoReq {
 		var out []isoReq
 		for i := range f.size() {
@@ -474,7 +482,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	// The owner reads its own data: the check below is not vacuous.
 	for _, path := range []string{"/v1/events/stream?follow=false&after=0", "/v1/history?package=" + f.pkg, "/v1/history?zone=raw&key_prefix=acme", "/v1/history/export?format=csv",
 		"/v1/packages/" + f.pkg + "/timeline", "/v1/artifacts/" + f.digest + "/timeline", wire.PromotionsPath + "/" + f.promotion, wire.QuarantinePath, "/v1/log/entries?start=0", "/v1/log/search?digest=" + f.digest, "/v1/packages/" + f.pkg, "/v1/packages/" + f.pkg + "/retention",
-		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey, wire.RunLogPath(f.openRun) + "/stream?follow=false"} {
+		"/v1/objects/raw/" + f.key, wire.ExportsPath + "/" + f.exportKey, "/v1/log/receipt?index=1", wire.RunLogPath(f.openRun) + "/stream?follow=false"} {
 		r := f.send(isoReq{method: http.MethodGet, path: path}, f.owner)
 		if r.status != http.StatusOK || f.leaked(isoReq{}, r) == "" {
 			t.Fatalf("owner GET %s: %d %.300s; want its own data", path, r.status, r.body)

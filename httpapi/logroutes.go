@@ -43,7 +43,10 @@ func (s *Server) checkpoint(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := s.cfg.Log.Checkpoint()
+	cp, err := s.servedCheckpoint(p.witnessed)
+	if err != nil && !p.size.set {
+		return nil, err
+	}
 	if p.size.set {
 		if _, err := s.treeSize("size", p.size); err != nil {
 			return nil, err

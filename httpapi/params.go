@@ -102,7 +102,10 @@ func echo(s string) string {
 
 // Query parameters of the log routes, parsed before any ledger read.
 type (
-	checkpointParams  struct{ size optUint }
+	checkpointParams struct {
+		size      optUint
+		witnessed bool // false: the newest signed checkpoint, witnessed or not
+	}
 	entriesParams     struct{ start, end optUint }
 	consistencyParams struct{ first, second optUint }
 	inclusionParams   struct {
@@ -114,10 +117,22 @@ type (
 
 func parseCheckpointQuery(raw string) (p checkpointParams, err error) {
 	q, err := parseQuery(raw)
-	if err == nil {
-		p.size, err = q.uint("size")
+	if err != nil {
+		return p, err
 	}
-	return p, err
+	if p.size, err = q.uint("size"); err != nil {
+		return p, err
+	}
+	p.witnessed = true
+	switch v, ok, err := q.str("witnessed"); {
+	case err != nil:
+		return p, err
+	case ok && v == "false":
+		p.witnessed = false
+	case ok && v != "true":
+		return p, invalidParam("witnessed %q; expected true or false", echo(v))
+	}
+	return p, nil
 }
 
 func parseEntriesQuery(raw string) (p entriesParams, err error) {

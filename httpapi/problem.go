@@ -29,6 +29,7 @@ var titles = map[string]string{
 	wire.TypeUnavailable:      "Service unavailable",
 	wire.TypeInternal:         "Internal error",
 	wire.TypeReadOnlyMirror:   "Read-only mirror",
+	wire.TypeNotWitnessed:     "Not witnessed yet",
 }
 
 // NewProblem returns a problem of the given status and type whose detail is

@@ -45,6 +45,9 @@ type Config struct {
 	// value the Log was opened with as ledger.Config.Observer. The server
 	// registers it; the queue depth gauge is registered either way.
 	Sequencer *SequencerMetrics
+	// Witnesses, when set, has GET /checkpoint and /v1/log/checkpoint
+	// serve the latest checkpoint its quorum of witnesses cosigned.
+	Witnesses WitnessSource
 }
 
 // Server is the HTTP API. It is an http.Handler, safe for concurrent use.
@@ -131,6 +134,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerWhoAmI()
 	s.registerOpenAPI()
 	s.registerConsole()
+	s.registerWitnessRoutes()
 	return s, nil
 }
 

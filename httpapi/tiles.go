@@ -34,8 +34,11 @@ func (s *Server) registerTileRoutes() {
 }
 
 func (s *Server) tileCheckpoint(*http.Request) (any, error) {
-	return &Response{ContentType: CheckpointContentType, Body: s.cfg.Log.Checkpoint(),
-		Header: http.Header{"Cache-Control": {"no-cache"}}}, nil
+	cp, err := s.servedCheckpoint(true)
+	if err != nil {
+		return nil, err
+	}
+	return &Response{ContentType: CheckpointContentType, Body: cp, Header: http.Header{"Cache-Control": {"no-cache"}}}, nil
 }
 
 func (s *Server) tile(r *http.Request) (any, error) {

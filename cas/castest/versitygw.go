@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/build"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/assay-ledger/assay/internal/gobin"
 )
 
 // VersityGWInstall is the command that installs the S3 server the S3
@@ -80,7 +80,7 @@ func (g *VersityGW) SetAWSEnv(t testing.TB) {
 // way the message says how to install it.
 func StartVersityGW(t testing.TB) *VersityGW {
 	t.Helper()
-	bin := findVersityGW()
+	bin := gobin.Find("versitygw")
 	if bin == "" {
 		msg := "versitygw not found in PATH or $(go env GOPATH)/bin; `make test` installs it (" + VersityGWInstall + ")"
 		if os.Getenv("CI") == "true" {
@@ -106,38 +106,6 @@ func StartVersityGW(t testing.TB) *VersityGW {
 	})
 	g.startOnFreePort()
 	return g
-}
-
-// findVersityGW returns the path of the versitygw binary, or "".
-func findVersityGW() string {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	dirs := []string{os.Getenv("GOBIN")}
-	for _, gp := range filepath.SplitList(build.Default.GOPATH) {
-		dirs = append(dirs, filepath.Join(gp, "bin"))
-	}
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		dirs = append(dirs, lines[0])
-		for _, gp := range filepath.SplitList(lines[len(lines)-1]) {
-			dirs = append(dirs, filepath.Join(gp, "bin"))
-		}
-	}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		if p := filepath.Join(d, "versitygw"); isExecutable(p) {
-			return p
-		}
-	}
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // startOnFreePort starts the server on a fresh port, trying another if the

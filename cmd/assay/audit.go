@@ -24,6 +24,7 @@ type auditOptions struct {
 func newAuditCmd() *cobra.Command {
 	var f serverFlags
 	var o auditOptions
+	var witnesses witnessRequirement
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Follow a log: verify it only grew append-only since the last audit",
@@ -58,11 +59,15 @@ checked against the checkpoint's root.`,
 				return err
 			}
 			a := &client.Auditor{Client: c, Key: o.key, Origin: o.origin}
+			if a.Witnesses, err = witnesses.value(); err != nil {
+				return err
+			}
 			return runAudit(cmd.Context(), cmd.OutOrStdout(), a, o)
 		},
 	}
 	f.register(cmd)
 	fl := cmd.Flags()
+	witnesses.register(fl)
 	fl.StringVar(&o.key, "key", "", "trusted checkpoint verifier key, or @FILE holding it; required")
 	fl.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "expected checkpoint origin; any when empty [ASSAY_ORIGIN]")
 	fl.StringVar(&o.state, "state", "", "file keeping the last verified checkpoint; required")

@@ -28,13 +28,17 @@ func newBundleCmd() *cobra.Command {
 }
 
 // trustFlags say which log a bundle must come from.
-type trustFlags struct{ key, sourceOrigin, base string }
+type trustFlags struct {
+	key, sourceOrigin, base string
+	witnesses               witnessRequirement
+}
 
 func (t *trustFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&t.key, "key", "", "the source log's checkpoint verifier key, or @FILE holding it; required")
 	f.StringVar(&t.sourceOrigin, "source-origin", "", "expected origin of the source log; any when empty")
 	f.StringVar(&t.base, "base-checkpoint", "", "trusted signed checkpoint FILE at the bundle's first index (chains bundles)")
+	t.witnesses.register(f)
 	cmd.MarkFlagRequired("key")
 }
 
@@ -45,6 +49,9 @@ func (t *trustFlags) options() (bundle.Options, error) {
 		return bundle.Options{}, err
 	}
 	o := bundle.Options{Key: key, Origin: t.sourceOrigin}
+	if o.Witnesses, err = t.witnesses.value(); err != nil {
+		return o, err
+	}
 	if t.base != "" {
 		b, err := os.ReadFile(t.base)
 		if err != nil {

@@ -167,7 +167,7 @@ func (b *browser) shot(name string) step {
 // the answers of one kind: it is the lying server the page must catch.
 type tamperProxy struct {
 	*httptest.Server
-	mode atomic.Value // string: "", "proof", "checkpoint", "entry"
+	mode atomic.Value // string: "", "proof", "checkpoint", "entry", "drop-cosig", "forge-cosig"
 }
 
 func newTamperProxy(t *testing.T, target string) *tamperProxy {
@@ -182,9 +182,10 @@ func newTamperProxy(t *testing.T, target string) *tamperProxy {
 	rp.ModifyResponse = func(r *http.Response) error {
 		mode := p.mode.Load().(string)
 		path := r.Request.URL.Path
+		checkpoint := path == "/v1/log/checkpoint" || path == "/checkpoint"
 		if r.StatusCode != http.StatusOK || mode == "" ||
 			!(mode == "proof" && path == "/v1/log/proof/inclusion" || mode == "checkpoint" && path == "/v1/log/checkpoint" ||
-				mode == "entry" && strings.HasPrefix(path, "/v1/log/entries/")) {
+				mode == "entry" && strings.HasPrefix(path, "/v1/log/entries/") || strings.HasSuffix(mode, "-cosig") && checkpoint) {
 			return nil
 		}
 		body, err := io.ReadAll(r.Body)
@@ -205,6 +206,20 @@ func newTamperProxy(t *testing.T, target string) *tamperProxy {
 			body = []byte(strings.Join(lines, "\n"))
 		case "entry": // the entry's actor, leaving the claimed leaf hash
 			body = bytes.Replace(body, []byte(`"actor":"dev"`), []byte(`"actor":"eve"`), 1)
+		case "drop-cosig", "forge-cosig": // the note's last signature line, a witness's cosignature
+			lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+			last := lines[len(lines)-1]
+			lines = lines[:len(lines)-1]
+			if mode == "forge-cosig" {
+				f := strings.Fields(last)
+				sig, err := base64.StdEncoding.DecodeString(f[2])
+				if err != nil || len(sig) != 76 {
+					return fmt.Errorf("tamper %q: not a cosignature line: %v", last, err)
+				}
+				sig[len(sig)-1] ^= 1
+				lines = append(lines, f[0]+" "+f[1]+" "+base64.StdEncoding.EncodeToString(sig))
+			}
+			body = []byte(strings.Join(lines, "\n") + "\n")
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))

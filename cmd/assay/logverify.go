@@ -21,6 +21,7 @@ type verifyOptions struct {
 
 func newLogVerifyCmd(f *serverFlags) *cobra.Command {
 	var o verifyOptions
+	var witnesses witnessRequirement
 	var indexes []string
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -44,10 +45,14 @@ verify the consistency proof from it to the latest. Any mismatch exits non-zero.
 			}
 			o.hasFrom = cmd.Flags().Changed("from-size")
 			a := &client.Auditor{Client: c, Key: o.key, Origin: o.origin}
+			if a.Witnesses, err = witnesses.value(); err != nil {
+				return err
+			}
 			return runVerify(cmd.Context(), cmd.OutOrStdout(), a, o)
 		},
 	}
 	fl := cmd.Flags()
+	witnesses.register(fl)
 	fl.StringVar(&o.key, "key", "", "trusted checkpoint verifier key, or @FILE holding it; required")
 	fl.StringVar(&o.origin, "origin", envOr("ASSAY_ORIGIN", ""), "expected checkpoint origin; any when empty [ASSAY_ORIGIN]")
 	fl.StringSliceVar(&indexes, "index", nil, "entry index to verify (repeat, or comma-separate)")

@@ -69,6 +69,7 @@ type serveOptions struct {
 	ledgerKey          ledgerKeyFlag
 	publish            publishFlags
 	intake             intakeFlags
+	witness            witnessFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -109,6 +110,7 @@ key is used if it exists, and nothing is created: encrypt the store with
 	o.ledgerKey.register(f)
 	o.publish.register(f)
 	o.intake.register(f)
+	o.witness.register(f)
 	return cmd
 }
 
@@ -135,6 +137,10 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		return err
 	}
 	if err := o.publish.check(); err != nil {
+		return err
+	}
+	witnesses, err := o.witness.witnesses()
+	if err != nil {
 		return err
 	}
 	if err := o.intake.check(); err != nil {
@@ -204,11 +210,19 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	defer func() { err = errors.Join(err, stopFlush()) }()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api, err := httpapi.New(httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic, Sequencer: seqMetrics,
-		Registry: reg})
+	apiCfg := httpapi.Config{Log: lg, Tokens: tokens, Logger: logger, MetricsPublic: o.metricsPublic, Sequencer: seqMetrics, Registry: reg}
+	wsvc, err := o.witness.service(lg, witnesses, reg, logger)
 	if err != nil {
 		return err
 	}
+	if wsvc != nil {
+		apiCfg.Witnesses = wsvc
+	}
+	api, err := httpapi.New(apiCfg)
+	if err != nil {
+		return err
+	}
+	defer runWitnesses(ctx, wsvc)()
 	stopPublish, err := o.publish.start(ctx, lg, o.catalog.s3, reg, logger)
 	if err != nil {
 		return err

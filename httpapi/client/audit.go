@@ -21,15 +21,19 @@ type Auditor struct {
 	Client *Client
 	Key    string // trusted verifier key, in the note "name+hash+key" form
 	Origin string // expected checkpoint origin; any when empty
+	// Witnesses, when it names keys, is required of the latest checkpoint:
+	// a quorum of valid cosignatures (verifier.OpenWitnessed).
+	Witnesses verifier.Witnesses
 }
 
-// Checkpoint fetches the latest checkpoint and verifies its signature.
+// Checkpoint fetches the latest checkpoint and verifies its signature and
+// the cosignatures a.Witnesses requires.
 func (a *Auditor) Checkpoint(ctx context.Context) (verifier.Checkpoint, error) {
 	note, err := a.Client.Checkpoint(ctx)
 	if err != nil {
 		return verifier.Checkpoint{}, err
 	}
-	return verifier.OpenCheckpoint(note, a.Key, a.Origin)
+	return verifier.OpenWitnessed(note, a.Key, a.Origin, a.Witnesses)
 }
 
 // CheckpointAt fetches the checkpoint published at size and verifies its

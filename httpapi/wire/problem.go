@@ -26,6 +26,7 @@ const (
 	TypeUnavailable      = ProblemBase + "unavailable"
 	TypeInternal         = ProblemBase + "internal"
 	TypeReadOnlyMirror   = ProblemBase + "read-only-mirror"
+	TypeNotWitnessed     = ProblemBase + "not-witnessed"
 )
 
 // RequestIDHeader carries a request's id: a client may send one (up to 128

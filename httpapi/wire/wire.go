@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/assay-ledger/assay/verifier"
 )
@@ -108,3 +109,41 @@ type ConsistencyProof struct {
 
 // MaxPage is the largest number of entries one GET /v1/log/entries returns.
 const MaxPage = 1000
+
+// Receipt is the body of GET /v1/log/receipt: an entry with its inclusion
+// proof in the tree of a checkpoint that, when the server has witnesses,
+// carries its quorum of cosignatures.
+type Receipt struct {
+	Index          uint64          `json:"index"`
+	LeafHash       Hash            `json:"leaf_hash"`
+	Entry          json.RawMessage `json:"entry"`
+	TreeSize       uint64          `json:"tree_size"`
+	Checkpoint     string          `json:"checkpoint"`
+	InclusionProof []Hash          `json:"inclusion_proof"`
+}
+
+// WitnessesView is the body of GET /v1/witnesses.
+type WitnessesView struct {
+	Quorum        int             `json:"quorum"`         // 0 without witnesses
+	WitnessedSize uint64          `json:"witnessed_size"` // of the checkpoint served
+	Witnesses     []WitnessStatus `json:"witnesses"`
+}
+
+// WitnessStatus is one witness's state: the size it last cosigned and its
+// last success and error.
+type WitnessStatus struct {
+	Name         string     `json:"name"`
+	URL          string     `json:"url"`
+	Key          string     `json:"key"`
+	CosignedSize uint64     `json:"cosigned_size"`
+	LastSuccess  *time.Time `json:"last_success,omitempty"`
+	LastError    string     `json:"last_error,omitempty"`
+	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
+	Failures     uint64     `json:"failures"`
+}
+
+// Paths of the witness routes.
+const (
+	WitnessesPath = "/v1/witnesses"
+	ReceiptPath   = "/v1/log/receipt"
+)

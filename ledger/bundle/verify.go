@@ -21,10 +21,13 @@ const rootEvery = 4096
 
 // Options says what a bundle is verified against.
 type Options struct {
-	Key      string               // trusted verifier key of the log's checkpoints (required)
-	Origin   string               // expected origin; any when empty
-	Base     *verifier.Checkpoint // trusted checkpoint at From, if any
-	MaxBytes int64                // cap on the decompressed bundle; DefaultMaxBytes when zero
+	Key    string               // trusted verifier key of the log's checkpoints (required)
+	Origin string               // expected origin; any when empty
+	Base   *verifier.Checkpoint // trusted checkpoint at From, if any
+	// Witnesses, when it names keys, is required of the bundle's
+	// checkpoint: a quorum of valid cosignatures.
+	Witnesses verifier.Witnesses
+	MaxBytes  int64 // cap on the decompressed bundle; DefaultMaxBytes when zero
 }
 
 // Verified is a bundle that passed Verify.
@@ -94,7 +97,7 @@ func head(rd *reader, o Options) (*Verified, *compact.Range, [][]byte, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if v.Checkpoint, err = verifier.OpenCheckpoint(signed, o.Key, o.Origin); err != nil {
+	if v.Checkpoint, err = verifier.OpenWitnessed(signed, o.Key, o.Origin, o.Witnesses); err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if v.Checkpoint.Size != h.To || v.Checkpoint.Origin != h.Origin {
