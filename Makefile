@@ -5,6 +5,8 @@ STATICCHECK := $(GOBIN)/staticcheck
 VERSITYGW   := $(GOBIN)/versitygw
 TESSERA     := $(GOBIN)/posix
 LITEWITNESS := $(GOBIN)/litewitness
+# litewitness takes its key from an ssh-agent (Debian's openssh-client).
+SSHAGENT    ?= $(shell command -v ssh-agent || echo /usr/bin/ssh-agent)
 WITNESSCTL  := $(GOBIN)/witnessctl
 # Chromium drives the console's browser test (TestConsole); Debian's package
 # is installed when missing.
@@ -25,7 +27,7 @@ test: lint unit
 # versitygw is the real S3-compatible server the S3 backend tests run against;
 # Chromium is the browser the console test drives (required here, so that a
 # missing browser fails instead of skipping).
-unit: $(VERSITYGW) $(CHROMIUM) $(LITEWITNESS) $(WITNESSCTL)
+unit: $(VERSITYGW) $(CHROMIUM) $(LITEWITNESS) $(WITNESSCTL) $(SSHAGENT)
 	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) ASSAY_REQUIRE_WITNESS=1 $(GO) test -count=1 -timeout 14m ./...
 
 # litewitness is the real C2SP tlog-witness the witness tests run against.
@@ -34,6 +36,10 @@ $(LITEWITNESS):
 
 $(WITNESSCTL):
 	$(GO) install filippo.io/torchwood/cmd/witnessctl@v0.6.1
+
+$(SSHAGENT):
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends openssh-client
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
@@ -65,6 +71,7 @@ bench: $(TESSERA) $(VERSITYGW)
 	$(GO) test -run '^$$' -bench BenchmarkPublishLag -benchtime 5x ./publish/
 	$(GO) test -run '^$$' -bench BenchmarkMirrorCatchUp -benchtime 5x ./cmd/assay/
 	$(GO) test -run '^$$' -bench BenchmarkIntake -benchtime 5x ./intake/
+	$(GO) test -run '^$$' -bench BenchmarkAppendsWithSlowWitness -benchtime 3x ./witness/
 
 ## scale: a 10,000,000-entry log built through the ledger's Go API under
 ## the default memory budget: per million entries the append rate, RSS, Go

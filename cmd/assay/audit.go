@@ -52,6 +52,9 @@ checked against the checkpoint's root.`,
 				if o.entries {
 					return errors.New("--entries reads entry bundles from a server; --tiles verifies the published hash tiles")
 				}
+				if len(witnesses.keys) > 0 {
+					return errors.New("--witness needs a server: the checkpoint serve --publish writes to a bucket carries no cosignatures")
+				}
 				return runTileAudit(cmd.Context(), cmd.OutOrStdout(), &client.TileAuditor{BaseURL: o.tiles, Key: o.key, Origin: o.origin}, o)
 			}
 			c, err := f.client()
