@@ -72,6 +72,7 @@ bench: $(TESSERA) $(VERSITYGW)
 	$(GO) test -run '^$$' -bench BenchmarkMirrorCatchUp -benchtime 5x ./cmd/assay/
 	$(GO) test -run '^$$' -bench BenchmarkIntake -benchtime 5x ./intake/
 	$(GO) test -run '^$$' -bench BenchmarkAppendsWithSlowWitness -benchtime 3x ./witness/
+	$(GO) test -run '^$$' -bench BenchmarkPolicyAudit -benchtime 3x ./cmd/assay/
 
 ## scale: a 10,000,000-entry log built through the ledger's Go API under
 ## the default memory budget: per million entries the append rate, RSS, Go

@@ -249,6 +249,7 @@ var isolationMatrix = map[string]isoRow{
 	"GET /metrics":            {reqs: get("/metrics"), ok: true},
 	"GET /v1/log/checkpoint":  {reqs: get("/v1/log/checkpoint"), ok: true},
 	"GET /v1/witnesses":       {reqs: get("/v1/witnesses"), ok: true}, // witnesses' URLs, keys and sizes: no tenant's data
+	"GET /v1/policy/audit":    {reqs: get("/v1/policy/audit?from=0")}, // every tenant's decisions: auditors only
 	"GET /v1/log/receipt": {reqs: func(f *isoFixture) []isoReq {
 		var out []isoReq
 		for i := range f.size() {

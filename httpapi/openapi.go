@@ -57,7 +57,7 @@ var openapiSchemas = map[string]any{
 	"RetentionView": retention.View{}, "EligiblePage": wire.EligiblePage{}, "SweepResult": retention.SweepResult{},
 	"DeleteRequest": wire.DeleteRequest{}, "RestoreRequest": wire.RestoreRequest{},
 	"Deletion": retention.Deletion{}, "PurgeResult": wire.PurgeResult{},
-	"WitnessesView": wire.WitnessesView{}, "Receipt": wire.Receipt{},
+	"WitnessesView": wire.WitnessesView{}, "Receipt": wire.Receipt{}, "PolicyAudit": wire.PolicyAudit{},
 	"RunLogAppend": wire.RunLogAppend{}, "RunLogClose": wire.RunLogClose{}, "RunLog": runlog.Run{}, "RunComplete": wire.RunComplete{},
 }
 

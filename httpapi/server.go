@@ -135,6 +135,9 @@ func New(cfg Config) (*Server, error) {
 	s.registerOpenAPI()
 	s.registerConsole()
 	s.registerWitnessRoutes()
+	if err := s.registerPolicyAudit(reg); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/assay-ledger/assay/ledger/policyaudit"
+
 	"github.com/assay-ledger/assay/verifier"
 )
 
@@ -147,3 +149,18 @@ const (
 	WitnessesPath = "/v1/witnesses"
 	ReceiptPath   = "/v1/log/receipt"
 )
+
+// PolicyAuditPath runs the policy audit over a range of the live log.
+const PolicyAuditPath = "/v1/policy/audit"
+
+// PolicyAudit is the body of GET /v1/policy/audit: the entries [From, To)
+// whose decisions were checked, the count per rule, proof checks without
+// the proof's bytes, and every violation.
+type PolicyAudit struct {
+	From       uint64                  `json:"from"`
+	To         uint64                  `json:"to"`
+	Entries    uint64                  `json:"entries"`
+	Checked    map[string]uint64       `json:"checked"`
+	Unproven   uint64                  `json:"unproven_proofs"`
+	Violations []policyaudit.Violation `json:"violations"`
+}

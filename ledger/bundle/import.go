@@ -59,3 +59,12 @@ func verifyFile(open func() (io.ReadCloser, error), o Options) (*Verified, error
 	defer rc.Close()
 	return Verify(rc, o)
 }
+
+// Replay reads the bundle once, verifying it as Verify does while it hands
+// each blob to sink (when not nil) and each entry to fn, in order (blobs
+// come before the entries). fn sees entries before the bundle's end is
+// checked: a caller must discard what it derived from them when Replay
+// returns an error, as policy audit does.
+func Replay(r io.Reader, o Options, sink BlobSink, fn func(index uint64, entry []byte) error) (*Verified, error) {
+	return scan(r, o, sink, fn)
+}

@@ -40,6 +40,13 @@ type proofError struct {
 func (e *proofError) Error() string { return e.reason + ": " + e.err.Error() }
 func (e *proofError) Unwrap() error { return e.err }
 
+// ProofSubjects verifies a verification proof as the gate does and returns
+// the sha256 digests its subjects list: for auditors re-deriving a
+// decision (package policyaudit).
+func ProofSubjects(raw []byte, trusted map[string]ed25519.PublicKey) (map[string]bool, error) {
+	return subjects(raw, trusted)
+}
+
 // subjects verifies a verification proof (a DSSE envelope over an in-toto
 // Statement v1, every signature by a key of trusted) and returns the set of
 // sha256 digests ("sha256:<hex>") its subjects list. A proof that does not

@@ -31,7 +31,11 @@ func (s *Service) decide(ctx context.Context, typ, reviewer, tenant, id, reason 
 	if err := checkReview(it, reviewer, reason, s.separate); err != nil {
 		return nil, err
 	}
-	body := Decision{QuarantineID: id, Reason: reason, SeparationOfDuties: s.separate}
+	pol, err := s.log.PolicyInForce()
+	if err != nil {
+		return nil, err
+	}
+	body := Decision{QuarantineID: id, Reason: reason, SeparationOfDuties: s.separate, PolicyIndex: pol}
 	if typ == TypeApproved {
 		g := it.Object
 		g.Zone, g.Key = catalog.ZoneGolden, it.Destination

@@ -127,6 +127,9 @@ type Decision struct {
 	Golden             *catalog.ObjectRef `json:"golden,omitempty"`
 	SeparationOfDuties bool               `json:"separation_of_duties"`
 	Masking            *MaskMeta          `json:"masking,omitempty"`
+	// PolicyIndex is the policy.applied entry in force when the reviewer
+	// decided (absent in entries written before it was recorded).
+	PolicyIndex *uint64 `json:"policy_index,omitempty"`
 }
 
 // Promotion is the projected state of a promotion request.

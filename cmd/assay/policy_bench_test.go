@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/bundle"
+	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/ledger/ledgertest"
+	"github.com/assay-ledger/assay/ledger/promotion"
+	"github.com/assay-ledger/assay/ledger/retention"
+)
+
+// mixedHistory appends n entries cycling through the kinds of decisions
+// the audit checks (objects, packages, holds, promotions with their
+// checks, exports), from 16 goroutines, after a policy.
+func mixedHistory(b *testing.B, l *ledger.Log, n int) {
+	ctx := context.Background()
+	if _, err := l.ApplyPolicy(ctx, "system", basePolicy("00")); err != nil {
+		b.Fatal(err)
+	}
+	exp := ledgertest.Start.AddDate(0, 0, 7)
+	var wg sync.WaitGroup
+	next := make(chan int, 1024)
+	go func() {
+		for i := range n - 1 {
+			next <- i
+		}
+		close(next)
+	}()
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				id := strconv.Itoa(i)
+				digest := fmt.Sprintf("sha256:%064x", i)
+				var typ string
+				var body any
+				switch i % 8 {
+				case 0:
+					typ, body = catalog.TypeObjectPut, catalog.ObjectPut{ObjectRef: catalog.ObjectRef{Zone: catalog.ZoneRaw, Key: "k/" + id, Digest: digest}}
+				case 1:
+					typ, body = catalog.TypePackageCreated, catalog.PackageCreated{PackageID: "pkg_" + id, Retention: catalog.Retention{Class: "transient", Period: "7d", ExpiresAt: &exp}}
+				case 2:
+					typ, body = retention.TypeHoldApplied, retention.HoldApplied{PackageID: "pkg_" + strconv.Itoa(i-1), HoldID: "hold_" + id, Reason: "r"}
+				case 3, 4:
+					typ, body = promotion.TypeVerified, promotion.Check{PromotionID: "prm_" + id, SourceKey: "k/" + id, ExpectedDigest: digest, ComputedDigest: digest, Tier: promotion.TierBasic}
+				case 5:
+					typ, body = promotion.TypePromoted, promotion.Placed{PromotionID: "prm_" + strconv.Itoa(i-1), SourceKey: "k/" + strconv.Itoa(i-1),
+						Object: catalog.ObjectRef{Zone: catalog.ZoneGolden, Key: "g/" + id, Digest: digest}}
+				default:
+					typ, body = exports.TypeIngested, map[string]any{"idempotencyKey": "key-" + id, "status": "running", "previousStatus": ""}
+				}
+				if _, err := l.AppendJSON(ctx, typ, "bench", "beta", body); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkPolicyAudit audits a bundle of ASSAY_AUDIT_ENTRIES (default
+// 1,000,000) mixed entries offline, and verifies the same bundle alone in
+// the same run: it reports both rates and their ratio (the goal is an
+// audit at most twice the cost of the verification it includes).
+func BenchmarkPolicyAudit(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("ASSAY_AUDIT_ENTRIES")); err == nil && v > 1 {
+		n = v
+	}
+	path, vkey, to := mixedBundle(b, n)
+	b.ResetTimer()
+	var verify, audit time.Duration
+	for range b.N {
+		t0 := time.Now()
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bundle.Verify(f, bundle.Options{Key: vkey}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		t1 := time.Now()
+		rep, err := auditBundle(path, bundle.Options{Key: vkey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		audit += time.Since(t1)
+		verify += t1.Sub(t0)
+		if rep.Entries != to {
+			b.Fatalf("audited %d of %d entries", rep.Entries, to)
+		}
+	}
+	rate := func(d time.Duration) float64 { return float64(to) * float64(b.N) / d.Seconds() }
+	b.ReportMetric(rate(verify), "verify-entries/s")
+	b.ReportMetric(rate(audit), "audit-entries/s")
+	b.ReportMetric(audit.Seconds()/verify.Seconds(), "audit/verify")
+}
+
+// mixed is the bundle BenchmarkPolicyAudit reads, built once per process
+// (the benchmark function runs more than once).
+var mixed struct {
+	once       sync.Once
+	path, vkey string
+	to         uint64
+}
+
+func mixedBundle(b *testing.B, n int) (string, string, uint64) {
+	mixed.once.Do(func() {
+		dir, err := os.MkdirTemp("", "assay-audit-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		l, vkey := ledgertest.Open(b, filepath.Join(dir, "ledger"), ledgertest.Options{Modules: []ledger.Module{permissive()}})
+		start := time.Now()
+		mixedHistory(b, l, n)
+		to, _ := l.Head()
+		path := filepath.Join(dir, "mixed.bundle")
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		c := bundle.Contents{Header: bundle.Header{Origin: l.Origin(), To: to}, Checkpoint: l.Checkpoint()}
+		var page [][]byte
+		at := uint64(0)
+		next := func() ([]byte, error) {
+			if len(page) == 0 {
+				if at == to {
+					return nil, io.EOF
+				}
+				end := min(at+1000, to)
+				if page, err = l.Entries(at, end); err != nil {
+					return nil, err
+				}
+				at = end
+			}
+			e := page[0]
+			page = page[1:]
+			return e, nil
+		}
+		if err := bundle.Write(f, c, next, dir); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("built %d entries and their bundle in %s", to, time.Since(start).Round(time.Second))
+		mixed.path, mixed.vkey, mixed.to = path, vkey, to
+	})
+	return mixed.path, mixed.vkey, mixed.to
+}

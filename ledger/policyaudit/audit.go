@@ -1,0 +1,650 @@
+// Package policyaudit replays a log's entries in order and re-derives, from
+// the policy in force (policy.applied) and the state before each entry,
+// that every decision the log records followed the rules: retention,
+// promotion, quarantine review and job exports. Proofs show that a log was
+// not rewritten; this shows that what it recorded was allowed.
+//
+// It reads entries only (and the bytes of blobs, when a bundle carries
+// them), never a server's projections, so an auditor runs it offline with
+// nothing but a verified bundle. It keeps the state the rules need: the
+// policies, packages, holds, raw objects' producers, promotion checks,
+// quarantine items and export statuses.
+package policyaudit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/ledger/catalog"
+	"github.com/assay-ledger/assay/ledger/exports"
+	"github.com/assay-ledger/assay/ledger/promotion"
+	"github.com/assay-ledger/assay/ledger/retention"
+)
+
+// The rules, as reports name them.
+const (
+	RulePolicyDigest     = "policy.digest"         // a policy.applied's digest is the sha256 of its policy
+	RulePolicyIndex      = "policy.index"          // a decision names the policy.applied in force
+	RuleRetentionClass   = "retention.class"       // a package's period, mode and expiry are its class's in force
+	RuleRetentionExtend  = "retention.extension"   // an extension starts at the expiry in force and never shortens it
+	RuleRetentionHold    = "retention.hold"        // no deletion while a hold is active
+	RuleRetentionExpiry  = "retention.expiry"      // a deletion before expiry says it is early
+	RuleRetentionComply  = "retention.compliance"  // no early deletion in compliance mode
+	RuleRetentionBlob    = "retention.blob"        // no collected blob is still referenced
+	RuleVerifiedDigest   = "promotion.verified"    // a verified check recomputed the landing digest (and the carried bytes hash to it)
+	RuleGoldenVerified   = "promotion.golden"      // every golden object has a verified check of its digest
+	RuleTierProof        = "promotion.tier"        // a proof tier's proof verifies with a key the tier trusted then
+	RuleMaskRules        = "promotion.mask-rules"  // masked outputs name configured rules
+	RuleSeparation       = "quarantine.separation" // no review by the object's producer under separation of duties
+	RuleExportForward    = "export.forward"        // export statuses move forward only
+	RuleExportSignatures = "export.signatures"     // signatures, by trusted keys, where the tenant requires them
+)
+
+// Rules lists every rule the audit checks, in report order.
+var Rules = []string{RulePolicyDigest, RulePolicyIndex, RuleRetentionClass, RuleRetentionExtend, RuleRetentionHold, RuleRetentionExpiry,
+	RuleRetentionComply, RuleRetentionBlob, RuleVerifiedDigest, RuleGoldenVerified, RuleTierProof, RuleMaskRules, RuleSeparation,
+	RuleExportForward, RuleExportSignatures}
+
+// Violation is one decision that broke a rule.
+type Violation struct {
+	Index    uint64 `json:"index"`
+	Type     string `json:"type"`
+	Rule     string `json:"rule"`
+	Expected string `json:"expected"`
+	Recorded string `json:"recorded"`
+}
+
+// Report is what an audit found: the entries read, the decisions checked
+// per rule, and the violations in log order.
+type Report struct {
+	From, To   uint64            `json:"-"`
+	Entries    uint64            `json:"entries"`
+	Checked    map[string]uint64 `json:"checked"`
+	Unproven   uint64            `json:"unproven_proofs"` // proof-tier checks whose proof bytes were not carried
+	Violations []Violation       `json:"violations"`
+}
+
+// Blobs gives the bytes of a blob by its digest ("sha256:<hex>"), when the
+// input carries it.
+type Blobs func(digest string) ([]byte, bool)
+
+// Auditor replays entries. Feed it every entry of a log from index 0 with
+// Add, in order, then read Report.
+type Auditor struct {
+	blobs  Blobs
+	report Report
+	// from is the first index whose decisions are reported; entries before
+	// it only build state (the online audit of a range).
+	from uint64
+	next uint64
+
+	policy      *policy
+	packages    map[string]*pkgState
+	producers   map[string]string // tenant \x00 raw key -> actor of its latest object.put
+	references  map[string]int    // digest -> live references (files of live packages, object versions)
+	files       map[string][]string
+	checks      map[string]promotion.Check // promotion id \x00 source key -> its verified check
+	quarantined map[string]string          // quarantine id -> tenant \x00 source key
+	exports     map[string]string          // tenant \x00 idempotency key -> latest status
+}
+
+// New returns an auditor that reports decisions from index from on (all
+// of them when zero); blobs may be nil.
+func New(from uint64, blobs Blobs) *Auditor {
+	if blobs == nil {
+		blobs = func(string) ([]byte, bool) { return nil, false }
+	}
+	return &Auditor{blobs: blobs, from: from, report: Report{Checked: map[string]uint64{}, Violations: []Violation{}},
+		packages: map[string]*pkgState{}, producers: map[string]string{}, references: map[string]int{}, files: map[string][]string{},
+		checks: map[string]promotion.Check{}, quarantined: map[string]string{}, exports: map[string]string{}}
+}
+
+type policy struct {
+	index   uint64
+	classes map[string]catalog.Class
+	sod     bool
+	tiers   map[string]tierPolicy
+	exports map[string]exports.TenantPolicy
+}
+
+type tierPolicy struct {
+	keys        map[string]ed25519.PublicKey
+	rules       map[string]bool
+	rulesDigest string
+}
+
+type pkgState struct {
+	tenant      string
+	mode        string
+	expires     *time.Time
+	activeHolds map[string]bool
+	deleted     bool
+}
+
+// Add replays the entry at index; entries must come in order from 0.
+func (a *Auditor) Add(index uint64, entry []byte) error {
+	if index != a.next {
+		return fmt.Errorf("policyaudit: entry %d where entry %d was expected: an audit replays a log from its first entry, in order", index, a.next)
+	}
+	a.next++
+	rec, err := ledger.ParseAuthenticatedRecord(entry)
+	if err != nil {
+		return fmt.Errorf("entry %d: %w", index, err)
+	}
+	if rec.Index != index {
+		return fmt.Errorf("entry %d says it is %d", index, rec.Index)
+	}
+	if index >= a.from {
+		a.report.Entries++
+	}
+	switch rec.Type {
+	case ledger.PolicyType:
+		return a.applyPolicy(rec)
+	case catalog.TypePackageCreated:
+		return a.packageCreated(rec)
+	case catalog.TypeFileAdded:
+		return a.fileAdded(rec)
+	case catalog.TypeObjectPut:
+		return a.objectPut(rec)
+	case retention.TypeExtended:
+		return a.extended(rec)
+	case retention.TypeHoldApplied, retention.TypeHoldReleased:
+		return a.hold(rec)
+	case retention.TypeDeletionStarted:
+		return a.deletionStarted(rec)
+	case retention.TypeDeletionReversed:
+		return a.deletionReversed(rec)
+	case retention.TypeDeletionCollected:
+		return a.collected(rec)
+	case promotion.TypeRequested:
+		var b promotion.Requested
+		return a.decode(rec, &b, func() { a.policyIndex(rec, b.PolicyIndex) })
+	case promotion.TypeVerified:
+		return a.verified(rec)
+	case promotion.TypePromoted:
+		return a.promoted(rec)
+	case promotion.TypeMasked:
+		return a.masked(rec)
+	case promotion.TypeQuarantined:
+		var b promotion.Placed
+		return a.decode(rec, &b, func() { a.quarantined[b.QuarantineID] = rec.Tenant + "\x00" + b.SourceKey })
+	case promotion.TypeApproved, promotion.TypeRejected:
+		return a.review(rec)
+	case exports.TypeIngested, exports.TypeStatusChanged:
+		return a.export(rec)
+	}
+	return nil
+}
+
+// Report returns what the audit found so far.
+func (a *Auditor) Report() Report {
+	r := a.report
+	r.Checked = maps.Clone(r.Checked)
+	r.Violations = slices.Clone(r.Violations)
+	r.From, r.To = a.from, a.next
+	return r
+}
+
+func (a *Auditor) decode(rec *ledger.Record, v any, then func()) error {
+	if err := jsonv2.Unmarshal(rec.Body, v); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	then()
+	return nil
+}
+
+// check counts a decision under rule, and a violation when ok is false,
+// which explain then describes (only then: it formats).
+func (a *Auditor) check(rec *ledger.Record, rule string, ok bool, explain func() (expected, recorded string)) {
+	if rec.Index < a.from {
+		return
+	}
+	a.report.Checked[rule]++
+	if !ok {
+		expected, recorded := explain()
+		a.report.Violations = append(a.report.Violations, Violation{Index: rec.Index, Type: rec.Type, Rule: rule, Expected: expected, Recorded: recorded})
+	}
+}
+
+// policyIndex checks that a decision names the policy.applied in force.
+func (a *Auditor) policyIndex(rec *ledger.Record, named *uint64) {
+	if named == nil {
+		return // written before decisions named their policy
+	}
+	want := "none"
+	if a.policy != nil {
+		want = strconv.FormatUint(a.policy.index, 10)
+	}
+	a.check(rec, RulePolicyIndex, a.policy != nil && *named == a.policy.index, func() (string, string) {
+		return "policy.applied at " + want, "policy_index " + strconv.FormatUint(*named, 10)
+	})
+}
+
+// policyDoc is the part of a policy.applied the rules read.
+type policyDoc struct {
+	Catalog struct {
+		Classes    map[string]string `json:"retention_classes"`
+		Compliance map[string]bool   `json:"retention_compliance"`
+	} `json:"catalog"`
+	Exports   exports.TrustPolicy `json:"exports"`
+	Promotion struct {
+		SeparationOfDuties bool `json:"separation_of_duties"`
+		Tiers              map[string]struct {
+			Keys  map[string]string `json:"keys"`
+			Rules []struct {
+				ID string `json:"id"`
+			} `json:"rules"`
+			RulesDigest string `json:"rules_digest"`
+		} `json:"tiers"`
+	} `json:"promotion"`
+}
+
+func (a *Auditor) applyPolicy(rec *ledger.Record) error {
+	var b struct {
+		Digest string          `json:"policy_digest"`
+		Policy json.RawMessage `json:"policy"`
+	}
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (policy.applied): %w", rec.Index, err)
+	}
+	sum := sha256.Sum256(b.Policy)
+	want := "sha256:" + hex.EncodeToString(sum[:])
+	a.check(rec, RulePolicyDigest, b.Digest == want, func() (string, string) { return want, b.Digest })
+	var doc policyDoc
+	if err := json.Unmarshal(b.Policy, &doc); err != nil {
+		return fmt.Errorf("entry %d (policy.applied): %w", rec.Index, err)
+	}
+	p := &policy{index: rec.Index, classes: map[string]catalog.Class{}, sod: doc.Promotion.SeparationOfDuties,
+		tiers: map[string]tierPolicy{}, exports: doc.Exports.Tenants}
+	for name, period := range doc.Catalog.Classes {
+		if period == "none" {
+			period = ""
+		}
+		p.classes[name] = catalog.Class{Period: period, Compliance: doc.Catalog.Compliance[name]}
+	}
+	for name, t := range doc.Promotion.Tiers {
+		tp := tierPolicy{keys: map[string]ed25519.PublicKey{}, rules: map[string]bool{}, rulesDigest: t.RulesDigest}
+		for id, k := range t.Keys {
+			if pub, err := hex.DecodeString(k); err == nil && len(pub) == ed25519.PublicKeySize {
+				tp.keys[id] = pub
+			}
+		}
+		for _, r := range t.Rules {
+			tp.rules[r.ID] = true
+		}
+		p.tiers[name] = tp
+	}
+	a.policy = p
+	return nil
+}
+
+func (a *Auditor) packageCreated(rec *ledger.Record) error {
+	var b catalog.PackageCreated
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	r := b.Retention
+	if r.ExpiresAt == nil {
+		// The entry records the period; the expiry is its time plus it.
+		r.ExpiresAt = addPeriod(rec.Time, r.Period)
+	}
+	a.packages[rec.Tenant+"\x00"+b.PackageID] = &pkgState{tenant: rec.Tenant, mode: r.EffectiveMode(), expires: r.ExpiresAt, activeHolds: map[string]bool{}}
+	if a.policy == nil {
+		return nil
+	}
+	class, ok := a.policy.classes[r.Class]
+	mode := catalog.ModeGovernance
+	if class.Compliance {
+		mode = catalog.ModeCompliance
+	}
+	derived := addPeriod(rec.Time, class.Period)
+	same := r.Period == class.Period && r.EffectiveMode() == mode && (derived == nil) == (r.ExpiresAt == nil) && (derived == nil || derived.Equal(*r.ExpiresAt))
+	a.check(rec, RuleRetentionClass, ok && same, func() (string, string) {
+		return fmt.Sprintf("class %s: period %q, mode %s, expiry %s", r.Class, class.Period, mode, fmtTime(derived)),
+			fmt.Sprintf("class %s: period %q, mode %s, expiry %s", r.Class, r.Period, r.EffectiveMode(), fmtTime(r.ExpiresAt))
+	})
+	return nil
+}
+
+// addPeriod is created plus a period of days ("90d") or years ("7y"), or
+// nil for none (kept forever) or a period it cannot read.
+func addPeriod(created time.Time, period string) *time.Time {
+	if len(period) < 2 {
+		return nil
+	}
+	n, err := strconv.Atoi(period[:len(period)-1])
+	if err != nil {
+		return nil
+	}
+	var t time.Time
+	switch period[len(period)-1] {
+	case 'd':
+		t = created.AddDate(0, 0, n)
+	case 'y':
+		t = created.AddDate(n, 0, 0)
+	default:
+		return nil
+	}
+	return &t
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func (a *Auditor) fileAdded(rec *ledger.Record) error {
+	var b catalog.FileAdded
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	k := rec.Tenant + "\x00" + b.PackageID
+	a.files[k] = append(a.files[k], b.Digest)
+	a.references[b.Digest]++
+	return nil
+}
+
+func (a *Auditor) objectPut(rec *ledger.Record) error {
+	var b catalog.ObjectPut
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	if b.Zone == catalog.ZoneRaw {
+		a.producers[rec.Tenant+"\x00"+b.Key] = rec.Actor
+	}
+	a.references[b.Digest]++
+	return nil
+}
+
+func (a *Auditor) pkg(rec *ledger.Record, id string) *pkgState {
+	return a.packages[rec.Tenant+"\x00"+id]
+}
+
+func (a *Auditor) extended(rec *ledger.Record) error {
+	var b retention.Extended
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	a.policyIndex(rec, b.PolicyIndex)
+	p := a.pkg(rec, b.PackageID)
+	if p == nil {
+		return nil
+	}
+	a.check(rec, RuleRetentionExtend, p.expires != nil && p.expires.Equal(b.PreviousExpiresAt) && b.ExpiresAt.After(b.PreviousExpiresAt), func() (string, string) {
+		return "from " + fmtTime(p.expires) + " to a later time", "from " + fmtTime(&b.PreviousExpiresAt) + " to " + fmtTime(&b.ExpiresAt)
+	})
+	e := b.ExpiresAt
+	p.expires = &e
+	return nil
+}
+
+func (a *Auditor) hold(rec *ledger.Record) error {
+	var b retention.HoldApplied
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	a.policyIndex(rec, b.PolicyIndex)
+	if p := a.pkg(rec, b.PackageID); p != nil {
+		if rec.Type == retention.TypeHoldApplied {
+			p.activeHolds[b.HoldID] = true
+		} else {
+			delete(p.activeHolds, b.HoldID)
+		}
+	}
+	return nil
+}
+
+func (a *Auditor) deletionStarted(rec *ledger.Record) error {
+	var b retention.DeletionStarted
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	a.policyIndex(rec, b.PolicyIndex)
+	p := a.pkg(rec, b.PackageID)
+	if p == nil {
+		return nil
+	}
+	a.check(rec, RuleRetentionHold, len(p.activeHolds) == 0, func() (string, string) {
+		return "no active hold", fmt.Sprintf("active holds %v", slices.Sorted(maps.Keys(p.activeHolds)))
+	})
+	early := p.expires == nil || p.expires.After(rec.Time)
+	a.check(rec, RuleRetentionExpiry, b.Early == early, func() (string, string) {
+		return fmt.Sprintf("early=%t: expiry %s, deleted at %s", early, fmtTime(p.expires), fmtTime(&rec.Time)), fmt.Sprintf("early=%t", b.Early)
+	})
+	a.check(rec, RuleRetentionComply, !early || p.mode != catalog.ModeCompliance, func() (string, string) {
+		return "no deletion before the expiry " + fmtTime(p.expires) + " of a compliance-mode package", "deleted at " + fmtTime(&rec.Time)
+	})
+	p.deleted = true
+	for _, d := range a.files[rec.Tenant+"\x00"+b.PackageID] {
+		a.references[d]--
+	}
+	return nil
+}
+
+func (a *Auditor) deletionReversed(rec *ledger.Record) error {
+	var b struct {
+		PackageID string `json:"package_id"`
+	}
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	if p := a.pkg(rec, b.PackageID); p != nil && p.deleted {
+		p.deleted = false
+		for _, d := range a.files[rec.Tenant+"\x00"+b.PackageID] {
+			a.references[d]++
+		}
+	}
+	return nil
+}
+
+func (a *Auditor) collected(rec *ledger.Record) error {
+	var b retention.DeletionCollected
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	for _, blob := range b.Blobs {
+		n := a.references[blob.Digest]
+		a.check(rec, RuleRetentionBlob, n <= 0, func() (string, string) {
+			return "no live package file or object naming " + blob.Digest, fmt.Sprintf("%d live references", n)
+		})
+	}
+	return nil
+}
+
+func (a *Auditor) verified(rec *ledger.Record) error {
+	var b promotion.Check
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	ok := b.ComputedDigest == b.ExpectedDigest
+	rehashed := ""
+	if raw, carried := a.blobs(b.ComputedDigest); carried && raw != nil {
+		sum := sha256.Sum256(raw)
+		rehashed = "sha256:" + hex.EncodeToString(sum[:])
+		ok = ok && rehashed == b.ExpectedDigest
+	}
+	a.check(rec, RuleVerifiedDigest, ok, func() (string, string) {
+		recorded := "computed " + b.ComputedDigest
+		if rehashed != "" {
+			recorded += ", carried bytes hash to " + rehashed
+		}
+		return "the landing digest " + b.ExpectedDigest, recorded
+	})
+	a.checks[b.PromotionID+"\x00"+b.SourceKey] = b
+	if b.Tier != promotion.TierSigned && b.Tier != promotion.TierMasked {
+		return nil
+	}
+	var t tierPolicy
+	if a.policy != nil {
+		t = a.policy.tiers[b.Tier]
+		if b.Tier == promotion.TierMasked {
+			t.keys = a.policy.tiers[promotion.TierSigned].keys // masked checks the signed tier's proof
+		}
+	}
+	raw, carried := a.blobs(b.ProofDigest)
+	if !carried {
+		if rec.Index >= a.from {
+			a.report.Unproven++
+		}
+		a.check(rec, RuleTierProof, len(t.keys) > 0, func() (string, string) {
+			return "tier " + b.Tier + " configured with trusted keys", fmt.Sprintf("%d keys", len(t.keys))
+		})
+		return nil
+	}
+	subjects, err := promotion.ProofSubjects(raw, t.keys)
+	a.check(rec, RuleTierProof, err == nil && subjects[b.ExpectedDigest], func() (string, string) {
+		recorded := "the proof " + b.ProofDigest + " does not list it"
+		if err != nil {
+			recorded = "the proof " + b.ProofDigest + ": " + err.Error()
+		}
+		return fmt.Sprintf("a proof signed by a key tier %s trusted (%v) listing %s", b.Tier, slices.Sorted(maps.Keys(t.keys)), b.ExpectedDigest), recorded
+	})
+	return nil
+}
+
+// golden checks an object placed in golden by promotion id's check of key:
+// a verified check whose digest is digest.
+func (a *Auditor) golden(rec *ledger.Record, id, key, digest string) {
+	c, ok := a.checks[id+"\x00"+key]
+	a.check(rec, RuleGoldenVerified, ok && c.ComputedDigest == digest, func() (string, string) {
+		return "a promotion.verified of " + key + " in " + id + " with digest " + digest, "verified: " + strconv.FormatBool(ok) + " " + c.ComputedDigest
+	})
+}
+
+func (a *Auditor) promoted(rec *ledger.Record) error {
+	var b promotion.Placed
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	if b.Object.Zone == catalog.ZoneGolden {
+		a.golden(rec, b.PromotionID, b.SourceKey, b.Object.Digest)
+	}
+	return nil
+}
+
+func (a *Auditor) masked(rec *ledger.Record) error {
+	var b promotion.Masked
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	a.golden(rec, b.PromotionID, b.SourceKey, b.OriginalDigest)
+	a.maskRules(rec, b.Rules, b.RulesDigest)
+	return nil
+}
+
+func (a *Auditor) maskRules(rec *ledger.Record, rules []string, digest string) {
+	var t tierPolicy
+	if a.policy != nil {
+		t = a.policy.tiers[promotion.TierMasked]
+	}
+	ok := digest == t.rulesDigest && t.rulesDigest != ""
+	for _, r := range rules {
+		ok = ok && t.rules[r]
+	}
+	a.check(rec, RuleMaskRules, ok, func() (string, string) {
+		return fmt.Sprintf("rules of %v, digest %s", slices.Sorted(maps.Keys(t.rules)), t.rulesDigest), fmt.Sprintf("rules %v, digest %s", rules, digest)
+	})
+}
+
+func (a *Auditor) review(rec *ledger.Record) error {
+	var b promotion.Decision
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	a.policyIndex(rec, b.PolicyIndex)
+	if b.Masking != nil && !b.Masking.Unmasked {
+		a.maskRules(rec, b.Masking.Rules, b.Masking.RulesDigest)
+	}
+	source, ok := a.quarantined[b.QuarantineID]
+	if !ok || a.policy == nil || !a.policy.sod {
+		return nil
+	}
+	producer := a.producers[source]
+	a.check(rec, RuleSeparation, rec.Actor != producer, func() (string, string) {
+		return "a reviewer other than the producer " + producer, "reviewed by " + rec.Actor
+	})
+	return nil
+}
+
+// exportBody is the part of an export entry the rules read.
+type exportBody struct {
+	Key            string `json:"idempotencyKey"`
+	Status         string `json:"status"`
+	PreviousStatus string `json:"previousStatus"`
+	Signatures     []struct {
+		KeyID string `json:"keyId"`
+	} `json:"signatures"`
+}
+
+func (a *Auditor) export(rec *ledger.Record) error {
+	var b exportBody
+	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
+		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
+	}
+	k := rec.Tenant + "\x00" + b.Key
+	prev := a.exports[k]
+	a.check(rec, RuleExportForward, b.PreviousStatus == prev && exports.CanTransition(prev, b.Status), func() (string, string) {
+		return fmt.Sprintf("a status after %q, the last recorded", prev), fmt.Sprintf("%q -> %q", b.PreviousStatus, b.Status)
+	})
+	a.exports[k] = b.Status
+	if a.policy == nil {
+		return nil
+	}
+	tp, ok := a.policy.exports[rec.Tenant]
+	if !ok || !tp.RequireSignatures {
+		return nil
+	}
+	trusted := map[string]bool{}
+	for _, vk := range tp.Keys {
+		if name, _, err := exports.ParseVerifierKey(vk); err == nil {
+			trusted[name] = true
+		}
+	}
+	signed := len(b.Signatures) > 0
+	var ids []string
+	for _, s := range b.Signatures {
+		ids = append(ids, s.KeyID)
+		signed = signed && trusted[s.KeyID]
+	}
+	a.check(rec, RuleExportSignatures, signed, func() (string, string) {
+		return fmt.Sprintf("signatures by keys of %v", slices.Sorted(maps.Keys(trusted))), fmt.Sprintf("signatures by %v", ids)
+	})
+	return nil
+}
+
+// Log replays the entries [0, to) of l and reports the decisions of
+// [from, to); blobs may be nil.
+func Log(ctx context.Context, l *ledger.Log, from, to uint64, blobs Blobs) (Report, error) {
+	a := New(from, blobs)
+	for start := uint64(0); start < to; start += pageSize {
+		if err := ctx.Err(); err != nil {
+			return Report{}, err
+		}
+		entries, err := l.Entries(start, min(start+pageSize, to))
+		if err != nil {
+			return Report{}, err
+		}
+		for i, e := range entries {
+			if err := a.Add(start+uint64(i), e); err != nil {
+				return Report{}, err
+			}
+		}
+	}
+	return a.Report(), nil
+}
+
+// pageSize is how many entries Log reads at a time.
+const pageSize = 1000
