@@ -58,6 +58,7 @@ var openapiSchemas = map[string]any{
 	"DeleteRequest": wire.DeleteRequest{}, "RestoreRequest": wire.RestoreRequest{},
 	"Deletion": retention.Deletion{}, "PurgeResult": wire.PurgeResult{},
 	"WitnessesView": wire.WitnessesView{}, "Receipt": wire.Receipt{}, "PolicyAudit": wire.PolicyAudit{},
+	"DriftReport":  catalog.DriftReport{},
 	"RunLogAppend": wire.RunLogAppend{}, "RunLogClose": wire.RunLogClose{}, "RunLog": runlog.Run{}, "RunComplete": wire.RunComplete{},
 }
 

@@ -55,4 +55,3 @@ func (s *Server) registerPolicyAudit(reg *prometheus.Registry) error {
 	})
 	return nil
 }
-

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -69,6 +70,8 @@ type Server struct {
 	streams     StreamConfig
 	streamsStop chan struct{}
 	streamsOnce sync.Once
+	// intakeScrub is POST /v1/intake/scrub's work (SetIntakeScrub).
+	intakeScrub atomic.Pointer[IntakeScrub]
 }
 
 // HandlerFunc is the inner function of a route: it returns the value to
@@ -135,6 +138,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerOpenAPI()
 	s.registerConsole()
 	s.registerWitnessRoutes()
+	s.registerIntakeRoutes()
 	if err := s.registerPolicyAudit(reg); err != nil {
 		return nil, err
 	}
@@ -164,7 +168,7 @@ func (s *Server) HandleHTTP(method, path, scope string, h http.Handler, opts ...
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s.router.Methods(method).Path(path).Handler(s.wrap(path, scope, o.maxBody, h))
+	s.router.Path(path).Methods(method).Handler(s.wrap(path, scope, o.maxBody, h)) // path first: a later route of the method must not clear a 405 (gorilla/mux)
 	s.scopes[method+" "+path] = scope
 }
 

@@ -14,9 +14,12 @@ package intake
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -26,6 +29,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -265,4 +270,95 @@ func (in *Intake) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// Scrub re-reads every version this intake recorded from the bucket and
+// appends object.drift for each whose bytes no longer hash to the recorded
+// digest, or that the bucket no longer serves. A drift already recorded
+// with the same finding is reported, not appended again.
+func (in *Intake) Scrub(ctx context.Context) (catalog.DriftReport, error) {
+	rep := catalog.DriftReport{Drifted: []catalog.ObjectDrift{}}
+	url := "s3://" + in.cfg.Bucket + "/" + in.cfg.Prefix
+	var versions []catalog.ExternalVersion
+	err := in.cfg.Service.Catalog.ExternalVersions(ctx, in.cfg.Tenant, url, func(v catalog.ExternalVersion) (bool, error) {
+		versions = append(versions, v)
+		return true, nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	found := make([]*catalog.ObjectDrift, len(versions))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	sem := make(chan struct{}, workers)
+	for i, v := range versions {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			d, err := in.check(ctx, v)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+			}
+			found[i] = d
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return rep, first
+	}
+	rep.Checked = len(versions)
+	for _, d := range found {
+		if d == nil {
+			continue
+		}
+		_, err := in.cfg.Log.AppendJSON(ctx, catalog.TypeObjectDrift, in.cfg.Actor, in.cfg.Tenant, d)
+		if err != nil && !errors.Is(err, catalog.ErrDriftRecorded) {
+			return rep, fmt.Errorf("record the drift of %s version %s: %w", d.URL, d.VersionID, err)
+		}
+		rep.Drifted = append(rep.Drifted, *d)
+	}
+	return rep, nil
+}
+
+// check re-reads one recorded version; it returns its drift, or nil.
+func (in *Intake) check(ctx context.Context, v catalog.ExternalVersion) (*catalog.ObjectDrift, error) {
+	e, err := in.cfg.Log.Entry(v.PutIndex)
+	if err != nil {
+		return nil, err
+	}
+	var put catalog.ObjectPut
+	if err := json.Unmarshal(e, &put); err != nil {
+		return nil, fmt.Errorf("entry %d: %w", v.PutIndex, err)
+	}
+	d := &catalog.ObjectDrift{URL: v.URL, VersionID: v.VersionID, PutIndex: v.PutIndex, RecordedDigest: put.Digest}
+	key := strings.TrimPrefix(v.URL, "s3://"+in.cfg.Bucket+"/")
+	req := &s3sdk.GetObjectInput{Bucket: &in.cfg.Bucket, Key: &key}
+	if v.VersionID != "null" {
+		req.VersionId = aws.String(v.VersionID)
+	}
+	obj, err := in.cfg.Client.GetObject(ctx, req)
+	if err != nil {
+		var nsk *types.NoSuchKey
+		var apiErr smithy.APIError
+		if errors.As(err, &nsk) || errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchVersion" || apiErr.ErrorCode() == "NoSuchKey") {
+			d.Problem = catalog.DriftMissing
+			return d, nil
+		}
+		return nil, fmt.Errorf("get %s version %s: %w", v.URL, v.VersionID, err)
+	}
+	defer obj.Body.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, obj.Body); err != nil {
+		return nil, fmt.Errorf("read %s version %s: %w", v.URL, v.VersionID, err)
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != put.Digest {
+		d.Problem, d.FoundDigest = catalog.DriftChanged, got
+		return d, nil
+	}
+	return nil, nil
 }

@@ -2,14 +2,18 @@ package intake
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -195,10 +199,79 @@ func TestIntakeErrors(t *testing.T) {
 	if _, err := in.Once(t.Context()); err == nil || !strings.Contains(err.Error(), "list s3://"+f.bucket) {
 		t.Fatalf("unreachable endpoint: %v", err)
 	}
+	// Denied: the right server, a wrong secret. The object is there; the
+	// error says the server refused the credentials.
+	f.put(t, "incoming/secret.txt", "x")
+	denied := s3sdk.New(s3sdk.Options{Region: f.g.Region, BaseEndpoint: aws.String(f.g.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(f.g.AccessKey, "not-the-secret", ""), RetryMaxAttempts: 1})
+	in, err = New(Config{Client: denied, Bucket: f.bucket, Service: f.svc, Log: f.lg, Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Once(t.Context()); err == nil || !strings.Contains(err.Error(), "list s3://"+f.bucket) || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
+		t.Fatalf("denied credentials: %v", err)
+	}
 	if n, _ := f.lg.Head(); n != 0 {
 		t.Fatalf("the log grew to %d", n)
 	}
+	// The same intake with good credentials then records the object.
+	if rep, err := f.intake(t).Once(t.Context()); err != nil || rep.Recorded != 1 {
+		t.Fatalf("after the refusals: %+v %v", rep, err)
+	}
 	if _, err := New(Config{Bucket: "b"}); err == nil {
 		t.Fatal("a config without a client was accepted")
+	}
+}
+
+// TestScrubExternal: after intake, an object whose bytes are altered in
+// place on versitygw's backing directory, and a version deleted from the
+// bucket, are each reported by Scrub with one object.drift entry; a second
+// scrub reports them again and appends nothing; intact objects pass.
+func TestScrubExternal(t *testing.T) {
+	f := newFixture(t)
+	for _, k := range []string{"a", "b", "c"} {
+		f.put(t, "incoming/"+k+".txt", "original "+k)
+	}
+	in := f.intake(t)
+	if rep, err := in.Once(t.Context()); err != nil || rep.Recorded != 3 {
+		t.Fatalf("intake: %+v %v", rep, err)
+	}
+	rep, err := in.Scrub(t.Context())
+	if err != nil || rep.Checked != 3 || len(rep.Drifted) != 0 {
+		t.Fatalf("scrub of intact objects: %+v %v", rep, err)
+	}
+	// Alter b in place, behind the S3 API's back.
+	altered := []byte("tampered b!")
+	if err := os.WriteFile(filepath.Join(f.g.Root, f.bucket, "incoming", "b.txt"), altered, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Delete c's only version.
+	out, err := f.g.Client().ListObjectVersions(t.Context(), &s3sdk.ListObjectVersionsInput{Bucket: &f.bucket, Prefix: aws.String("incoming/c.txt")})
+	if err != nil || len(out.Versions) != 1 {
+		t.Fatalf("versions of c: %v %v", out, err)
+	}
+	if _, err := f.g.Client().DeleteObject(t.Context(), &s3sdk.DeleteObjectInput{Bucket: &f.bucket, Key: aws.String("incoming/c.txt"), VersionId: out.Versions[0].VersionId}); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(altered)
+	want := map[string]string{
+		"s3://" + f.bucket + "/incoming/b.txt": catalog.DriftChanged + " sha256:" + hex.EncodeToString(sum[:]),
+		"s3://" + f.bucket + "/incoming/c.txt": catalog.DriftMissing + " ",
+	}
+	for round := range 2 {
+		before, _ := f.lg.Head()
+		rep, err := in.Scrub(t.Context())
+		if err != nil || rep.Checked != 3 || len(rep.Drifted) != 2 {
+			t.Fatalf("scrub %d: %+v %v", round, rep, err)
+		}
+		for _, d := range rep.Drifted {
+			if want[d.URL] != d.Problem+" "+d.FoundDigest || d.RecordedDigest == d.FoundDigest {
+				t.Fatalf("scrub %d drift %+v, want %q", round, d, want[d.URL])
+			}
+		}
+		after, _ := f.lg.Head()
+		if added := after - before; round == 0 && added != 2 || round == 1 && added != 0 {
+			t.Fatalf("scrub %d appended %d entries", round, added)
+		}
 	}
 }

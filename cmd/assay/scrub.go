@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -15,7 +17,7 @@ const scrubTimeout = 24 * time.Hour
 
 func newScrubCmd() *cobra.Command {
 	var f serverFlags
-	var full bool
+	var full, external bool
 	cmd := &cobra.Command{
 		Use:   "scrub",
 		Short: "Re-read every blob the catalog references and check it (needs scope store:admin)",
@@ -31,6 +33,9 @@ blob is not intact.`,
 			c, err := client.New(f.server, f.token, &http.Client{Timeout: scrubTimeout})
 			if err != nil {
 				return err
+			}
+			if external {
+				return runIntakeScrub(cmd.Context(), cmd.OutOrStdout(), c)
 			}
 			rep, err := c.Scrub(cmd.Context(), full)
 			if err != nil {
@@ -49,5 +54,27 @@ blob is not intact.`,
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&full, "full", false, "also recompute each blob's sha256")
+	cmd.Flags().BoolVar(&external, "external", false, "instead, re-read every object version bucket intake recorded from its bucket (serve --intake) and record an object.drift entry for each whose bytes changed or that is gone")
 	return cmd
+}
+
+// runIntakeScrub prints what POST /v1/intake/scrub found, failing when an
+// external object drifted.
+func runIntakeScrub(ctx context.Context, w io.Writer, c *client.Client) error {
+	rep, err := c.IntakeScrub(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "checked %d external object versions: %d drifted\n", rep.Checked, len(rep.Drifted))
+	for _, d := range rep.Drifted {
+		found := d.FoundDigest
+		if found == "" {
+			found = "nothing"
+		}
+		fmt.Fprintf(w, "%s %s version %s: recorded %s (entry %d), found %s\n", d.Problem, d.URL, d.VersionID, d.RecordedDigest, d.PutIndex, found)
+	}
+	if n := len(rep.Drifted); n > 0 {
+		return fmt.Errorf("%d external object versions drifted", n)
+	}
+	return nil
 }

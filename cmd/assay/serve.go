@@ -232,7 +232,7 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err != nil {
 		return err
 	}
-	stopIntake, err := o.intake.start(ctx, lg, store, o.catalog.s3, reg, logger)
+	stopIntake, err := o.intake.start(ctx, api, lg, store, o.catalog.s3, reg, logger)
 	if err != nil {
 		return err
 	}

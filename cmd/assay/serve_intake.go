@@ -12,6 +12,7 @@ import (
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/s3"
+	"github.com/assay-ledger/assay/httpapi"
 	"github.com/assay-ledger/assay/intake"
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -54,7 +55,7 @@ func (f *intakeFlags) check() error {
 
 // start runs one Intake per source until the returned stop, with their
 // counters as metrics in reg.
-func (f *intakeFlags) start(ctx context.Context, lg *ledger.Log, store cas.Store, s3cfg s3.Config, reg *prometheus.Registry, logger *slog.Logger) (func(), error) {
+func (f *intakeFlags) start(ctx context.Context, api *httpapi.Server, lg *ledger.Log, store cas.Store, s3cfg s3.Config, reg *prometheus.Registry, logger *slog.Logger) (func(), error) {
 	if len(f.sources) == 0 {
 		return func() {}, nil
 	}
@@ -73,6 +74,18 @@ func (f *intakeFlags) start(ctx context.Context, lg *ledger.Log, store cas.Store
 		}
 		ins = append(ins, in)
 	}
+	api.SetIntakeScrub(func(ctx context.Context) (*catalog.DriftReport, error) {
+		all := &catalog.DriftReport{Drifted: []catalog.ObjectDrift{}}
+		for _, in := range ins {
+			rep, err := in.Scrub(ctx)
+			if err != nil {
+				return nil, err
+			}
+			all.Checked += rep.Checked
+			all.Drifted = append(all.Drifted, rep.Drifted...)
+		}
+		return all, nil
+	})
 	sum := func(pick func(seen, recorded, skipped, failures uint64, lag int64) float64) func() float64 {
 		return func() float64 {
 			t := 0.0

@@ -321,3 +321,14 @@ func (c *Client) Scrub(ctx context.Context, full bool) (catalog.ScrubReport, err
 	}
 	return r, err
 }
+
+// IntakeScrub asks the server to re-read every object version its bucket
+// intake recorded and record their drift (POST /v1/intake/scrub).
+func (c *Client) IntakeScrub(ctx context.Context) (catalog.DriftReport, error) {
+	var r catalog.DriftReport
+	b, err := c.send(ctx, http.MethodPost, wire.IntakeScrubPath, nil, nil, nil, http.StatusOK, maxResponse)
+	if err == nil {
+		err = json.Unmarshal(b, &r)
+	}
+	return r, err
+}

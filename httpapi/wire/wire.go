@@ -164,3 +164,7 @@ type PolicyAudit struct {
 	Unproven   uint64                  `json:"unproven_proofs"`
 	Violations []policyaudit.Violation `json:"violations"`
 }
+
+// IntakeScrubPath re-reads the external objects bucket intake recorded
+// (POST; scope store:admin).
+const IntakeScrubPath = "/v1/intake/scrub"

@@ -24,6 +24,7 @@ func appliers() map[string]ledger.Applier {
 		TypePackageFinalized: applyPackageFinalized,
 		TypeObjectPut:        applyObjectPut,
 		TypeObjectRead:       applyObjectRead,
+		TypeObjectDrift:      applyObjectDrift,
 	}
 }
 

@@ -86,3 +86,96 @@ func (s *Service) PutExternal(ctx context.Context, actor, tenant, key, mediaType
 	}
 	return o, a.Record.Index, err
 }
+
+// TypeObjectDrift records that an external object version intake recorded
+// no longer holds the bytes it recorded: scrub --external re-read it from
+// its bucket and found other bytes, or none.
+const TypeObjectDrift = "object.drift"
+
+// Drift problems.
+const (
+	DriftChanged = "changed" // the version's bytes hash to another digest
+	DriftMissing = "missing" // the bucket no longer serves the version
+)
+
+// ObjectDrift is the body of object.drift.
+type ObjectDrift struct {
+	URL            string `json:"url"`
+	VersionID      string `json:"version_id"`
+	PutIndex       uint64 `json:"put_index"` // the object.put that recorded the version
+	RecordedDigest string `json:"recorded_digest"`
+	FoundDigest    string `json:"found_digest,omitempty"` // empty when missing
+	Problem        string `json:"problem"`
+}
+
+// ErrDriftRecorded refuses an object.drift that says what the last one
+// for that version said: a scrub reports a drift once.
+var ErrDriftRecorded = errors.New("drift already recorded")
+
+const prefixDrift = "cat/drift/"
+
+func driftKey(tenant, url, version string) []byte {
+	return []byte(prefixDrift + tenant + "\x00" + url + "\x00" + version)
+}
+
+func applyObjectDrift(tx *ledger.Tx, rec *ledger.Record) error {
+	var b ObjectDrift
+	if err := decode(rec, &b); err != nil {
+		return err
+	}
+	if (b.Problem != DriftChanged || b.FoundDigest == "" || b.FoundDigest == b.RecordedDigest) && (b.Problem != DriftMissing || b.FoundDigest != "") {
+		return fmt.Errorf("%w: drift %q with found digest %q", ErrInvalidBody, b.Problem, b.FoundDigest)
+	}
+	var put uint64
+	if err := tx.GetJSON(externalKey(rec.Tenant, b.URL, b.VersionID), &put); err != nil {
+		if errors.Is(err, ledger.ErrKeyNotFound) {
+			return fmt.Errorf("%w: %s version %s was never recorded", ErrInvalidBody, shorten(b.URL), shorten(b.VersionID))
+		}
+		return err
+	}
+	if put != b.PutIndex {
+		return fmt.Errorf("%w: %s version %s was recorded at %d, not %d", ErrInvalidBody, shorten(b.URL), shorten(b.VersionID), put, b.PutIndex)
+	}
+	k := driftKey(rec.Tenant, b.URL, b.VersionID)
+	state := b.Problem + " " + b.FoundDigest
+	if prev, err := tx.Get(k); err == nil && string(prev) == state {
+		return fmt.Errorf("%w: %s version %s", ErrDriftRecorded, shorten(b.URL), shorten(b.VersionID))
+	} else if err != nil && !errors.Is(err, ledger.ErrKeyNotFound) {
+		return err
+	}
+	tx.Set(k, []byte(state))
+	return nil
+}
+
+// ExternalVersion is one external object version the tenant's intake
+// recorded.
+type ExternalVersion struct {
+	URL, VersionID string
+	PutIndex       uint64
+}
+
+// ExternalVersions calls fn for each external object version of the tenant
+// whose URL starts with urlPrefix, in key order, until fn returns false or
+// an error.
+func (c *Catalog) ExternalVersions(ctx context.Context, tenant, urlPrefix string, fn func(ExternalVersion) (bool, error)) error {
+	prefix := []byte(prefixExternal + tenant + "\x00" + urlPrefix)
+	return c.log.ScanProjections(ctx, prefix, nil, func(k, v []byte) (bool, error) {
+		rest := strings.TrimPrefix(string(k), prefixExternal+tenant+"\x00")
+		url, version, ok := strings.Cut(rest, "\x00")
+		if !ok {
+			return false, fmt.Errorf("external projection key %q", k)
+		}
+		var put uint64
+		if _, err := fmt.Sscan(string(v), &put); err != nil {
+			return false, fmt.Errorf("external projection %q: %w", k, err)
+		}
+		return fn(ExternalVersion{URL: url, VersionID: version, PutIndex: put})
+	})
+}
+
+// DriftReport is what an external scrub found: the versions it re-read and
+// those that drifted (recorded now or by an earlier scrub).
+type DriftReport struct {
+	Checked int           `json:"checked"`
+	Drifted []ObjectDrift `json:"drifted"`
+}

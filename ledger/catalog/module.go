@@ -25,6 +25,7 @@ func errorSpecs() []ledger.ErrorSpec {
 		{Err: ErrPathReserved, Kind: ledger.KindInvalid, Slug: "reserved-key", Title: "Reserved key"},
 		{Err: ErrDuplicatePath, Kind: ledger.KindConflict, Slug: "duplicate-path", Title: "Duplicate path in package"},
 		{Err: ErrExternalRecorded, Kind: ledger.KindConflict, Slug: "external-recorded", Title: "External object version already recorded"},
+		{Err: ErrDriftRecorded, Kind: ledger.KindConflict, Slug: "drift-recorded", Title: "Drift already recorded"},
 		{Err: ErrPackageFinalized, Kind: ledger.KindConflict, Slug: "package-finalized", Title: "Package finalized"},
 		{Err: ErrPackageNotFound, Kind: ledger.KindNotFound, Slug: "package-not-found", Title: "Package not found"},
 		{Err: ErrNotFinalized, Kind: ledger.KindConflict, Slug: "package-not-finalized", Title: "Package not finalized"},
