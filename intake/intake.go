@@ -98,7 +98,8 @@ func (in *Intake) Counters() (seen, recorded, skipped, failures uint64, lag int6
 func Key(bucket, key string) string { return "intake/" + bucket + "/" + key }
 
 // Once lists every object version under the prefix and records those not
-// recorded yet. Delete markers are not recorded.
+// recorded yet: object.put for a version, object.deleted for a delete
+// marker.
 func (in *Intake) Once(ctx context.Context) (Report, error) {
 	var rep Report
 	var km, vm *string
@@ -136,6 +137,33 @@ func (in *Intake) Once(ctx context.Context) (Report, error) {
 			wg.Go(func() {
 				defer func() { <-sem }()
 				ok, err := in.record(ctx, key, ver, aws.ToString(v.ETag), aws.ToTime(v.LastModified))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					if first == nil {
+						first = err
+					}
+				case ok:
+					rep.Recorded++
+					in.recorded.Add(1)
+				default:
+					rep.Skipped++
+					in.skipped.Add(1)
+				}
+			})
+		}
+		for _, m := range out.DeleteMarkers {
+			key, ver := aws.ToString(m.Key), aws.ToString(m.VersionId)
+			if strings.HasPrefix(key, in.cfg.ReceiptPrefix) || strings.HasSuffix(key, "/") || ver == "" {
+				continue
+			}
+			rep.Seen++
+			in.seen.Add(1)
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				ok, err := in.recordDeletion(ctx, key, ver, aws.ToTime(m.LastModified))
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -194,6 +222,25 @@ func (in *Intake) record(ctx context.Context, key, version, etag string, modifie
 		if err := in.writeReceipt(ctx, key, index); err != nil {
 			return true, err
 		}
+	}
+	return true, nil
+}
+
+// recordDeletion records a delete marker unless it was; it says whether it
+// did.
+func (in *Intake) recordDeletion(ctx context.Context, key, version string, modified time.Time) (bool, error) {
+	url := "s3://" + in.cfg.Bucket + "/" + key
+	if _, done, err := in.cfg.Service.Catalog.ExternalRecorded(in.cfg.Tenant, url, version); err != nil || done {
+		return false, err
+	}
+	body := catalog.ObjectDeleted{Zone: catalog.ZoneRaw, Key: Key(in.cfg.Bucket, key),
+		External: catalog.External{URL: url, VersionID: version, LastModified: modified.UTC()}}
+	_, err := in.cfg.Log.AppendJSON(ctx, catalog.TypeObjectDeleted, in.cfg.Actor, in.cfg.Tenant, body)
+	if errors.Is(err, catalog.ErrExternalRecorded) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record the deletion of %s (marker %s): %w", url, version, err)
 	}
 	return true, nil
 }

@@ -78,7 +78,7 @@ func (f *fixture) entries(t *testing.T) map[string]int {
 		if err := json.Unmarshal(e, &b); err != nil {
 			t.Fatal(err)
 		}
-		if b.External != nil {
+		if b.External != nil && b.Type == catalog.TypeObjectPut {
 			out[b.External.URL]++
 		}
 	}
@@ -273,5 +273,54 @@ func TestScrubExternal(t *testing.T) {
 		if added := after - before; round == 0 && added != 2 || round == 1 && added != 0 {
 			t.Fatalf("scrub %d appended %d entries", round, added)
 		}
+	}
+}
+
+// TestIntakeDeletion: an object deleted in the bucket after intake (a
+// delete marker) is recorded once as object.deleted naming the marker;
+// the object put again is a new version with its own object.put.
+func TestIntakeDeletion(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, "incoming/d.txt", "first")
+	in := f.intake(t)
+	if rep, err := in.Once(t.Context()); err != nil || rep.Recorded != 1 {
+		t.Fatalf("intake: %+v %v", rep, err)
+	}
+	if _, err := f.g.Client().DeleteObject(t.Context(), &s3sdk.DeleteObjectInput{Bucket: &f.bucket, Key: aws.String("incoming/d.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range []Report{{Seen: 2, Recorded: 1, Skipped: 1}, {Seen: 2, Skipped: 2}} {
+		if rep, err := in.Once(t.Context()); err != nil || rep != want {
+			t.Fatalf("pass %d after the deletion: %+v %v, want %+v", round, rep, err, want)
+		}
+	}
+	n, _ := f.lg.Head()
+	es, err := f.lg.Entries(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted []catalog.ObjectDeleted
+	for _, e := range es {
+		rec, err := ledger.ParseRecord(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Type == catalog.TypeObjectDeleted {
+			var d catalog.ObjectDeleted
+			if err := json.Unmarshal(rec.Body, &d); err != nil {
+				t.Fatal(err)
+			}
+			deleted = append(deleted, d)
+		}
+	}
+	if len(deleted) != 1 || deleted[0].Key != Key(f.bucket, "incoming/d.txt") || deleted[0].External.URL != "s3://"+f.bucket+"/incoming/d.txt" || deleted[0].External.VersionID == "" {
+		t.Fatalf("object.deleted entries: %+v", deleted)
+	}
+	f.put(t, "incoming/d.txt", "second")
+	if rep, err := in.Once(t.Context()); err != nil || rep.Recorded != 1 {
+		t.Fatalf("the object put again: %+v %v", rep, err)
+	}
+	if got := f.entries(t)["s3://"+f.bucket+"/incoming/d.txt"]; got != 2 {
+		t.Fatalf("%d object.put of d.txt, want 2", got)
 	}
 }

@@ -139,3 +139,38 @@ func TestServeScrubExternal(t *testing.T) {
 		t.Fatalf("scrub --external without intake: %v", err)
 	}
 }
+
+// TestIntakeCommand: `assay intake` records a bucket's objects into a
+// stopped server's data directory once; a second pass records nothing;
+// the server then serves them.
+func TestIntakeCommand(t *testing.T) {
+	g := castest.StartVersityGW(t)
+	g.SetAWSEnv(t)
+	bucket := g.CreateBucket(t, false)
+	for i := range 3 {
+		key := fmt.Sprintf("incoming/%d.txt", i)
+		if _, err := g.Client().PutObject(t.Context(), &s3sdk.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader(fmt.Sprint("object ", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := t.TempDir()
+	first := startServe(t, "--dev", "--data", data) // keys and the dev token, shown only at the first start
+	first.stop(t)
+	args := []string{"intake", "s3://" + bucket + "/incoming/", "--data", data, "--origin", devOrigin, "--intake-tenant", devTenant,
+		"--s3-endpoint", g.Endpoint, "--s3-region", g.Region, "--s3-path-style"}
+	for _, want := range []string{"3 versions listed, 3 recorded, 0 recorded before", "3 versions listed, 0 recorded, 3 recorded before"} {
+		if out, err := run(t.Context(), args...); err != nil || !strings.Contains(out, want) {
+			t.Fatalf("assay intake: %v\n%s\nwant %q", err, out, want)
+		}
+	}
+	if _, err := run(t.Context(), append(args[:len(args)-5:len(args)-5], "--s3-endpoint", "http://127.0.0.1:1", "--s3-region", g.Region, "--s3-path-style")...); err == nil {
+		t.Fatal("assay intake against an unreachable endpoint succeeded")
+	}
+	s := startServe(t, "--dev", "--data", data)
+	defer s.stop(t)
+	var page wire.HistoryPage
+	getJSON(t, s.url+"/v1/history?type=object.put", first.token, &page)
+	if len(page.Entries) != 3 {
+		t.Fatalf("object.put entries: %d", len(page.Entries))
+	}
+}

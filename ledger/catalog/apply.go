@@ -25,6 +25,7 @@ func appliers() map[string]ledger.Applier {
 		TypeObjectPut:        applyObjectPut,
 		TypeObjectRead:       applyObjectRead,
 		TypeObjectDrift:      applyObjectDrift,
+		TypeObjectDeleted:    applyObjectDeleted,
 	}
 }
 

@@ -179,3 +179,41 @@ type DriftReport struct {
 	Checked int           `json:"checked"`
 	Drifted []ObjectDrift `json:"drifted"`
 }
+
+// TypeObjectDeleted records that an object intake recorded was deleted in
+// its bucket: a delete marker appeared. The bytes recorded before stay in
+// the store, as evidence.
+const TypeObjectDeleted = "object.deleted"
+
+// ObjectDeleted is the body of object.deleted: the raw object the external
+// object was recorded as, and the delete marker (its version id and time;
+// Size zero).
+type ObjectDeleted struct {
+	Zone     string   `json:"zone"`
+	Key      string   `json:"key"`
+	External External `json:"external"`
+}
+
+func applyObjectDeleted(tx *ledger.Tx, rec *ledger.Record) error {
+	var b ObjectDeleted
+	if err := decode(rec, &b); err != nil {
+		return err
+	}
+	if b.Zone != ZoneRaw {
+		return fmt.Errorf("%w: object.deleted of zone %q, want raw", ErrInvalidBody, b.Zone)
+	}
+	if err := CheckObjectKey(b.Key); err != nil {
+		return err
+	}
+	e := b.External
+	if !strings.HasPrefix(e.URL, "s3://") || len(e.URL) > 2048 || e.VersionID == "" || len(e.VersionID) > 1024 || e.Size != 0 {
+		return fmt.Errorf("%w: delete marker %q version %q", ErrInvalidBody, shorten(e.URL), shorten(e.VersionID))
+	}
+	k := externalKey(rec.Tenant, e.URL, e.VersionID)
+	if _, err := tx.Get(k); err == nil {
+		return fmt.Errorf("%w: %s delete marker %s", ErrExternalRecorded, shorten(e.URL), shorten(e.VersionID))
+	} else if !errors.Is(err, ledger.ErrKeyNotFound) {
+		return err
+	}
+	return tx.SetJSON(k, rec.Index)
+}
