@@ -377,8 +377,12 @@ func TestClientFollowResumes(t *testing.T) {
 			t.Fatalf("Follow passed on %v: want 5, 6, … each once", got)
 		}
 	}
-	if shutdowns.Load() < 2 {
-		t.Fatalf("%d streams ended by shutdown: Follow did not reconnect", shutdowns.Load())
+	// The stream open at CloseStreams had sent its page (5..9) and ended
+	// by shutdown, so 10..19 came over a new connection: Follow
+	// reconnected. (Whether that one also ends by shutdown or by the
+	// client leaving first is a race, not part of the contract.)
+	if shutdowns.Load() < 1 {
+		t.Fatalf("%d streams ended by shutdown: CloseStreams ended none", shutdowns.Load())
 	}
 }
 
