@@ -8,6 +8,8 @@ LITEWITNESS := $(GOBIN)/litewitness
 # litewitness takes its key from an ssh-agent (Debian's openssh-client).
 SSHAGENT    ?= $(shell command -v ssh-agent || echo /usr/bin/ssh-agent)
 WITNESSCTL  := $(GOBIN)/witnessctl
+REGISTRY    := $(GOBIN)/registry
+ORAS        := $(GOBIN)/oras
 # Chromium drives the console's browser test (TestConsole); Debian's package
 # is installed when missing.
 CHROMIUM    ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
@@ -27,8 +29,16 @@ test: lint unit
 # versitygw is the real S3-compatible server the S3 backend tests run against;
 # Chromium is the browser the console test drives (required here, so that a
 # missing browser fails instead of skipping).
-unit: $(VERSITYGW) $(CHROMIUM) $(LITEWITNESS) $(WITNESSCTL) $(SSHAGENT)
-	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) ASSAY_REQUIRE_WITNESS=1 $(GO) test -count=1 -timeout 14m ./...
+unit: $(VERSITYGW) $(CHROMIUM) $(LITEWITNESS) $(WITNESSCTL) $(SSHAGENT) $(REGISTRY) $(ORAS)
+	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) ASSAY_REQUIRE_WITNESS=1 ASSAY_REQUIRE_REGISTRY=1 $(GO) test -count=1 -timeout 14m ./...
+
+# The distribution registry and the oras CLI are what the OCI publishing
+# tests push to and read with.
+$(REGISTRY):
+	$(GO) install github.com/distribution/distribution/v3/cmd/registry@v3.1.2
+
+$(ORAS):
+	$(GO) install oras.land/oras/cmd/oras@v1.3.6
 
 # litewitness is the real C2SP tlog-witness the witness tests run against.
 $(LITEWITNESS):

@@ -250,6 +250,10 @@ var isolationMatrix = map[string]isoRow{
 	"GET /v1/log/checkpoint":  {reqs: get("/v1/log/checkpoint"), ok: true},
 	"GET /v1/witnesses":       {reqs: get("/v1/witnesses"), ok: true}, // witnesses' URLs, keys and sizes: no tenant's data
 	"GET /v1/policy/audit":    {reqs: get("/v1/policy/audit?from=0")}, // every tenant's decisions: auditors only
+	// No publisher in the fixture: another tenant gets 409 before any lookup, the owner too.
+	"POST /v1/packages/{id}/publish": {reqs: func(f *isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/publish", body: []byte(`{"to":"127.0.0.1:1/r:t"}`)}}
+	}},
 	// No intake in the fixture: another tenant's operator gets 404.
 	"POST /v1/intake/scrub": {reqs: func(*isoFixture) []isoReq { return []isoReq{{method: http.MethodPost, path: "/v1/intake/scrub"}} }},
 	"GET /v1/log/receipt": {reqs: func(f *isoFixture) []isoReq {

@@ -58,7 +58,7 @@ var openapiSchemas = map[string]any{
 	"DeleteRequest": wire.DeleteRequest{}, "RestoreRequest": wire.RestoreRequest{},
 	"Deletion": retention.Deletion{}, "PurgeResult": wire.PurgeResult{},
 	"WitnessesView": wire.WitnessesView{}, "Receipt": wire.Receipt{}, "PolicyAudit": wire.PolicyAudit{},
-	"DriftReport":  catalog.DriftReport{},
+	"DriftReport": catalog.DriftReport{}, "PublishRequest": wire.PublishRequest{}, "PublishResult": wire.PublishResult{},
 	"RunLogAppend": wire.RunLogAppend{}, "RunLogClose": wire.RunLogClose{}, "RunLog": runlog.Run{}, "RunComplete": wire.RunComplete{},
 }
 

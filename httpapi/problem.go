@@ -30,6 +30,10 @@ var titles = map[string]string{
 	wire.TypeInternal:         "Internal error",
 	wire.TypeReadOnlyMirror:   "Read-only mirror",
 	wire.TypeNotWitnessed:     "Not witnessed yet",
+	wire.TypeInvalidBody:      "Invalid body",
+	wire.TypeOCINotConfigured: "Publishing not configured",
+	wire.TypePackageNotGolden: "Package not golden",
+	wire.TypeRegistryFailed:   "Registry failed",
 }
 
 // NewProblem returns a problem of the given status and type whose detail is

@@ -72,6 +72,8 @@ type Server struct {
 	streamsOnce sync.Once
 	// intakeScrub is POST /v1/intake/scrub's work (SetIntakeScrub).
 	intakeScrub atomic.Pointer[IntakeScrub]
+	// publisher is POST /v1/packages/{id}/publish's work (SetPublisher).
+	publisher atomic.Pointer[Publisher]
 }
 
 // HandlerFunc is the inner function of a route: it returns the value to
@@ -139,6 +141,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerConsole()
 	s.registerWitnessRoutes()
 	s.registerIntakeRoutes()
+	s.registerPublishRoute()
 	if err := s.registerPolicyAudit(reg); err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd(), newExportCmd(), newAuditCmd(), newBundleCmd(), newPolicyCmd(), newIntakeCmd())
+	root.AddCommand(newServeCmd(), newKeysCmd(), newTokenCmd(), newLogCmd(), newExportCmd(), newAuditCmd(), newBundleCmd(), newPolicyCmd(), newIntakeCmd(), newPublishCmd(), newPullCmd())
 	root.AddCommand(newPutCmd(), newGetCmd(), newPackageCmd(), newRetentionCmd(), newScrubCmd(),
 		newPromoteCmd(), newPromotionCmd(), newPermitCmd(), newQuarantineCmd(), newStatusCmd(), newGoldenCmd(), newHistoryCmd(), newTimelineCmd(), newTailCmd(), newRunCmd(), newMirrorCmd(), newWhoAmICmd())
 	return root

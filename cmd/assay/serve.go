@@ -70,6 +70,7 @@ type serveOptions struct {
 	publish            publishFlags
 	intake             intakeFlags
 	witness            witnessFlags
+	oci                ociFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -111,6 +112,7 @@ key is used if it exists, and nothing is created: encrypt the store with
 	o.publish.register(f)
 	o.intake.register(f)
 	o.witness.register(f)
+	o.oci.flags(f)
 	return cmd
 }
 
@@ -141,6 +143,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	}
 	witnesses, err := o.witness.witnesses()
 	if err != nil {
+		return err
+	}
+	if err := o.oci.check(); err != nil {
 		return err
 	}
 	if err := o.intake.check(); err != nil {
@@ -240,11 +245,14 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	if err := registerExports(api, lg, trust, store); err != nil {
 		return err
 	}
-	stopPromotions, err := registerPromotions(ctx, api, lg, store, promotionCfg, logger)
+	promotions, stopPromotions, err := registerPromotions(ctx, api, lg, store, promotionCfg, logger)
 	if err != nil {
 		return err
 	}
 	defer stopPromotions()
+	if err := o.oci.register(api, lg, store, promotions, wsvc); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err

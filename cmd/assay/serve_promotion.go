@@ -103,12 +103,11 @@ func parsePromotionKey(text string) (ed25519.PublicKey, error) {
 // lg and store, its decisions counted in the server's metrics, and starts
 // its worker, which decides requested promotions in the background (and
 // takes up those a previous run left unfinished) until stop is called.
-func registerPromotions(ctx context.Context, api *httpapi.Server, lg *ledger.Log, store cas.Store, cfg promotion.Config, logger *slog.Logger) (stop func(), err error) {
+func registerPromotions(ctx context.Context, api *httpapi.Server, lg *ledger.Log, store cas.Store, cfg promotion.Config, logger *slog.Logger) (svc *promotion.Service, stop func(), err error) {
 	cfg.Log, cfg.Catalog, cfg.Store, cfg.Observer, cfg.Logger = lg, catalog.New(lg), store, api.PromotionObserver(), logger
-	svc, err := promotion.NewService(cfg)
-	if err != nil {
-		return nil, err
+	if svc, err = promotion.NewService(cfg); err != nil {
+		return nil, nil, err
 	}
 	api.HandlePromotions(svc)
-	return svc.Start(ctx), nil
+	return svc, svc.Start(ctx), nil
 }

@@ -27,6 +27,10 @@ const (
 	TypeInternal         = ProblemBase + "internal"
 	TypeReadOnlyMirror   = ProblemBase + "read-only-mirror"
 	TypeNotWitnessed     = ProblemBase + "not-witnessed"
+	TypeInvalidBody      = ProblemBase + "invalid-body"
+	TypeOCINotConfigured = ProblemBase + "oci-not-configured"
+	TypePackageNotGolden = ProblemBase + "package-not-golden"
+	TypeRegistryFailed   = ProblemBase + "registry-failed"
 )
 
 // RequestIDHeader carries a request's id: a client may send one (up to 128

@@ -168,3 +168,19 @@ type PolicyAudit struct {
 // IntakeScrubPath re-reads the external objects bucket intake recorded
 // (POST; scope store:admin).
 const IntakeScrubPath = "/v1/intake/scrub"
+
+// PublishRequest is the body of POST /v1/packages/{id}/publish.
+type PublishRequest struct {
+	To string `json:"to"` // REGISTRY/REPO:TAG
+}
+
+// PublishResult is the answer of POST /v1/packages/{id}/publish: the
+// package.published entry, the artifact (by digest) and its attestation.
+type PublishResult struct {
+	Index             uint64   `json:"index"`
+	Reference         string   `json:"reference"` // REGISTRY/REPO@sha256:...
+	Tag               string   `json:"tag"`
+	ManifestDigest    string   `json:"manifest_digest"`
+	AttestationDigest string   `json:"attestation_digest"`
+	Promotions        []uint64 `json:"promotion_indexes"`
+}

@@ -26,6 +26,7 @@ func appliers() map[string]ledger.Applier {
 		TypeObjectRead:       applyObjectRead,
 		TypeObjectDrift:      applyObjectDrift,
 		TypeObjectDeleted:    applyObjectDeleted,
+		TypePackagePublished: applyPackagePublished,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/ledger"
 )
 
@@ -216,4 +217,43 @@ func applyObjectDeleted(tx *ledger.Tx, rec *ledger.Record) error {
 		return err
 	}
 	return tx.SetJSON(k, rec.Index)
+}
+
+// TypePackagePublished records that a finalized package was published to
+// an OCI registry (package oci): where, and the digests of the artifact
+// manifest and of its attestation.
+const TypePackagePublished = "package.published"
+
+// PackagePublished is the body of package.published.
+type PackagePublished struct {
+	PackageID         string   `json:"package_id"`
+	Registry          string   `json:"registry"`
+	Repository        string   `json:"repository"`
+	Tag               string   `json:"tag"`
+	ManifestDigest    string   `json:"manifest_digest"`
+	AttestationDigest string   `json:"attestation_digest"`
+	Promotions        []uint64 `json:"promotion_indexes"`
+}
+
+func applyPackagePublished(tx *ledger.Tx, rec *ledger.Record) error {
+	var b PackagePublished
+	if err := decode(rec, &b); err != nil {
+		return err
+	}
+	p, err := PackageIn(tx, rec.Tenant, b.PackageID)
+	if err != nil {
+		return err
+	}
+	if p.Status != StatusFinalized {
+		return fmt.Errorf("%w: %s", ErrNotFinalized, p.ID)
+	}
+	for _, d := range []string{b.ManifestDigest, b.AttestationDigest} {
+		if _, err := cas.ParseDigest(d); err != nil {
+			return fmt.Errorf("%w: digest %q", ErrInvalidBody, shorten(d))
+		}
+	}
+	if b.Registry == "" || b.Repository == "" || b.Tag == "" || len(b.Registry)+len(b.Repository)+len(b.Tag) > 1024 {
+		return fmt.Errorf("%w: registry %q repository %q tag %q", ErrInvalidBody, shorten(b.Registry), shorten(b.Repository), shorten(b.Tag))
+	}
+	return nil
 }
