@@ -175,7 +175,12 @@ func auditBundle(path string, o bundle.Options) (policyaudit.Report, error) {
 	}
 	defer f.Close()
 	// One pass: the report is dropped unless the whole bundle verifies.
-	v, err := bundle.Replay(f, o, sink, a.Add)
+	// Entries are decoded beside the reading and hashing, applied in order.
+	par := policyaudit.NewParallel(a)
+	v, err := bundle.Replay(f, o, sink, par.Add)
+	if cerr := par.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return policyaudit.Report{}, err
 	}

@@ -132,58 +132,97 @@ type pkgState struct {
 	deleted     bool
 }
 
-// Add replays the entry at index; entries must come in order from 0.
-func (a *Auditor) Add(index uint64, entry []byte) error {
-	if index != a.next {
-		return fmt.Errorf("policyaudit: entry %d where entry %d was expected: an audit replays a log from its first entry, in order", index, a.next)
-	}
-	a.next++
+// Entry is one entry parsed for the audit: its envelope and its body
+// decoded into the type its rules read. Parse makes one without touching
+// the auditor's state, so entries may be parsed concurrently and applied
+// in order (Parallel).
+type Entry struct {
+	index uint64
+	rec   *ledger.Record
+	body  any
+	err   error
+}
+
+// handler decodes and applies one entry type.
+type handler struct {
+	body  func() any
+	apply func(a *Auditor, rec *ledger.Record, v any) error
+}
+
+// handlers are the entry types the rules read; any other type only counts.
+var handlers = map[string]handler{
+	ledger.PolicyType:               {func() any { return new(policyBody) }, (*Auditor).applyPolicy},
+	catalog.TypePackageCreated:      {func() any { return new(catalog.PackageCreated) }, (*Auditor).packageCreated},
+	catalog.TypeFileAdded:           {func() any { return new(catalog.FileAdded) }, (*Auditor).fileAdded},
+	catalog.TypeObjectPut:           {func() any { return new(catalog.ObjectPut) }, (*Auditor).objectPut},
+	retention.TypeExtended:          {func() any { return new(retention.Extended) }, (*Auditor).extended},
+	retention.TypeHoldApplied:       {func() any { return new(retention.HoldApplied) }, (*Auditor).hold},
+	retention.TypeHoldReleased:      {func() any { return new(retention.HoldApplied) }, (*Auditor).hold},
+	retention.TypeDeletionStarted:   {func() any { return new(retention.DeletionStarted) }, (*Auditor).deletionStarted},
+	retention.TypeDeletionReversed:  {func() any { return new(reversedBody) }, (*Auditor).deletionReversed},
+	retention.TypeDeletionCollected: {func() any { return new(retention.DeletionCollected) }, (*Auditor).collected},
+	promotion.TypeRequested:         {func() any { return new(promotion.Requested) }, (*Auditor).requested},
+	promotion.TypeVerified:          {func() any { return new(promotion.Check) }, (*Auditor).verified},
+	promotion.TypePromoted:          {func() any { return new(promotion.Placed) }, (*Auditor).promoted},
+	promotion.TypeMasked:            {func() any { return new(promotion.Masked) }, (*Auditor).masked},
+	promotion.TypeQuarantined:       {func() any { return new(promotion.Placed) }, (*Auditor).quarantinedItem},
+	promotion.TypeApproved:          {func() any { return new(promotion.Decision) }, (*Auditor).review},
+	promotion.TypeRejected:          {func() any { return new(promotion.Decision) }, (*Auditor).review},
+	exports.TypeIngested:            {func() any { return new(exportBody) }, (*Auditor).export},
+	exports.TypeStatusChanged:       {func() any { return new(exportBody) }, (*Auditor).export},
+}
+
+// Parse reads the entry at index for Apply; it touches no auditor state.
+func Parse(index uint64, entry []byte) Entry {
 	rec, err := ledger.ParseAuthenticatedRecord(entry)
 	if err != nil {
-		return fmt.Errorf("entry %d: %w", index, err)
+		return Entry{index: index, err: fmt.Errorf("entry %d: %w", index, err)}
 	}
-	if rec.Index != index {
-		return fmt.Errorf("entry %d says it is %d", index, rec.Index)
+	e := Entry{index: index, rec: rec}
+	if h, ok := handlers[rec.Type]; ok {
+		e.body = h.body()
+		if err := jsonv2.Unmarshal(rec.Body, e.body); err != nil {
+			e.err = fmt.Errorf("entry %d (%s): %w", index, rec.Type, err)
+		}
 	}
-	if index >= a.from {
+	return e
+}
+
+// Add replays the entry at index; entries must come in order from 0.
+func (a *Auditor) Add(index uint64, entry []byte) error {
+	return a.Apply(Parse(index, entry))
+}
+
+// Apply replays a parsed entry; entries must come in order from 0.
+func (a *Auditor) Apply(e Entry) error {
+	if e.index != a.next {
+		return fmt.Errorf("policyaudit: entry %d where entry %d was expected: an audit replays a log from its first entry, in order", e.index, a.next)
+	}
+	a.next++
+	if e.err != nil {
+		return e.err
+	}
+	rec := e.rec
+	if rec.Index != e.index {
+		return fmt.Errorf("entry %d says it is %d", e.index, rec.Index)
+	}
+	if e.index >= a.from {
 		a.report.Entries++
 	}
-	switch rec.Type {
-	case ledger.PolicyType:
-		return a.applyPolicy(rec)
-	case catalog.TypePackageCreated:
-		return a.packageCreated(rec)
-	case catalog.TypeFileAdded:
-		return a.fileAdded(rec)
-	case catalog.TypeObjectPut:
-		return a.objectPut(rec)
-	case retention.TypeExtended:
-		return a.extended(rec)
-	case retention.TypeHoldApplied, retention.TypeHoldReleased:
-		return a.hold(rec)
-	case retention.TypeDeletionStarted:
-		return a.deletionStarted(rec)
-	case retention.TypeDeletionReversed:
-		return a.deletionReversed(rec)
-	case retention.TypeDeletionCollected:
-		return a.collected(rec)
-	case promotion.TypeRequested:
-		var b promotion.Requested
-		return a.decode(rec, &b, func() { a.policyIndex(rec, b.PolicyIndex) })
-	case promotion.TypeVerified:
-		return a.verified(rec)
-	case promotion.TypePromoted:
-		return a.promoted(rec)
-	case promotion.TypeMasked:
-		return a.masked(rec)
-	case promotion.TypeQuarantined:
-		var b promotion.Placed
-		return a.decode(rec, &b, func() { a.quarantined[b.QuarantineID] = rec.Tenant + "\x00" + b.SourceKey })
-	case promotion.TypeApproved, promotion.TypeRejected:
-		return a.review(rec)
-	case exports.TypeIngested, exports.TypeStatusChanged:
-		return a.export(rec)
+	if h, ok := handlers[rec.Type]; ok {
+		return h.apply(a, rec, e.body)
 	}
+	return nil
+}
+
+func (a *Auditor) requested(rec *ledger.Record, v any) error {
+	a.policyIndex(rec, v.(*promotion.Requested).PolicyIndex)
+	return nil
+}
+
+func (a *Auditor) quarantinedItem(rec *ledger.Record, v any) error {
+	b := v.(*promotion.Placed)
+	a.quarantined[b.QuarantineID] = rec.Tenant + "\x00" + b.SourceKey
 	return nil
 }
 
@@ -194,14 +233,6 @@ func (a *Auditor) Report() Report {
 	r.Violations = slices.Clone(r.Violations)
 	r.From, r.To = a.from, a.next
 	return r
-}
-
-func (a *Auditor) decode(rec *ledger.Record, v any, then func()) error {
-	if err := jsonv2.Unmarshal(rec.Body, v); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
-	then()
-	return nil
 }
 
 // check counts a decision under rule, and a violation when ok is false,
@@ -250,14 +281,14 @@ type policyDoc struct {
 	} `json:"promotion"`
 }
 
-func (a *Auditor) applyPolicy(rec *ledger.Record) error {
-	var b struct {
-		Digest string          `json:"policy_digest"`
-		Policy json.RawMessage `json:"policy"`
-	}
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (policy.applied): %w", rec.Index, err)
-	}
+// policyBody is the body of policy.applied.
+type policyBody struct {
+	Digest string          `json:"policy_digest"`
+	Policy json.RawMessage `json:"policy"`
+}
+
+func (a *Auditor) applyPolicy(rec *ledger.Record, v any) error {
+	b := v.(*policyBody)
 	sum := sha256.Sum256(b.Policy)
 	want := "sha256:" + hex.EncodeToString(sum[:])
 	a.check(rec, RulePolicyDigest, b.Digest == want, func() (string, string) { return want, b.Digest })
@@ -289,11 +320,8 @@ func (a *Auditor) applyPolicy(rec *ledger.Record) error {
 	return nil
 }
 
-func (a *Auditor) packageCreated(rec *ledger.Record) error {
-	var b catalog.PackageCreated
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) packageCreated(rec *ledger.Record, v any) error {
+	b := v.(*catalog.PackageCreated)
 	r := b.Retention
 	if r.ExpiresAt == nil {
 		// The entry records the period; the expiry is its time plus it.
@@ -346,22 +374,16 @@ func fmtTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func (a *Auditor) fileAdded(rec *ledger.Record) error {
-	var b catalog.FileAdded
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) fileAdded(rec *ledger.Record, v any) error {
+	b := v.(*catalog.FileAdded)
 	k := rec.Tenant + "\x00" + b.PackageID
 	a.files[k] = append(a.files[k], b.Digest)
 	a.references[b.Digest]++
 	return nil
 }
 
-func (a *Auditor) objectPut(rec *ledger.Record) error {
-	var b catalog.ObjectPut
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) objectPut(rec *ledger.Record, v any) error {
+	b := v.(*catalog.ObjectPut)
 	if b.Zone == catalog.ZoneRaw {
 		a.producers[rec.Tenant+"\x00"+b.Key] = rec.Actor
 	}
@@ -373,11 +395,8 @@ func (a *Auditor) pkg(rec *ledger.Record, id string) *pkgState {
 	return a.packages[rec.Tenant+"\x00"+id]
 }
 
-func (a *Auditor) extended(rec *ledger.Record) error {
-	var b retention.Extended
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) extended(rec *ledger.Record, v any) error {
+	b := v.(*retention.Extended)
 	a.policyIndex(rec, b.PolicyIndex)
 	p := a.pkg(rec, b.PackageID)
 	if p == nil {
@@ -391,11 +410,8 @@ func (a *Auditor) extended(rec *ledger.Record) error {
 	return nil
 }
 
-func (a *Auditor) hold(rec *ledger.Record) error {
-	var b retention.HoldApplied
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) hold(rec *ledger.Record, v any) error {
+	b := v.(*retention.HoldApplied)
 	a.policyIndex(rec, b.PolicyIndex)
 	if p := a.pkg(rec, b.PackageID); p != nil {
 		if rec.Type == retention.TypeHoldApplied {
@@ -407,11 +423,8 @@ func (a *Auditor) hold(rec *ledger.Record) error {
 	return nil
 }
 
-func (a *Auditor) deletionStarted(rec *ledger.Record) error {
-	var b retention.DeletionStarted
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) deletionStarted(rec *ledger.Record, v any) error {
+	b := v.(*retention.DeletionStarted)
 	a.policyIndex(rec, b.PolicyIndex)
 	p := a.pkg(rec, b.PackageID)
 	if p == nil {
@@ -434,13 +447,13 @@ func (a *Auditor) deletionStarted(rec *ledger.Record) error {
 	return nil
 }
 
-func (a *Auditor) deletionReversed(rec *ledger.Record) error {
-	var b struct {
-		PackageID string `json:"package_id"`
-	}
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+// reversedBody is the part of deletion.reversed the rules read.
+type reversedBody struct {
+	PackageID string `json:"package_id"`
+}
+
+func (a *Auditor) deletionReversed(rec *ledger.Record, v any) error {
+	b := v.(*reversedBody)
 	if p := a.pkg(rec, b.PackageID); p != nil && p.deleted {
 		p.deleted = false
 		for _, d := range a.files[rec.Tenant+"\x00"+b.PackageID] {
@@ -450,11 +463,8 @@ func (a *Auditor) deletionReversed(rec *ledger.Record) error {
 	return nil
 }
 
-func (a *Auditor) collected(rec *ledger.Record) error {
-	var b retention.DeletionCollected
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) collected(rec *ledger.Record, v any) error {
+	b := v.(*retention.DeletionCollected)
 	for _, blob := range b.Blobs {
 		n := a.references[blob.Digest]
 		a.check(rec, RuleRetentionBlob, n <= 0, func() (string, string) {
@@ -464,11 +474,8 @@ func (a *Auditor) collected(rec *ledger.Record) error {
 	return nil
 }
 
-func (a *Auditor) verified(rec *ledger.Record) error {
-	var b promotion.Check
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) verified(rec *ledger.Record, v any) error {
+	b := v.(*promotion.Check)
 	ok := b.ComputedDigest == b.ExpectedDigest
 	rehashed := ""
 	if raw, carried := a.blobs(b.ComputedDigest); carried && raw != nil {
@@ -483,7 +490,7 @@ func (a *Auditor) verified(rec *ledger.Record) error {
 		}
 		return "the landing digest " + b.ExpectedDigest, recorded
 	})
-	a.checks[b.PromotionID+"\x00"+b.SourceKey] = b
+	a.checks[b.PromotionID+"\x00"+b.SourceKey] = *b
 	if b.Tier != promotion.TierSigned && b.Tier != promotion.TierMasked {
 		return nil
 	}
@@ -524,22 +531,16 @@ func (a *Auditor) golden(rec *ledger.Record, id, key, digest string) {
 	})
 }
 
-func (a *Auditor) promoted(rec *ledger.Record) error {
-	var b promotion.Placed
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) promoted(rec *ledger.Record, v any) error {
+	b := v.(*promotion.Placed)
 	if b.Object.Zone == catalog.ZoneGolden {
 		a.golden(rec, b.PromotionID, b.SourceKey, b.Object.Digest)
 	}
 	return nil
 }
 
-func (a *Auditor) masked(rec *ledger.Record) error {
-	var b promotion.Masked
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) masked(rec *ledger.Record, v any) error {
+	b := v.(*promotion.Masked)
 	a.golden(rec, b.PromotionID, b.SourceKey, b.OriginalDigest)
 	a.maskRules(rec, b.Rules, b.RulesDigest)
 	return nil
@@ -559,11 +560,8 @@ func (a *Auditor) maskRules(rec *ledger.Record, rules []string, digest string) {
 	})
 }
 
-func (a *Auditor) review(rec *ledger.Record) error {
-	var b promotion.Decision
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) review(rec *ledger.Record, v any) error {
+	b := v.(*promotion.Decision)
 	a.policyIndex(rec, b.PolicyIndex)
 	if b.Masking != nil && !b.Masking.Unmasked {
 		a.maskRules(rec, b.Masking.Rules, b.Masking.RulesDigest)
@@ -589,11 +587,8 @@ type exportBody struct {
 	} `json:"signatures"`
 }
 
-func (a *Auditor) export(rec *ledger.Record) error {
-	var b exportBody
-	if err := jsonv2.Unmarshal(rec.Body, &b); err != nil {
-		return fmt.Errorf("entry %d (%s): %w", rec.Index, rec.Type, err)
-	}
+func (a *Auditor) export(rec *ledger.Record, v any) error {
+	b := v.(*exportBody)
 	k := rec.Tenant + "\x00" + b.Key
 	prev := a.exports[k]
 	a.check(rec, RuleExportForward, b.PreviousStatus == prev && exports.CanTransition(prev, b.Status), func() (string, string) {
