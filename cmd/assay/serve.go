@@ -196,6 +196,9 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 	policy := map[string]any{"checkpoint": map[string]string{"origin": o.origin, "verifier_key": vkey}, "exports": trust.Policy(), "catalog": catalogPolicy,
 		"encryption": encryptionPolicy(ledgerKey, &o.catalog), "promotion": promotion.Policy(promotionCfg),
 		retention.PolicyMember: retention.Policy(o.catalog.grace)}
+	if len(witnesses) > 0 {
+		policy["witnesses"] = witnessPolicy(witnesses, o.witness.quorum)
+	}
 	promo, err := mirrorPromotion(d, lg, o.promoteMirror)
 	if err != nil {
 		return err

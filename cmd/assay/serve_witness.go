@@ -124,3 +124,16 @@ func (w *witnessRequirement) value() (verifier.Witnesses, error) {
 	}
 	return out, nil
 }
+
+// witnessPolicy is the witnesses' part of policy.applied: their keys and
+// URLs and the quorum a served checkpoint carries.
+func witnessPolicy(ws []witness.Witness, quorum int) map[string]any {
+	if quorum == 0 {
+		quorum = len(ws)
+	}
+	list := make([]map[string]string, 0, len(ws))
+	for _, w := range ws {
+		list = append(list, map[string]string{"name": w.Name(), "url": w.URL, "key": w.Key})
+	}
+	return map[string]any{"quorum": quorum, "witnesses": list}
+}

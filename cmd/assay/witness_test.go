@@ -112,6 +112,11 @@ func TestServeWitnesses(t *testing.T) {
 		t.Fatalf("/checkpoint %s differs from /v1/log/checkpoint %s", tiles, cp)
 	}
 
+	// The policy in force names the witnesses and the quorum.
+	if out := cli("policy", "show"); !strings.Contains(out, `"quorum": 2`) || !strings.Contains(out, wa.VKey) || !strings.Contains(out, wb.VKey) {
+		t.Fatalf("policy show does not name the witnesses:\n%s", out)
+	}
+
 	// Clients require the cosignatures.
 	require := []string{"--key", s.vkey, "--witness", wa.VKey, "--witness", wb.VKey, "--witness-quorum", "2"}
 	state := filepath.Join(dir, "audit.state")
