@@ -94,7 +94,7 @@ type Auditor struct {
 	producers   map[string]string // tenant \x00 raw key -> actor of its latest object.put
 	references  map[string]int    // digest -> live references (files of live packages, object versions)
 	files       map[string][]string
-	checks      map[string]promotion.Check // promotion id \x00 source key -> its verified check
+	checks      map[string]string // promotion id \x00 source key -> the digest its verified check computed
 	quarantined map[string]string          // quarantine id -> tenant \x00 source key
 	exports     map[string]string          // tenant \x00 idempotency key -> latest status
 }
@@ -107,7 +107,7 @@ func New(from uint64, blobs Blobs) *Auditor {
 	}
 	return &Auditor{blobs: blobs, from: from, report: Report{Checked: map[string]uint64{}, Violations: []Violation{}},
 		packages: map[string]*pkgState{}, producers: map[string]string{}, references: map[string]int{}, files: map[string][]string{},
-		checks: map[string]promotion.Check{}, quarantined: map[string]string{}, exports: map[string]string{}}
+		checks: map[string]string{}, quarantined: map[string]string{}, exports: map[string]string{}}
 }
 
 type policy struct {
@@ -490,7 +490,7 @@ func (a *Auditor) verified(rec *ledger.Record, v any) error {
 		}
 		return "the landing digest " + b.ExpectedDigest, recorded
 	})
-	a.checks[b.PromotionID+"\x00"+b.SourceKey] = *b
+	a.checks[b.PromotionID+"\x00"+b.SourceKey] = b.ComputedDigest
 	if b.Tier != promotion.TierSigned && b.Tier != promotion.TierMasked {
 		return nil
 	}
@@ -525,9 +525,9 @@ func (a *Auditor) verified(rec *ledger.Record, v any) error {
 // golden checks an object placed in golden by promotion id's check of key:
 // a verified check whose digest is digest.
 func (a *Auditor) golden(rec *ledger.Record, id, key, digest string) {
-	c, ok := a.checks[id+"\x00"+key]
-	a.check(rec, RuleGoldenVerified, ok && c.ComputedDigest == digest, func() (string, string) {
-		return "a promotion.verified of " + key + " in " + id + " with digest " + digest, "verified: " + strconv.FormatBool(ok) + " " + c.ComputedDigest
+	computed, ok := a.checks[id+"\x00"+key]
+	a.check(rec, RuleGoldenVerified, ok && computed == digest, func() (string, string) {
+		return "a promotion.verified of " + key + " in " + id + " with digest " + digest, "verified: " + strconv.FormatBool(ok) + " " + computed
 	})
 }
 
