@@ -176,6 +176,7 @@ func auditBundle(path string, o bundle.Options) (policyaudit.Report, error) {
 	defer f.Close()
 	// One pass: the report is dropped unless the whole bundle verifies.
 	// Entries are decoded beside the reading and hashing, applied in order.
+	o.Header = func(h bundle.Header) { a.Expect(h.To) }
 	par := policyaudit.NewParallel(a)
 	v, err := bundle.Replay(f, o, sink, par.Add)
 	if cerr := par.Close(); err == nil {

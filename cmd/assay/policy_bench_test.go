@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,6 +119,16 @@ var mixed struct {
 
 func mixedBundle(b *testing.B, n int) (string, string, uint64) {
 	mixed.once.Do(func() {
+		// ASSAY_AUDIT_KEEP=DIR keeps the bundle (and its key) in DIR for
+		// the next run, to profile the audit without rebuilding.
+		if keep := os.Getenv("ASSAY_AUDIT_KEEP"); keep != "" {
+			if b, err := os.ReadFile(filepath.Join(keep, "vkey")); err == nil {
+				var to uint64
+				fmt.Sscan(strings.SplitN(string(b), "\n", 2)[1], &to)
+				mixed.path, mixed.vkey, mixed.to = filepath.Join(keep, "mixed.bundle"), strings.SplitN(string(b), "\n", 2)[0], to
+				return
+			}
+		}
 		dir, err := os.MkdirTemp("", "assay-audit-bench")
 		if err != nil {
 			b.Fatal(err)
@@ -155,6 +166,12 @@ func mixedBundle(b *testing.B, n int) (string, string, uint64) {
 		}
 		b.Logf("built %d entries and their bundle in %s", to, time.Since(start).Round(time.Second))
 		mixed.path, mixed.vkey, mixed.to = path, vkey, to
+		if keep := os.Getenv("ASSAY_AUDIT_KEEP"); keep != "" {
+			if err := os.MkdirAll(keep, 0o755); err == nil && os.Rename(path, filepath.Join(keep, "mixed.bundle")) == nil {
+				mixed.path = filepath.Join(keep, "mixed.bundle")
+				_ = os.WriteFile(filepath.Join(keep, "vkey"), fmt.Appendf(nil, "%s\n%d", vkey, to), 0o644)
+			}
+		}
 	})
 	return mixed.path, mixed.vkey, mixed.to
 }

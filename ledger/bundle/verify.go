@@ -28,6 +28,9 @@ type Options struct {
 	// checkpoint: a quorum of valid cosignatures.
 	Witnesses verifier.Witnesses
 	MaxBytes  int64 // cap on the decompressed bundle; DefaultMaxBytes when zero
+	// Header, when set, is given the header once its checkpoint verified,
+	// before any blob or entry (a reader sizes its state from it).
+	Header func(Header)
 }
 
 // Verified is a bundle that passed Verify.
@@ -64,6 +67,9 @@ func scan(r io.Reader, o Options, sink BlobSink, fn func(index uint64, entry []b
 	v, rng, proof, err := head(rd, o)
 	if err != nil {
 		return nil, err
+	}
+	if o.Header != nil {
+		o.Header(v.Header)
 	}
 	blobs, err := v.readBlobs(rd, o, sink)
 	if err != nil {

@@ -56,6 +56,32 @@ var Rules = []string{RulePolicyDigest, RulePolicyIndex, RuleRetentionClass, Rule
 	RuleRetentionComply, RuleRetentionBlob, RuleVerifiedDigest, RuleGoldenVerified, RuleTierProof, RuleMaskRules, RuleSeparation,
 	RuleExportForward, RuleExportSignatures}
 
+// ruleID indexes the per-rule counters (a map increment per check was the
+// audit's largest cost).
+type ruleID int
+
+const (
+	idPolicyDigest ruleID = iota
+	idPolicyIndex
+	idRetentionClass
+	idRetentionExtend
+	idRetentionHold
+	idRetentionExpiry
+	idRetentionComply
+	idRetentionBlob
+	idVerifiedDigest
+	idGoldenVerified
+	idTierProof
+	idMaskRules
+	idSeparation
+	idExportForward
+	idExportSignatures
+	numRules
+)
+
+// ruleNames are the rules' names, by ruleID.
+var ruleNames = [numRules]string{idPolicyDigest: RulePolicyDigest, idPolicyIndex: RulePolicyIndex, idRetentionClass: RuleRetentionClass, idRetentionExtend: RuleRetentionExtend, idRetentionHold: RuleRetentionHold, idRetentionExpiry: RuleRetentionExpiry, idRetentionComply: RuleRetentionComply, idRetentionBlob: RuleRetentionBlob, idVerifiedDigest: RuleVerifiedDigest, idGoldenVerified: RuleGoldenVerified, idTierProof: RuleTierProof, idMaskRules: RuleMaskRules, idSeparation: RuleSeparation, idExportForward: RuleExportForward, idExportSignatures: RuleExportSignatures}
+
 // Violation is one decision that broke a rule.
 type Violation struct {
 	Index    uint64 `json:"index"`
@@ -95,8 +121,9 @@ type Auditor struct {
 	references  map[string]int    // digest -> live references (files of live packages, object versions)
 	files       map[string][]string
 	checks      map[string]string // promotion id \x00 source key -> the digest its verified check computed
-	quarantined map[string]string          // quarantine id -> tenant \x00 source key
-	exports     map[string]string          // tenant \x00 idempotency key -> latest status
+	quarantined map[string]string // quarantine id -> tenant \x00 source key
+	exports     map[string]string // tenant \x00 idempotency key -> latest status
+	checked     [numRules]uint64  // decisions checked per rule
 }
 
 // New returns an auditor that reports decisions from index from on (all
@@ -105,7 +132,7 @@ func New(from uint64, blobs Blobs) *Auditor {
 	if blobs == nil {
 		blobs = func(string) ([]byte, bool) { return nil, false }
 	}
-	return &Auditor{blobs: blobs, from: from, report: Report{Checked: map[string]uint64{}, Violations: []Violation{}},
+	return &Auditor{blobs: blobs, from: from, report: Report{Violations: []Violation{}},
 		packages: map[string]*pkgState{}, producers: map[string]string{}, references: map[string]int{}, files: map[string][]string{},
 		checks: map[string]string{}, quarantined: map[string]string{}, exports: map[string]string{}}
 }
@@ -128,7 +155,7 @@ type pkgState struct {
 	tenant      string
 	mode        string
 	expires     *time.Time
-	activeHolds map[string]bool
+	activeHolds map[string]bool // nil until a hold is applied
 	deleted     bool
 }
 
@@ -188,6 +215,18 @@ func Parse(index uint64, entry []byte) Entry {
 	return e
 }
 
+// Expect sizes the auditor's state for a log of n entries, so that its
+// maps do not grow by rehashing a million times over. Call it before the
+// first entry; it is only a hint.
+func (a *Auditor) Expect(n uint64) {
+	if a.next != 0 || n == 0 {
+		return
+	}
+	c := int(min(n/4, 1<<24))
+	a.packages, a.producers, a.references = make(map[string]*pkgState, c/2), make(map[string]string, c), make(map[string]int, 2*c)
+	a.checks, a.exports = make(map[string]string, c), make(map[string]string, c)
+}
+
 // Add replays the entry at index; entries must come in order from 0.
 func (a *Auditor) Add(index uint64, entry []byte) error {
 	return a.Apply(Parse(index, entry))
@@ -229,7 +268,12 @@ func (a *Auditor) quarantinedItem(rec *ledger.Record, v any) error {
 // Report returns what the audit found so far.
 func (a *Auditor) Report() Report {
 	r := a.report
-	r.Checked = maps.Clone(r.Checked)
+	r.Checked = map[string]uint64{}
+	for id, n := range a.checked {
+		if n > 0 {
+			r.Checked[ruleNames[id]] = n
+		}
+	}
 	r.Violations = slices.Clone(r.Violations)
 	r.From, r.To = a.from, a.next
 	return r
@@ -237,14 +281,14 @@ func (a *Auditor) Report() Report {
 
 // check counts a decision under rule, and a violation when ok is false,
 // which explain then describes (only then: it formats).
-func (a *Auditor) check(rec *ledger.Record, rule string, ok bool, explain func() (expected, recorded string)) {
+func (a *Auditor) check(rec *ledger.Record, rule ruleID, ok bool, explain func() (expected, recorded string)) {
 	if rec.Index < a.from {
 		return
 	}
-	a.report.Checked[rule]++
+	a.checked[rule]++
 	if !ok {
 		expected, recorded := explain()
-		a.report.Violations = append(a.report.Violations, Violation{Index: rec.Index, Type: rec.Type, Rule: rule, Expected: expected, Recorded: recorded})
+		a.report.Violations = append(a.report.Violations, Violation{Index: rec.Index, Type: rec.Type, Rule: ruleNames[rule], Expected: expected, Recorded: recorded})
 	}
 }
 
@@ -257,7 +301,7 @@ func (a *Auditor) policyIndex(rec *ledger.Record, named *uint64) {
 	if a.policy != nil {
 		want = strconv.FormatUint(a.policy.index, 10)
 	}
-	a.check(rec, RulePolicyIndex, a.policy != nil && *named == a.policy.index, func() (string, string) {
+	a.check(rec, idPolicyIndex, a.policy != nil && *named == a.policy.index, func() (string, string) {
 		return "policy.applied at " + want, "policy_index " + strconv.FormatUint(*named, 10)
 	})
 }
@@ -291,7 +335,7 @@ func (a *Auditor) applyPolicy(rec *ledger.Record, v any) error {
 	b := v.(*policyBody)
 	sum := sha256.Sum256(b.Policy)
 	want := "sha256:" + hex.EncodeToString(sum[:])
-	a.check(rec, RulePolicyDigest, b.Digest == want, func() (string, string) { return want, b.Digest })
+	a.check(rec, idPolicyDigest, b.Digest == want, func() (string, string) { return want, b.Digest })
 	var doc policyDoc
 	if err := json.Unmarshal(b.Policy, &doc); err != nil {
 		return fmt.Errorf("entry %d (policy.applied): %w", rec.Index, err)
@@ -327,7 +371,7 @@ func (a *Auditor) packageCreated(rec *ledger.Record, v any) error {
 		// The entry records the period; the expiry is its time plus it.
 		r.ExpiresAt = addPeriod(rec.Time, r.Period)
 	}
-	a.packages[rec.Tenant+"\x00"+b.PackageID] = &pkgState{tenant: rec.Tenant, mode: r.EffectiveMode(), expires: r.ExpiresAt, activeHolds: map[string]bool{}}
+	a.packages[rec.Tenant+"\x00"+b.PackageID] = &pkgState{tenant: rec.Tenant, mode: r.EffectiveMode(), expires: r.ExpiresAt}
 	if a.policy == nil {
 		return nil
 	}
@@ -338,7 +382,7 @@ func (a *Auditor) packageCreated(rec *ledger.Record, v any) error {
 	}
 	derived := addPeriod(rec.Time, class.Period)
 	same := r.Period == class.Period && r.EffectiveMode() == mode && (derived == nil) == (r.ExpiresAt == nil) && (derived == nil || derived.Equal(*r.ExpiresAt))
-	a.check(rec, RuleRetentionClass, ok && same, func() (string, string) {
+	a.check(rec, idRetentionClass, ok && same, func() (string, string) {
 		return fmt.Sprintf("class %s: period %q, mode %s, expiry %s", r.Class, class.Period, mode, fmtTime(derived)),
 			fmt.Sprintf("class %s: period %q, mode %s, expiry %s", r.Class, r.Period, r.EffectiveMode(), fmtTime(r.ExpiresAt))
 	})
@@ -402,7 +446,7 @@ func (a *Auditor) extended(rec *ledger.Record, v any) error {
 	if p == nil {
 		return nil
 	}
-	a.check(rec, RuleRetentionExtend, p.expires != nil && p.expires.Equal(b.PreviousExpiresAt) && b.ExpiresAt.After(b.PreviousExpiresAt), func() (string, string) {
+	a.check(rec, idRetentionExtend, p.expires != nil && p.expires.Equal(b.PreviousExpiresAt) && b.ExpiresAt.After(b.PreviousExpiresAt), func() (string, string) {
 		return "from " + fmtTime(p.expires) + " to a later time", "from " + fmtTime(&b.PreviousExpiresAt) + " to " + fmtTime(&b.ExpiresAt)
 	})
 	e := b.ExpiresAt
@@ -415,6 +459,9 @@ func (a *Auditor) hold(rec *ledger.Record, v any) error {
 	a.policyIndex(rec, b.PolicyIndex)
 	if p := a.pkg(rec, b.PackageID); p != nil {
 		if rec.Type == retention.TypeHoldApplied {
+			if p.activeHolds == nil {
+				p.activeHolds = map[string]bool{} // most packages never get a hold
+			}
 			p.activeHolds[b.HoldID] = true
 		} else {
 			delete(p.activeHolds, b.HoldID)
@@ -430,14 +477,14 @@ func (a *Auditor) deletionStarted(rec *ledger.Record, v any) error {
 	if p == nil {
 		return nil
 	}
-	a.check(rec, RuleRetentionHold, len(p.activeHolds) == 0, func() (string, string) {
+	a.check(rec, idRetentionHold, len(p.activeHolds) == 0, func() (string, string) {
 		return "no active hold", fmt.Sprintf("active holds %v", slices.Sorted(maps.Keys(p.activeHolds)))
 	})
 	early := p.expires == nil || p.expires.After(rec.Time)
-	a.check(rec, RuleRetentionExpiry, b.Early == early, func() (string, string) {
+	a.check(rec, idRetentionExpiry, b.Early == early, func() (string, string) {
 		return fmt.Sprintf("early=%t: expiry %s, deleted at %s", early, fmtTime(p.expires), fmtTime(&rec.Time)), fmt.Sprintf("early=%t", b.Early)
 	})
-	a.check(rec, RuleRetentionComply, !early || p.mode != catalog.ModeCompliance, func() (string, string) {
+	a.check(rec, idRetentionComply, !early || p.mode != catalog.ModeCompliance, func() (string, string) {
 		return "no deletion before the expiry " + fmtTime(p.expires) + " of a compliance-mode package", "deleted at " + fmtTime(&rec.Time)
 	})
 	p.deleted = true
@@ -467,7 +514,7 @@ func (a *Auditor) collected(rec *ledger.Record, v any) error {
 	b := v.(*retention.DeletionCollected)
 	for _, blob := range b.Blobs {
 		n := a.references[blob.Digest]
-		a.check(rec, RuleRetentionBlob, n <= 0, func() (string, string) {
+		a.check(rec, idRetentionBlob, n <= 0, func() (string, string) {
 			return "no live package file or object naming " + blob.Digest, fmt.Sprintf("%d live references", n)
 		})
 	}
@@ -483,7 +530,7 @@ func (a *Auditor) verified(rec *ledger.Record, v any) error {
 		rehashed = "sha256:" + hex.EncodeToString(sum[:])
 		ok = ok && rehashed == b.ExpectedDigest
 	}
-	a.check(rec, RuleVerifiedDigest, ok, func() (string, string) {
+	a.check(rec, idVerifiedDigest, ok, func() (string, string) {
 		recorded := "computed " + b.ComputedDigest
 		if rehashed != "" {
 			recorded += ", carried bytes hash to " + rehashed
@@ -506,13 +553,13 @@ func (a *Auditor) verified(rec *ledger.Record, v any) error {
 		if rec.Index >= a.from {
 			a.report.Unproven++
 		}
-		a.check(rec, RuleTierProof, len(t.keys) > 0, func() (string, string) {
+		a.check(rec, idTierProof, len(t.keys) > 0, func() (string, string) {
 			return "tier " + b.Tier + " configured with trusted keys", fmt.Sprintf("%d keys", len(t.keys))
 		})
 		return nil
 	}
 	subjects, err := promotion.ProofSubjects(raw, t.keys)
-	a.check(rec, RuleTierProof, err == nil && subjects[b.ExpectedDigest], func() (string, string) {
+	a.check(rec, idTierProof, err == nil && subjects[b.ExpectedDigest], func() (string, string) {
 		recorded := "the proof " + b.ProofDigest + " does not list it"
 		if err != nil {
 			recorded = "the proof " + b.ProofDigest + ": " + err.Error()
@@ -526,7 +573,7 @@ func (a *Auditor) verified(rec *ledger.Record, v any) error {
 // a verified check whose digest is digest.
 func (a *Auditor) golden(rec *ledger.Record, id, key, digest string) {
 	computed, ok := a.checks[id+"\x00"+key]
-	a.check(rec, RuleGoldenVerified, ok && computed == digest, func() (string, string) {
+	a.check(rec, idGoldenVerified, ok && computed == digest, func() (string, string) {
 		return "a promotion.verified of " + key + " in " + id + " with digest " + digest, "verified: " + strconv.FormatBool(ok) + " " + computed
 	})
 }
@@ -555,7 +602,7 @@ func (a *Auditor) maskRules(rec *ledger.Record, rules []string, digest string) {
 	for _, r := range rules {
 		ok = ok && t.rules[r]
 	}
-	a.check(rec, RuleMaskRules, ok, func() (string, string) {
+	a.check(rec, idMaskRules, ok, func() (string, string) {
 		return fmt.Sprintf("rules of %v, digest %s", slices.Sorted(maps.Keys(t.rules)), t.rulesDigest), fmt.Sprintf("rules %v, digest %s", rules, digest)
 	})
 }
@@ -571,7 +618,7 @@ func (a *Auditor) review(rec *ledger.Record, v any) error {
 		return nil
 	}
 	producer := a.producers[source]
-	a.check(rec, RuleSeparation, rec.Actor != producer, func() (string, string) {
+	a.check(rec, idSeparation, rec.Actor != producer, func() (string, string) {
 		return "a reviewer other than the producer " + producer, "reviewed by " + rec.Actor
 	})
 	return nil
@@ -591,7 +638,7 @@ func (a *Auditor) export(rec *ledger.Record, v any) error {
 	b := v.(*exportBody)
 	k := rec.Tenant + "\x00" + b.Key
 	prev := a.exports[k]
-	a.check(rec, RuleExportForward, b.PreviousStatus == prev && exports.CanTransition(prev, b.Status), func() (string, string) {
+	a.check(rec, idExportForward, b.PreviousStatus == prev && exports.CanTransition(prev, b.Status), func() (string, string) {
 		return fmt.Sprintf("a status after %q, the last recorded", prev), fmt.Sprintf("%q -> %q", b.PreviousStatus, b.Status)
 	})
 	a.exports[k] = b.Status
@@ -614,7 +661,7 @@ func (a *Auditor) export(rec *ledger.Record, v any) error {
 		ids = append(ids, s.KeyID)
 		signed = signed && trusted[s.KeyID]
 	}
-	a.check(rec, RuleExportSignatures, signed, func() (string, string) {
+	a.check(rec, idExportSignatures, signed, func() (string, string) {
 		return fmt.Sprintf("signatures by keys of %v", slices.Sorted(maps.Keys(trusted))), fmt.Sprintf("signatures by %v", ids)
 	})
 	return nil
@@ -624,6 +671,7 @@ func (a *Auditor) export(rec *ledger.Record, v any) error {
 // [from, to); blobs may be nil.
 func Log(ctx context.Context, l *ledger.Log, from, to uint64, blobs Blobs) (Report, error) {
 	a := New(from, blobs)
+	a.Expect(to)
 	for start := uint64(0); start < to; start += pageSize {
 		if err := ctx.Err(); err != nil {
 			return Report{}, err
