@@ -126,7 +126,9 @@ func runMirror(ctx context.Context, w io.Writer, c *client.Client, o mirrorOptio
 		err := m.catchUp(ctx)
 		switch {
 		case err == nil:
-		case o.once || errors.Is(err, ErrPrimaryDiverged) || ctx.Err() != nil:
+		case ctx.Err() != nil && !errors.Is(err, ErrPrimaryDiverged):
+			return nil // stopped mid-way: what was imported is committed, the rest comes next time
+		case o.once || errors.Is(err, ErrPrimaryDiverged):
 			return err
 		default: // the primary or the network failed: try again
 			fmt.Fprintf(w, "mirror: %v; retrying in %v\n", err, o.interval)

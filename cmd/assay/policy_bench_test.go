@@ -21,48 +21,46 @@ import (
 	"github.com/assay-ledger/assay/ledger/retention"
 )
 
-// mixedHistory appends n entries cycling through the kinds of decisions
-// the audit checks (objects, packages, holds, promotions with their
-// checks, exports), from 16 goroutines, after a policy.
+// mixedHistory appends about n entries of the kinds of decisions the audit
+// checks, all valid: units of eight (an object, a package, a hold on it,
+// two verified checks, the promotion of the first, two exports), each unit
+// in order from one of 16 goroutines, after a policy.
 func mixedHistory(b *testing.B, l *ledger.Log, n int) {
 	ctx := context.Background()
 	if _, err := l.ApplyPolicy(ctx, "system", basePolicy("00")); err != nil {
 		b.Fatal(err)
 	}
-	exp := ledgertest.Start.AddDate(0, 0, 7)
 	var wg sync.WaitGroup
 	next := make(chan int, 1024)
 	go func() {
-		for i := range n - 1 {
-			next <- i
+		for u := range (n - 1) / 8 {
+			next <- u
 		}
 		close(next)
 	}()
 	for range 16 {
 		wg.Go(func() {
-			for i := range next {
-				id := strconv.Itoa(i)
-				digest := fmt.Sprintf("sha256:%064x", i)
-				var typ string
-				var body any
-				switch i % 8 {
-				case 0:
-					typ, body = catalog.TypeObjectPut, catalog.ObjectPut{ObjectRef: catalog.ObjectRef{Zone: catalog.ZoneRaw, Key: "k/" + id, Digest: digest}}
-				case 1:
-					typ, body = catalog.TypePackageCreated, catalog.PackageCreated{PackageID: "pkg_" + id, Retention: catalog.Retention{Class: "transient", Period: "7d", ExpiresAt: &exp}}
-				case 2:
-					typ, body = retention.TypeHoldApplied, retention.HoldApplied{PackageID: "pkg_" + strconv.Itoa(i-1), HoldID: "hold_" + id, Reason: "r"}
-				case 3, 4:
-					typ, body = promotion.TypeVerified, promotion.Check{PromotionID: "prm_" + id, SourceKey: "k/" + id, ExpectedDigest: digest, ComputedDigest: digest, Tier: promotion.TierBasic}
-				case 5:
-					typ, body = promotion.TypePromoted, promotion.Placed{PromotionID: "prm_" + strconv.Itoa(i-1), SourceKey: "k/" + strconv.Itoa(i-1),
-						Object: catalog.ObjectRef{Zone: catalog.ZoneGolden, Key: "g/" + id, Digest: digest}}
-				default:
-					typ, body = exports.TypeIngested, map[string]any{"idempotencyKey": "key-" + id, "status": "running", "previousStatus": ""}
+			for u := range next {
+				id := strconv.Itoa(u)
+				d1, d2 := fmt.Sprintf("sha256:%063x1", u), fmt.Sprintf("sha256:%063x2", u)
+				unit := []struct {
+					typ  string
+					body any
+				}{
+					{catalog.TypeObjectPut, catalog.ObjectPut{ObjectRef: catalog.ObjectRef{Zone: catalog.ZoneRaw, Key: "k/" + id, Digest: d1}}},
+					{catalog.TypePackageCreated, catalog.PackageCreated{PackageID: "pkg_" + id, Retention: catalog.Retention{Class: "transient", Period: "7d"}}},
+					{retention.TypeHoldApplied, retention.HoldApplied{PackageID: "pkg_" + id, HoldID: "hold_" + id, Reason: "r"}},
+					{promotion.TypeVerified, promotion.Check{PromotionID: "prm_" + id, SourceKey: "k/" + id, ExpectedDigest: d1, ComputedDigest: d1, Tier: promotion.TierBasic}},
+					{promotion.TypeVerified, promotion.Check{PromotionID: "prm_" + id, SourceKey: "j/" + id, ExpectedDigest: d2, ComputedDigest: d2, Tier: promotion.TierBasic}},
+					{promotion.TypePromoted, promotion.Placed{PromotionID: "prm_" + id, SourceKey: "k/" + id, Object: catalog.ObjectRef{Zone: catalog.ZoneGolden, Key: "g/" + id, Digest: d1}}},
+					{exports.TypeIngested, map[string]any{"idempotencyKey": "a-" + id, "status": "running", "previousStatus": ""}},
+					{exports.TypeIngested, map[string]any{"idempotencyKey": "b-" + id, "status": "succeeded", "previousStatus": ""}},
 				}
-				if _, err := l.AppendJSON(ctx, typ, "bench", "beta", body); err != nil {
-					b.Error(err)
-					return
+				for _, e := range unit {
+					if _, err := l.AppendJSON(ctx, e.typ, "bench", "beta", e.body); err != nil {
+						b.Error(err)
+						return
+					}
 				}
 			}
 		})
@@ -99,8 +97,8 @@ func BenchmarkPolicyAudit(b *testing.B) {
 		}
 		audit += time.Since(t1)
 		verify += t1.Sub(t0)
-		if rep.Entries != to {
-			b.Fatalf("audited %d of %d entries", rep.Entries, to)
+		if rep.Entries != to || len(rep.Violations) != 0 {
+			b.Fatalf("audited %d of %d entries, %d violations (want none): %+v", rep.Entries, to, len(rep.Violations), rep.Violations[:min(3, len(rep.Violations))])
 		}
 	}
 	rate := func(d time.Duration) float64 { return float64(to) * float64(b.N) / d.Seconds() }
