@@ -254,6 +254,10 @@ var isolationMatrix = map[string]isoRow{
 	"POST /v1/packages/{id}/publish": {reqs: func(f *isoFixture) []isoReq {
 		return []isoReq{{method: http.MethodPost, path: "/v1/packages/" + f.pkg + "/publish", body: []byte(`{"to":"127.0.0.1:1/r:t"}`)}}
 	}},
+	// Public, with the secret as credential; none is set in the fixture: 404.
+	"POST /v1/intake/notify/{secret}": {reqs: func(*isoFixture) []isoReq {
+		return []isoReq{{method: http.MethodPost, path: "/v1/intake/notify/guess", body: []byte(`{"Records":[{"s3":{"bucket":{"name":"b"}}}]}`)}}
+	}},
 	// No intake in the fixture: another tenant's operator gets 404.
 	"POST /v1/intake/scrub": {reqs: func(*isoFixture) []isoReq { return []isoReq{{method: http.MethodPost, path: "/v1/intake/scrub"}} }},
 	"GET /v1/log/receipt": {reqs: func(f *isoFixture) []isoReq {

@@ -72,6 +72,8 @@ type Server struct {
 	streamsOnce sync.Once
 	// intakeScrub is POST /v1/intake/scrub's work (SetIntakeScrub).
 	intakeScrub atomic.Pointer[IntakeScrub]
+	// intakeNotify is POST /v1/intake/notify/{secret}'s work.
+	intakeNotify atomic.Pointer[intakeNotifier]
 	// publisher is POST /v1/packages/{id}/publish's work (SetPublisher).
 	publisher atomic.Pointer[Publisher]
 }

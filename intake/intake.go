@@ -64,6 +64,7 @@ type Intake struct {
 	cfg                               Config
 	seen, recorded, skipped, failures atomic.Uint64
 	lag                               atomic.Int64
+	wake                              chan struct{} // Notify: run a pass now
 }
 
 // New returns an Intake as cfg says.
@@ -80,7 +81,19 @@ func New(cfg Config) (*Intake, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Intake{cfg: cfg}, nil
+	return &Intake{cfg: cfg, wake: make(chan struct{}, 1)}, nil
+}
+
+// Bucket is the bucket this intake records.
+func (in *Intake) Bucket() string { return in.cfg.Bucket }
+
+// Notify asks Run for a pass now, as a bucket notification of a new object
+// does; polling goes on regardless (a notification can be lost).
+func (in *Intake) Notify() {
+	select {
+	case in.wake <- struct{}{}:
+	default: // a pass is already due
+	}
 }
 
 // Report counts what one pass did.
@@ -315,6 +328,8 @@ func (in *Intake) Run(ctx context.Context, interval time.Duration) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-in.wake:
+			t.Stop()
 		}
 	}
 }

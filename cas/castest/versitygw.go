@@ -45,6 +45,9 @@ type VersityGW struct {
 	AccessKey string
 	SecretKey string
 	Root      string // the posix backend's root directory
+	// Flags are more gateway flags (before the backend), such as
+	// --event-webhook-url; set them with StartVersityGWWith.
+	Flags []string
 
 	t       testing.TB
 	bin     string
@@ -80,6 +83,12 @@ func (g *VersityGW) SetAWSEnv(t testing.TB) {
 // way the message says how to install it.
 func StartVersityGW(t testing.TB) *VersityGW {
 	t.Helper()
+	return StartVersityGWWith(t)
+}
+
+// StartVersityGWWith is StartVersityGW with more gateway flags.
+func StartVersityGWWith(t testing.TB, flags ...string) *VersityGW {
+	t.Helper()
 	bin := gobin.Find("versitygw")
 	if bin == "" {
 		msg := "versitygw not found in PATH or $(go env GOPATH)/bin; `make test` installs it (" + VersityGWInstall + ")"
@@ -91,7 +100,7 @@ func StartVersityGW(t testing.TB) *VersityGW {
 	dir := t.TempDir()
 	g := &VersityGW{
 		Region: vgwRegion, AccessKey: vgwAccessKey, SecretKey: vgwSecretKey,
-		Root: filepath.Join(dir, "root"), t: t, bin: bin, verDir: filepath.Join(dir, "versions"),
+		Root: filepath.Join(dir, "root"), Flags: flags, t: t, bin: bin, verDir: filepath.Join(dir, "versions"),
 	}
 	for _, d := range []string{g.Root, g.verDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -135,8 +144,8 @@ func (g *VersityGW) Start() {
 // CommandLine is the argument list the server runs with (the keys are
 // passed in its environment).
 func (g *VersityGW) CommandLine() []string {
-	return []string{g.bin, "--port", g.addr, "--region", g.Region, "--quiet",
-		"posix", "--versioning-dir", g.verDir, g.Root}
+	args := append([]string{g.bin, "--port", g.addr, "--region", g.Region, "--quiet"}, g.Flags...)
+	return append(args, "posix", "--versioning-dir", g.verDir, g.Root)
 }
 
 // launch starts the process and polls until it accepts connections.

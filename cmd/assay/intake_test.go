@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,5 +175,73 @@ func TestIntakeCommand(t *testing.T) {
 	getJSON(t, s.url+"/v1/history?type=object.put", first.token, &page)
 	if len(page.Entries) != 3 {
 		t.Fatalf("object.put entries: %d", len(page.Entries))
+	}
+}
+
+// TestServeIntakeNotifications: versitygw sends its bucket notifications
+// to serve's webhook; with polling an hour apart, an object put after the
+// first pass is recorded at once, woken by its notification. A wrong
+// secret and a body that is no notification are refused.
+func TestServeIntakeNotifications(t *testing.T) {
+	// versitygw posts a test event when it starts and stops if nobody
+	// answers, before serve (which needs its endpoint) runs: a relay
+	// answers until serve is up, then forwards to it.
+	var target atomic.Value
+	target.Store("")
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		to := target.Load().(string)
+		if to == "" {
+			return // 200 to the start-up test event
+		}
+		resp, err := http.Post(to+r.URL.Path, "application/json", r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+	}))
+	defer relay.Close()
+	const secret = "notify-secret-0123456789"
+	g := castest.StartVersityGWWith(t, "--event-webhook-url", relay.URL+"/v1/intake/notify/"+secret)
+	g.SetAWSEnv(t)
+	bucket := g.CreateBucket(t, false)
+	s := startServe(t, "--dev", "--data", t.TempDir(), "--s3-endpoint", g.Endpoint, "--s3-region", g.Region, "--s3-path-style",
+		"--intake", "s3://"+bucket+"/incoming/", "--intake-tenant", "dev", "--intake-interval", "1h", "--intake-notify-secret", secret)
+	defer s.stop(t)
+	target.Store(s.url)
+	size := func() uint64 {
+		var h wire.Health
+		getJSON(t, s.url+"/health", s.token, &h)
+		return h.Size
+	}
+	base := size()
+	key := "incoming/late.txt"
+	if _, err := g.Client().PutObject(t.Context(), &s3sdk.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader("after the first pass")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for size() <= base {
+		if time.Now().After(deadline) {
+			t.Fatalf("the object put after the first pass was not recorded: size stayed %d (intake polls hourly; the notification did not wake it)", base)
+		}
+	}
+	for _, tc := range []struct {
+		path, body string
+		status     int
+	}{
+		{"/v1/intake/notify/wrong-secret-0123456789", `{"Records":[{"s3":{"bucket":{"name":"` + bucket + `"}}}]}`, http.StatusNotFound},
+		{"/v1/intake/notify/" + secret, `not json`, http.StatusBadRequest},
+		{"/v1/intake/notify/" + secret, `{"Records":[]}`, http.StatusBadRequest},
+		{"/v1/intake/notify/" + secret, `{"Records":[{"s3":{"bucket":{"name":"` + bucket + `"}}}]}`, http.StatusOK},
+	} {
+		resp, err := http.Post(s.url+tc.path, "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("POST %s %s: %d, want %d", tc.path, tc.body, resp.StatusCode, tc.status)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +26,7 @@ type intakeFlags struct {
 	tenant   string
 	receipts bool
 	interval time.Duration
+	notify   string // the webhook secret of bucket notifications
 }
 
 func (f *intakeFlags) register(fs *pflag.FlagSet) {
@@ -32,6 +35,8 @@ func (f *intakeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tenant, "intake-tenant", "", "the tenant the recorded objects belong to (required with --intake)")
 	fs.BoolVar(&f.receipts, "intake-receipts", false, "write each recorded version's receipt back to the bucket under provenance/<key>.json")
 	fs.DurationVar(&f.interval, "intake-interval", 5*time.Second, "how often to list the buckets")
+	fs.StringVar(&f.notify, "intake-notify-secret", envOr("ASSAY_INTAKE_NOTIFY_SECRET", ""),
+		"accept bucket event notifications at POST /v1/intake/notify/SECRET (point the bucket server's webhook there): each wakes the intake of its bucket at once [ASSAY_INTAKE_NOTIFY_SECRET]")
 }
 
 // check validates the flags without contacting anything.
@@ -49,6 +54,9 @@ func (f *intakeFlags) check() error {
 	}
 	if f.interval <= 0 {
 		return fmt.Errorf("--intake-interval %v: want a positive duration", f.interval)
+	}
+	if f.notify != "" && (len(f.notify) < 16 || strings.ContainsAny(f.notify, "/?#% ")) {
+		return errors.New("--intake-notify-secret: want at least 16 characters, none of / ? # % or space")
 	}
 	return nil
 }
@@ -73,6 +81,18 @@ func (f *intakeFlags) start(ctx context.Context, api *httpapi.Server, lg *ledger
 			return nil, err
 		}
 		ins = append(ins, in)
+	}
+	if f.notify != "" {
+		api.SetIntakeNotify(f.notify, func(buckets []string) int {
+			woken := 0
+			for _, in := range ins {
+				if slices.Contains(buckets, in.Bucket()) {
+					in.Notify()
+					woken++
+				}
+			}
+			return woken
+		})
 	}
 	api.SetIntakeScrub(func(ctx context.Context) (*catalog.DriftReport, error) {
 		all := &catalog.DriftReport{Drifted: []catalog.ObjectDrift{}}

@@ -184,3 +184,7 @@ type PublishResult struct {
 	AttestationDigest string   `json:"attestation_digest"`
 	Promotions        []uint64 `json:"promotion_indexes"`
 }
+
+// IntakeNotifyPath is where a bucket server posts its event notifications,
+// followed by /{secret} (serve --intake-notify-secret).
+const IntakeNotifyPath = "/v1/intake/notify"
