@@ -56,7 +56,10 @@ type Config struct {
 	// Receipts writes each recorded version's receipt under ReceiptPrefix.
 	Receipts      bool
 	ReceiptPrefix string // DefaultReceiptPrefix when empty
-	Logger        *slog.Logger
+	// InPlace records versions without copying their bytes into the
+	// store: reads fetch them from the bucket (ReadThrough).
+	InPlace bool
+	Logger  *slog.Logger
 }
 
 // Intake records one bucket prefix.
@@ -224,7 +227,11 @@ func (in *Intake) record(ctx context.Context, key, version, etag string, modifie
 	if media == "" || !strings.Contains(media, "/") {
 		media = "application/octet-stream"
 	}
-	_, index, err := in.cfg.Service.PutExternal(ctx, in.cfg.Actor, in.cfg.Tenant, Key(in.cfg.Bucket, key), media, ext, obj.Body)
+	put := in.cfg.Service.PutExternal
+	if in.cfg.InPlace {
+		put = in.cfg.Service.PutExternalInPlace
+	}
+	_, index, err := put(ctx, in.cfg.Actor, in.cfg.Tenant, Key(in.cfg.Bucket, key), media, ext, obj.Body)
 	if errors.Is(err, catalog.ErrExternalRecorded) {
 		return false, nil // another intake, or a restart, was first
 	}

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/cas/castest"
 	"github.com/assay-ledger/assay/cas/local"
 	"github.com/assay-ledger/assay/ledger"
@@ -322,5 +325,66 @@ func TestIntakeDeletion(t *testing.T) {
 	}
 	if got := f.entries(t)["s3://"+f.bucket+"/incoming/d.txt"]; got != 2 {
 		t.Fatalf("%d object.put of d.txt, want 2", got)
+	}
+}
+
+// TestIntakeInPlace: in reference mode nothing is copied into the store;
+// reads through ReadThrough come from the bucket version, whole and by
+// range; bytes changed in the bucket are refused at the end of a read and
+// by Verify, and reported by Scrub.
+func TestIntakeInPlace(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, "incoming/p.txt", "bytes kept in the bucket")
+	in, err := New(Config{Client: f.g.Client(), Bucket: f.bucket, Prefix: "incoming/", Service: f.svc, Log: f.lg, Tenant: "acme", InPlace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := in.Once(t.Context()); err != nil || rep.Recorded != 1 {
+		t.Fatalf("intake in place: %+v %v", rep, err)
+	}
+	o, err := f.svc.Catalog.Object("acme", catalog.ZoneRaw, Key(f.bucket, "incoming/p.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cas.ParseDigest(o.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Store.Head(t.Context(), d); !errors.Is(err, cas.ErrNotFound) {
+		t.Fatalf("the store holds the in-place blob: %v", err)
+	}
+	rt := &ReadThrough{Store: f.svc.Store, Catalog: f.svc.Catalog, Client: f.g.Client()}
+	read := func(offset, length int64) (string, error) {
+		rc, err := rt.Get(t.Context(), d, offset, length)
+		if err != nil {
+			return "", err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		return string(b), err
+	}
+	if got, err := read(0, -1); err != nil || got != "bytes kept in the bucket" {
+		t.Fatalf("read in place: %q %v", got, err)
+	}
+	if got, err := read(6, 4); err != nil || got != "kept" {
+		t.Fatalf("range in place: %q %v", got, err)
+	}
+	if info, err := rt.Head(t.Context(), d); err != nil || info.Size != int64(len("bytes kept in the bucket")) {
+		t.Fatalf("head in place: %+v %v", info, err)
+	}
+	if err := rt.Verify(t.Context(), d, true); err != nil {
+		t.Fatalf("verify in place: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(f.g.Root, f.bucket, "incoming", "p.txt"), []byte("bytes KEPT in the bucket"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read(0, -1); !errors.Is(err, cas.ErrCorrupt) {
+		t.Fatalf("read of changed bytes in place: %v", err)
+	}
+	if err := rt.Verify(t.Context(), d, true); !errors.Is(err, cas.ErrCorrupt) {
+		t.Fatalf("verify of changed bytes in place: %v", err)
+	}
+	if rep, err := in.Scrub(t.Context()); err != nil || len(rep.Drifted) != 1 {
+		t.Fatalf("scrub in place: %+v %v", rep, err)
 	}
 }

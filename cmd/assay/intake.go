@@ -50,6 +50,7 @@ recorded before are skipped, so a pass may be repeated.`,
 	fl.StringVar(&origin, "origin", envOr("ASSAY_ORIGIN", ""), "the log's checkpoint origin; required [ASSAY_ORIGIN]")
 	fl.StringVar(&f.tenant, "intake-tenant", "", "the tenant the recorded objects belong to; required")
 	fl.BoolVar(&f.receipts, "intake-receipts", false, "write each recorded version's receipt back to the bucket under provenance/<key>.json")
+	fl.StringVar(&f.mode, "intake-mode", "copy", "copy the bytes into the store, or reference them in place (see serve --intake-mode)")
 	f.interval = time.Second // one pass: check wants a positive interval
 	store.register(fl)
 	ledgerKey.register(fl)
@@ -80,7 +81,7 @@ func runIntakeOnce(ctx context.Context, w io.Writer, d dataDir, origin string, f
 	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: catalog.DefaultClasses()}
 	for _, src := range f.sources {
 		bucket, prefix, _ := parseS3URL("intake", src)
-		in, err := intake.New(intake.Config{Client: client, Bucket: bucket, Prefix: prefix, Service: svc, Log: lg, Tenant: f.tenant, Receipts: f.receipts})
+		in, err := intake.New(intake.Config{Client: client, Bucket: bucket, Prefix: prefix, Service: svc, Log: lg, Tenant: f.tenant, Receipts: f.receipts, InPlace: f.mode == "reference"})
 		if err != nil {
 			return err
 		}

@@ -245,3 +245,53 @@ func TestServeIntakeNotifications(t *testing.T) {
 		}
 	}
 }
+
+// TestServeIntakeInPlace: serve --intake-mode reference records an object
+// without copying it into the store; `assay get` reads it from the bucket;
+// once its bytes change in the bucket, get and scrub refuse it.
+func TestServeIntakeInPlace(t *testing.T) {
+	g := castest.StartVersityGW(t)
+	g.SetAWSEnv(t)
+	bucket := g.CreateBucket(t, false)
+	key := "incoming/ref.txt"
+	if _, err := g.Client().PutObject(t.Context(), &s3sdk.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader("referenced in place")}); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	s := startServe(t, "--dev", "--data", data, "--s3-endpoint", g.Endpoint, "--s3-region", g.Region, "--s3-path-style",
+		"--intake", "s3://"+bucket+"/incoming/", "--intake-tenant", "dev", "--intake-interval", "10ms", "--intake-mode", "reference")
+	defer s.stop(t)
+	for i := 0; ; i++ {
+		var h wire.Health
+		getJSON(t, s.url+"/health", s.token, &h)
+		if h.Size >= 2 {
+			break
+		}
+		if i == 100000 {
+			t.Fatal("intake recorded nothing")
+		}
+	}
+	if blobs := blobSet(t, filepath.Join(data, "blobs")); len(blobs) != 0 {
+		t.Fatalf("the store holds %d blobs; reference mode copies none", len(blobs))
+	}
+	out := filepath.Join(t.TempDir(), "ref.txt")
+	object := "raw/intake/" + bucket + "/" + key
+	if o, err := run(t.Context(), "get", "--object", object, "--output", out, "--server", s.url, "--token", s.token); err != nil {
+		t.Fatalf("get in place: %v\n%s", err, o)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "referenced in place" {
+		t.Fatalf("got %q %v", b, err)
+	}
+	if o, err := run(t.Context(), "scrub", "--full", "--server", s.url, "--token", s.token); err != nil {
+		t.Fatalf("scrub of an intact object in place: %v\n%s", err, o)
+	}
+	if err := os.WriteFile(filepath.Join(g.Root, bucket, "incoming", "ref.txt"), []byte("REFERENCED in place"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t.Context(), "get", "--object", object, "--output", filepath.Join(t.TempDir(), "x"), "--server", s.url, "--token", s.token); err == nil {
+		t.Fatal("get of bytes changed in the bucket succeeded")
+	}
+	if o, err := run(t.Context(), "scrub", "--full", "--server", s.url, "--token", s.token); err == nil || !strings.Contains(o, "corrupt") {
+		t.Fatalf("scrub of changed bytes in place: %v\n%s", err, o)
+	}
+}

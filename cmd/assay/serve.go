@@ -236,7 +236,11 @@ func runServe(ctx context.Context, out, errOut io.Writer, o serveOptions) (err e
 		return err
 	}
 	defer stopPublish()
-	store, err := registerCatalog(ctx, api, lg, d, &o.catalog, logger)
+	wrap, err := o.intake.readThrough(ctx, lg, o.catalog.s3)
+	if err != nil {
+		return err
+	}
+	store, err := registerCatalog(ctx, api, lg, d, &o.catalog, logger, wrap)
 	if err != nil {
 		return err
 	}

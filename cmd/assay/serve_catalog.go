@@ -131,7 +131,11 @@ func sweepTemporaries(ctx context.Context, st cas.Store) error {
 // registerCatalog opens the content store, adds the package, object,
 // store, retention and deletion routes to api, finishes the deletions a
 // stopped server left in the middle and starts the periodic sweep.
-func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags, logger *slog.Logger) (cas.Store, error) {
+// registerCatalog opens the content store and registers the catalog,
+// run log, retention and deletion routes over it; wrap, when not nil,
+// wraps the store every reader sees (intake's read-through of bytes
+// referenced in place).
+func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d dataDir, c *catalogFlags, logger *slog.Logger, wrap func(cas.Store) cas.Store) (cas.Store, error) {
 	classes, err := c.classes()
 	if err != nil {
 		return nil, err
@@ -146,13 +150,16 @@ func registerCatalog(ctx context.Context, api *httpapi.Server, lg *ledger.Log, d
 	if err := sweepTemporaries(ctx, st); err != nil {
 		return nil, err
 	}
-	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
-	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
-	api.HandleRunLogs(&runlog.Service{Log: lg, Store: st})
 	var lock cas.Locker
 	if s, ok := st.(*s3.Store); ok {
 		lock = s.Locker()
 	}
+	if wrap != nil {
+		st = wrap(st)
+	}
+	svc := &catalog.Service{Catalog: catalog.New(lg), Store: st, Classes: classes, ReadEvents: c.readEvents}
+	api.HandleCatalog(httpapi.CatalogConfig{Service: svc, Backend: info, MaxUpload: c.maxUpload})
+	api.HandleRunLogs(&runlog.Service{Log: lg, Store: st})
 	rs, err := retention.NewService(retention.Config{Log: lg, Catalog: svc.Catalog, Locker: lock})
 	if err != nil {
 		return nil, err

@@ -27,6 +27,21 @@ type intakeFlags struct {
 	receipts bool
 	interval time.Duration
 	notify   string // the webhook secret of bucket notifications
+	mode     string // copy or reference
+}
+
+// readThrough returns the store wrapper that serves bytes intake records in
+// place (nil unless --intake-mode reference).
+func (f *intakeFlags) readThrough(ctx context.Context, lg *ledger.Log, s3cfg s3.Config) (func(cas.Store) cas.Store, error) {
+	if len(f.sources) == 0 || f.mode != "reference" {
+		return nil, nil
+	}
+	client, err := s3.NewClient(ctx, s3cfg)
+	if err != nil {
+		return nil, err
+	}
+	cat := catalog.New(lg)
+	return func(st cas.Store) cas.Store { return &intake.ReadThrough{Store: st, Catalog: cat, Client: client} }, nil
 }
 
 func (f *intakeFlags) register(fs *pflag.FlagSet) {
@@ -35,6 +50,8 @@ func (f *intakeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tenant, "intake-tenant", "", "the tenant the recorded objects belong to (required with --intake)")
 	fs.BoolVar(&f.receipts, "intake-receipts", false, "write each recorded version's receipt back to the bucket under provenance/<key>.json")
 	fs.DurationVar(&f.interval, "intake-interval", 5*time.Second, "how often to list the buckets")
+	fs.StringVar(&f.mode, "intake-mode", "copy",
+		"copy: store each version's bytes in the content store; reference: record them in place, reads fetch the version from its bucket and refuse bytes that changed")
 	fs.StringVar(&f.notify, "intake-notify-secret", envOr("ASSAY_INTAKE_NOTIFY_SECRET", ""),
 		"accept bucket event notifications at POST /v1/intake/notify/SECRET (point the bucket server's webhook there): each wakes the intake of its bucket at once [ASSAY_INTAKE_NOTIFY_SECRET]")
 }
@@ -54,6 +71,9 @@ func (f *intakeFlags) check() error {
 	}
 	if f.interval <= 0 {
 		return fmt.Errorf("--intake-interval %v: want a positive duration", f.interval)
+	}
+	if f.mode != "copy" && f.mode != "reference" {
+		return fmt.Errorf("--intake-mode %q: want copy or reference", f.mode)
 	}
 	if f.notify != "" && (len(f.notify) < 16 || strings.ContainsAny(f.notify, "/?#% ")) {
 		return errors.New("--intake-notify-secret: want at least 16 characters, none of / ? # % or space")
@@ -76,7 +96,7 @@ func (f *intakeFlags) start(ctx context.Context, api *httpapi.Server, lg *ledger
 	for _, src := range f.sources {
 		bucket, prefix, _ := parseS3URL("intake", src)
 		in, err := intake.New(intake.Config{Client: client, Bucket: bucket, Prefix: prefix, Service: svc, Log: lg, Tenant: f.tenant,
-			Receipts: f.receipts, Logger: logger.With("component", "intake")})
+			Receipts: f.receipts, InPlace: f.mode == "reference", Logger: logger.With("component", "intake")})
 		if err != nil {
 			return nil, err
 		}

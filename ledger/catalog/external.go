@@ -2,11 +2,16 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/zeebo/blake3"
 
 	"github.com/assay-ledger/assay/cas"
 	"github.com/assay-ledger/assay/ledger"
@@ -20,6 +25,10 @@ type External struct {
 	ETag         string    `json:"etag,omitempty"`
 	LastModified time.Time `json:"last_modified"`
 	Size         int64     `json:"size"`
+	// InPlace says the bytes were not copied into the store: reads fetch
+	// the version from its bucket and check it against the digest
+	// (intake's reference mode; see InPlaceRef).
+	InPlace bool `json:"in_place,omitempty"`
 }
 
 // ErrExternalRecorded refuses a second object.put for one version of an
@@ -45,7 +54,67 @@ func checkExternal(tx *ledger.Tx, rec *ledger.Record, e *External, ref ObjectRef
 	} else if !errors.Is(err, ledger.ErrKeyNotFound) {
 		return err
 	}
+	if e.InPlace {
+		// The first in-place version of a digest is where reads find it.
+		ik := inPlaceKey(strings.TrimPrefix(ref.Digest, "sha256:"))
+		if _, err := tx.Get(ik); errors.Is(err, ledger.ErrKeyNotFound) {
+			if err := tx.SetJSON(ik, InPlaceRef{URL: e.URL, VersionID: e.VersionID}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+	}
 	return tx.SetJSON(k, rec.Index)
+}
+
+const prefixInPlace = "cat/inplace/"
+
+func inPlaceKey(hex string) []byte { return []byte(prefixInPlace + hex) }
+
+// InPlaceRef is where the bytes of a blob recorded in place live: an
+// object version of a bucket.
+type InPlaceRef struct {
+	URL       string `json:"url"`
+	VersionID string `json:"version_id"`
+}
+
+// InPlace returns where the bytes of blob hex (sha256, lower-case hex) live
+// when intake recorded them in place.
+func (c *Catalog) InPlace(hex string) (InPlaceRef, bool, error) {
+	b, err := c.log.Projection(inPlaceKey(hex))
+	if errors.Is(err, ledger.ErrKeyNotFound) {
+		return InPlaceRef{}, false, nil
+	}
+	if err != nil {
+		return InPlaceRef{}, false, err
+	}
+	var r InPlaceRef
+	return r, true, json.Unmarshal(b, &r)
+}
+
+// PutExternalInPlace is PutExternal without the copy: it hashes r (sha256
+// and BLAKE3, as the store would) and appends object.put naming ext with
+// InPlace set; reads then fetch the version from its bucket.
+func (s *Service) PutExternalInPlace(ctx context.Context, actor, tenant, key, mediaType string, ext External, r io.Reader) (*Object, uint64, error) {
+	if err := CheckObjectKey(key); err != nil {
+		return nil, 0, err
+	}
+	sh, bh := sha256.New(), blake3.New()
+	n, err := io.Copy(io.MultiWriter(sh, bh), r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", ext.URL, err)
+	}
+	ext.InPlace = true
+	ref := ObjectRef{Zone: ZoneRaw, Key: key, Digest: "sha256:" + hex.EncodeToString(sh.Sum(nil)), Size: n,
+		BLAKE3: hex.EncodeToString(bh.Sum(nil)), MediaType: mediaType}
+	body := ObjectPut{ObjectRef: ref, Landing: landingOf(Landing{Source: ext.URL}), External: &ext}
+	a, err := s.Catalog.log.AppendJSON(ctx, TypeObjectPut, actor, tenant, body)
+	if err != nil {
+		return nil, 0, err
+	}
+	o, err := s.Catalog.Object(tenant, ZoneRaw, key)
+	return o, a.Record.Index, err
 }
 
 // ExternalRecorded reports whether the tenant's intake recorded that
