@@ -133,26 +133,15 @@ func (in *Intake) Once(ctx context.Context) (Report, error) {
 			first error
 		)
 		sem := make(chan struct{}, workers)
-		for _, v := range out.Versions {
-			key := aws.ToString(v.Key)
-			if strings.HasPrefix(key, in.cfg.ReceiptPrefix) || strings.HasSuffix(key, "/") {
-				continue
-			}
-			ver := aws.ToString(v.VersionId)
-			if ver == "" {
-				ver = "null"
-			}
-			if id := key + "\x00" + ver; id == last {
-				continue
-			} else {
-				last = id
-			}
+		// spawn records one listed version (or delete marker) on a worker
+		// and counts the outcome.
+		spawn := func(record func() (bool, error)) {
 			rep.Seen++
 			in.seen.Add(1)
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				ok, err := in.record(ctx, key, ver, aws.ToString(v.ETag), aws.ToTime(v.LastModified))
+				ok, err := record()
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -169,32 +158,30 @@ func (in *Intake) Once(ctx context.Context) (Report, error) {
 				}
 			})
 		}
+		for _, v := range out.Versions {
+			key := aws.ToString(v.Key)
+			if strings.HasPrefix(key, in.cfg.ReceiptPrefix) || strings.HasSuffix(key, "/") {
+				continue
+			}
+			ver := aws.ToString(v.VersionId)
+			if ver == "" {
+				ver = "null"
+			}
+			if id := key + "\x00" + ver; id == last {
+				continue
+			} else {
+				last = id
+			}
+			spawn(func() (bool, error) {
+				return in.record(ctx, key, ver, aws.ToString(v.ETag), aws.ToTime(v.LastModified))
+			})
+		}
 		for _, m := range out.DeleteMarkers {
 			key, ver := aws.ToString(m.Key), aws.ToString(m.VersionId)
 			if strings.HasPrefix(key, in.cfg.ReceiptPrefix) || strings.HasSuffix(key, "/") || ver == "" {
 				continue
 			}
-			rep.Seen++
-			in.seen.Add(1)
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				ok, err := in.recordDeletion(ctx, key, ver, aws.ToTime(m.LastModified))
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					if first == nil {
-						first = err
-					}
-				case ok:
-					rep.Recorded++
-					in.recorded.Add(1)
-				default:
-					rep.Skipped++
-					in.skipped.Add(1)
-				}
-			})
+			spawn(func() (bool, error) { return in.recordDeletion(ctx, key, ver, aws.ToTime(m.LastModified)) })
 		}
 		wg.Wait()
 		if first != nil {

@@ -25,19 +25,10 @@ import (
 // it when they are missing.
 const registryInstall = "go install github.com/distribution/distribution/v3/cmd/registry@v3.1.2 oras.land/oras/cmd/oras@v1.3.6"
 
-// need returns the path of an installed program, skipping the test
-// without it (failing under CI or ASSAY_REQUIRE_REGISTRY).
+// needProgram returns the path of an installed program (gobin.Require).
 func needProgram(t *testing.T, name string) string {
 	t.Helper()
-	p := gobin.Find(name)
-	if p == "" {
-		msg := name + " not found in PATH or $(go env GOPATH)/bin; `make test` installs it (" + registryInstall + ")"
-		if os.Getenv("ASSAY_REQUIRE_REGISTRY") != "" || os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
+	return gobin.Require(t, name, registryInstall, "ASSAY_REQUIRE_REGISTRY")
 }
 
 // startRegistry runs the distribution registry on a free loopback port with

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // Find returns the path of the program name, or "" when it is not
@@ -42,4 +43,21 @@ func Find(name string) string {
 func isExecutable(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// Require returns the path of the program name for a test that runs it.
+// When it is missing the test is skipped, or failed when CI is "true" or
+// the environment variable requireEnv is set (make test sets it, having
+// installed the program); either way the message says how to install it.
+func Require(t testing.TB, name, install, requireEnv string) string {
+	t.Helper()
+	p := Find(name)
+	if p == "" {
+		msg := name + " not found in PATH or $(go env GOPATH)/bin; `make test` installs it (" + install + ")"
+		if os.Getenv(requireEnv) != "" || os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
 }

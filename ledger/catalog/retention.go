@@ -159,3 +159,7 @@ func expiry(created time.Time, period string) (*time.Time, error) {
 	}
 	return &t, nil
 }
+
+// Expiry is created plus period ("90d", "7y"; "" for none: kept forever),
+// as a package's retention is computed, for readers re-deriving it.
+func Expiry(created time.Time, period string) (*time.Time, error) { return expiry(created, period) }

@@ -392,23 +392,11 @@ func (a *Auditor) packageCreated(rec *ledger.Record, v any) error {
 // addPeriod is created plus a period of days ("90d") or years ("7y"), or
 // nil for none (kept forever) or a period it cannot read.
 func addPeriod(created time.Time, period string) *time.Time {
-	if len(period) < 2 {
-		return nil
-	}
-	n, err := strconv.Atoi(period[:len(period)-1])
+	t, err := catalog.Expiry(created, period)
 	if err != nil {
 		return nil
 	}
-	var t time.Time
-	switch period[len(period)-1] {
-	case 'd':
-		t = created.AddDate(0, 0, n)
-	case 'y':
-		t = created.AddDate(n, 0, 0)
-	default:
-		return nil
-	}
-	return &t
+	return t
 }
 
 func fmtTime(t *time.Time) string {

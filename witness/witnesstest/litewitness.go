@@ -42,14 +42,7 @@ type Litewitness struct {
 // or failing it when ASSAY_REQUIRE_WITNESS or CI=true says it must run.
 func need(t testing.TB, program string) string {
 	t.Helper()
-	p := gobin.Find(program)
-	if p == "" {
-		msg := program + " not found in PATH or $(go env GOPATH)/bin; `make test` installs it (" + Install + ")"
-		if os.Getenv("ASSAY_REQUIRE_WITNESS") != "" || os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	p := gobin.Require(t, program, Install, "ASSAY_REQUIRE_WITNESS")
 	for _, tool := range []string{"ssh-agent", "ssh-add", "ssh-keygen"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed to give litewitness its key: %v", tool, err)
