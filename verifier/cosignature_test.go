@@ -118,3 +118,35 @@ func TestCosignatureVerifierMatchesTorchwood(t *testing.T) {
 		t.Fatal("verification disagrees with torchwood's signature")
 	}
 }
+
+// FuzzCosignatureVerifier: a key NewCosignatureVerifier accepts has a
+// non-empty name without spaces and the key hash of its name and key, and
+// its verifier refuses a signature of the wrong length.
+func FuzzCosignatureVerifier(f *testing.F) {
+	_, vkey := witnessKeyForFuzz()
+	f.Add(vkey)
+	f.Add("name+00000000+BA==")
+	f.Fuzz(func(t *testing.T, k string) {
+		v, err := verifier.NewCosignatureVerifier(k)
+		if err != nil {
+			return
+		}
+		name, _, _ := strings.Cut(k, "+")
+		if v.Name() != name || name == "" || strings.ContainsAny(name, " \t\n") {
+			t.Fatalf("%q: name %q", k, v.Name())
+		}
+		if fmt.Sprintf("%08x", v.KeyHash()) != strings.SplitN(k, "+", 3)[1] {
+			t.Fatalf("%q: key hash %08x", k, v.KeyHash())
+		}
+		if v.Verify([]byte("o\n1\n"+strings.Repeat("A", 43)+"=\n"), make([]byte, 71)) {
+			t.Fatalf("%q verified a signature of 71 bytes", k)
+		}
+	})
+}
+
+// witnessKeyForFuzz is a cosignature key for the fuzz corpus.
+func witnessKeyForFuzz() (*torchwood.CosignatureSigner, string) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s, _ := torchwood.NewCosignatureSigner("witness.test/fuzz", priv)
+	return s, s.Verifier().String()
+}
