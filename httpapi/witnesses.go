@@ -35,7 +35,7 @@ func (s *Server) witnesses(*http.Request) (any, error) {
 	if w := s.cfg.Witnesses; w != nil {
 		view.Quorum, view.Witnesses = w.Quorum(), w.Statuses()
 		if cp := w.Checkpoint(); cp != nil {
-			c, err := verifier.ParseCheckpoint(witnessText(cp))
+			c, err := verifier.ReadCheckpoint(cp)
 			if err != nil {
 				return nil, err
 			}
@@ -76,7 +76,7 @@ func (s *Server) receipt(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := verifier.ParseCheckpoint(witnessText(cp))
+	c, err := verifier.ReadCheckpoint(cp)
 	if err != nil {
 		return nil, err
 	}
@@ -90,16 +90,6 @@ func (s *Server) receipt(r *http.Request) (any, error) {
 	}
 	return wire.Receipt{Index: index.v, LeafHash: verifier.LeafHash(b), Entry: b, TreeSize: c.Size,
 		Checkpoint: string(cp), InclusionProof: wire.Hashes(proof)}, nil
-}
-
-// witnessText is the signed text of a checkpoint note.
-func witnessText(note []byte) string {
-	for i := 0; i+1 < len(note); i++ {
-		if note[i] == '\n' && note[i+1] == '\n' {
-			return string(note[:i+1])
-		}
-	}
-	return ""
 }
 
 // WitnessSource is what the server needs of a witness.Service.

@@ -23,13 +23,10 @@
 package publish
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +34,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/assay-ledger/assay/ledger"
+	"github.com/assay-ledger/assay/verifier"
 )
 
 // ErrNotFound is what Store.Get returns for a missing object.
@@ -241,18 +239,13 @@ func partial(width int) uint8 {
 	return uint8(width)
 }
 
-// parseCheckpoint reads the origin and tree size of a signed checkpoint's
-// text (its signature is the auditors' business; the Publisher only copies
-// the log's own).
+// parseCheckpoint reads the origin and tree size of a signed checkpoint
+// (its signature is the auditors' business; the Publisher only copies the
+// log's own).
 func parseCheckpoint(b []byte) (string, uint64, error) {
-	text, _, ok := bytes.Cut(b, []byte("\n\n"))
-	lines := strings.Split(string(text), "\n")
-	if !ok || len(lines) < 3 {
-		return "", 0, errors.New("not a signed checkpoint")
-	}
-	size, err := strconv.ParseUint(lines[1], 10, 64)
+	c, err := verifier.ReadCheckpoint(b)
 	if err != nil {
-		return "", 0, fmt.Errorf("checkpoint size %q", lines[1])
+		return "", 0, err
 	}
-	return lines[0], size, nil
+	return c.Origin, c.Size, nil
 }

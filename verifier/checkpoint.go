@@ -98,3 +98,24 @@ func OpenCheckpoint(signed []byte, vkey, origin string) (Checkpoint, error) {
 	}
 	return c, nil
 }
+
+// NoteText returns the signed text of a note: everything up to its blank
+// line, final newline included, or "" when it has none.
+func NoteText(note []byte) string {
+	text, _, ok := strings.Cut(string(note), "\n\n")
+	if !ok {
+		return ""
+	}
+	return text + "\n"
+}
+
+// ReadCheckpoint parses the checkpoint a signed note carries without
+// checking any signature: for a note its reader signed itself or verified
+// before (a server reading its own checkpoints, cosigned ones included).
+func ReadCheckpoint(note []byte) (Checkpoint, error) {
+	text := NoteText(note)
+	if text == "" {
+		return Checkpoint{}, fmt.Errorf("%w: not a signed note", ErrCheckpoint)
+	}
+	return ParseCheckpoint(text)
+}

@@ -108,3 +108,22 @@ func FuzzParseCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestReadCheckpoint reads the checkpoint of a signed note, cosigned or
+// not, without its signatures, and refuses what is not a signed note.
+func TestReadCheckpoint(t *testing.T) {
+	text := Checkpoint{Origin: "o", Size: 3, Root: make([]byte, 32)}.Text()
+	for _, note := range []string{text + "\n— o AAAA\n", text + "\n— o AAAA\n— w BBBB\n"} {
+		if NoteText([]byte(note)) != text {
+			t.Fatalf("NoteText(%q)", note)
+		}
+		if c, err := ReadCheckpoint([]byte(note)); err != nil || c.Size != 3 || c.Origin != "o" {
+			t.Fatalf("ReadCheckpoint(%q): %+v %v", note, c, err)
+		}
+	}
+	for _, bad := range []string{"", text, "o\nx\n\n— o AAAA\n"} {
+		if _, err := ReadCheckpoint([]byte(bad)); !errors.Is(err, ErrCheckpoint) {
+			t.Fatalf("ReadCheckpoint(%q): %v", bad, err)
+		}
+	}
+}

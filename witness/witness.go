@@ -218,7 +218,7 @@ func New(cfg Config) (*Service, error) {
 	cp, err := cfg.Log.Side([]byte(keyCheckpoint))
 	switch {
 	case err == nil:
-		c, err := verifier.ParseCheckpoint(noteText(cp))
+		c, err := verifier.ReadCheckpoint(cp)
 		if err != nil {
 			return nil, fmt.Errorf("stored witnessed checkpoint: %w", err)
 		}
@@ -276,7 +276,7 @@ func (s *Service) loop(ctx context.Context, i int) {
 func (s *Service) Submit(ctx context.Context, i int) {
 	w := s.cfg.Witnesses[i]
 	cp := s.cfg.Log.Checkpoint()
-	c, err := verifier.ParseCheckpoint(noteText(cp))
+	c, err := verifier.ReadCheckpoint(cp)
 	if err != nil {
 		s.fail(i, "internal", fmt.Errorf("the log's checkpoint: %w", err))
 		return
@@ -389,7 +389,7 @@ func cosignatureLine(w Witness, cp, answer []byte) (string, error) {
 		if len(f) != 3 || f[0] != "—" || f[1] != w.Name() {
 			continue
 		}
-		full := append([]byte(noteText(cp)+"\n"), line...)
+		full := append([]byte(verifier.NoteText(cp)+"\n"), line...)
 		if !strings.HasSuffix(line, "\n") {
 			full = append(full, '\n')
 		}
@@ -479,15 +479,6 @@ func (s *Service) observeLagLocked() {
 		s.metrics.lag.WithLabelValues(st.Name).Set(float64(size - min(size, st.CosignedSize)))
 	}
 	s.metrics.witnessed.Set(float64(s.wSize))
-}
-
-// noteText is the signed text of a note: everything up to the blank line.
-func noteText(n []byte) string {
-	i := bytes.Index(n, []byte("\n\n"))
-	if i < 0 {
-		return ""
-	}
-	return string(n[:i+1])
 }
 
 type metrics struct {

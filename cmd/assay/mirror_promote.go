@@ -47,7 +47,7 @@ func mirrorPromotion(d dataDir, lg *ledger.Log, promote bool) (*mirrorPromoted, 
 	default:
 		return nil, err
 	}
-	cp, err := verifier.ParseCheckpoint(string(b[:max(bytes.Index(b, []byte("\n\n"))+1, 0)]))
+	cp, err := verifier.ReadCheckpoint(b)
 	if err != nil {
 		return nil, fmt.Errorf("the primary's checkpoint in %s: %w", string(d), err)
 	}

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -75,7 +74,7 @@ func (c *Client) BundleContents(ctx context.Context, o BundleOptions) (bundle.Co
 	if err != nil {
 		return b, err
 	}
-	cp, err := verifier.ParseCheckpoint(string(note[:bytes.Index(note, []byte("\n\n"))+1]))
+	cp, err := verifier.ReadCheckpoint(note)
 	if err != nil {
 		return b, err
 	}
