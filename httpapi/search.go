@@ -10,23 +10,12 @@ import (
 // MaxSearch is the most entries one GET /v1/log/search returns.
 const MaxSearch = 100
 
-// SearchHit is one entry naming the searched digest, with its inclusion
-// proof in the tree of the answer's checkpoint.
-type SearchHit struct {
-	wire.LogEntry
-	Proof []wire.Hash `json:"inclusion_proof"`
-}
-
-// SearchResult is the body of GET /v1/log/search: the entries that name a
-// digest, in log order, each proven against Checkpoint (a signed note of
-// tree TreeSize). Next, when set, is the after= of the following page.
-type SearchResult struct {
-	Digest     string      `json:"digest"`
-	TreeSize   uint64      `json:"tree_size"`
-	Checkpoint string      `json:"checkpoint"`
-	Entries    []SearchHit `json:"entries"`
-	Next       *uint64     `json:"next,omitempty"`
-}
+// SearchHit and SearchResult are the body of GET /v1/log/search (package
+// wire, which the client shares).
+type (
+	SearchHit    = wire.SearchHit
+	SearchResult = wire.SearchResult
+)
 
 type searchParams struct {
 	digest string

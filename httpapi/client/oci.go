@@ -22,25 +22,10 @@ func (c *Client) Publish(ctx context.Context, id, to string) (*wire.PublishResul
 	return &r, json.Unmarshal(b, &r)
 }
 
-// SearchEntry is one entry of GET /v1/log/search with its inclusion proof.
-type SearchEntry struct {
-	wire.LogEntry
-	Proof []wire.Hash `json:"inclusion_proof"`
-}
-
-// SearchPage is the body of GET /v1/log/search.
-type SearchPage struct {
-	Digest     string        `json:"digest"`
-	TreeSize   uint64        `json:"tree_size"`
-	Checkpoint string        `json:"checkpoint"`
-	Entries    []SearchEntry `json:"entries"`
-	Next       *uint64       `json:"next,omitempty"`
-}
-
 // Search lists the readable entries naming digest, each with its proof in
 // the answer's checkpoint (the first page).
-func (c *Client) Search(ctx context.Context, digest string) (*SearchPage, error) {
-	var p SearchPage
+func (c *Client) Search(ctx context.Context, digest string) (*wire.SearchResult, error) {
+	var p wire.SearchResult
 	return &p, c.getJSON(ctx, "/v1/log/search", url.Values{"digest": {digest}}, &p)
 }
 

@@ -188,3 +188,21 @@ type PublishResult struct {
 // IntakeNotifyPath is where a bucket server posts its event notifications,
 // followed by /{secret} (serve --intake-notify-secret).
 const IntakeNotifyPath = "/v1/intake/notify"
+
+// SearchHit is one entry naming the searched digest, with its inclusion
+// proof in the tree of the answer's checkpoint.
+type SearchHit struct {
+	LogEntry
+	Proof []Hash `json:"inclusion_proof"`
+}
+
+// SearchResult is the body of GET /v1/log/search: the entries that name a
+// digest, in log order, each proven against Checkpoint (a signed note of
+// tree TreeSize). Next, when set, is the after= of the following page.
+type SearchResult struct {
+	Digest     string      `json:"digest"`
+	TreeSize   uint64      `json:"tree_size"`
+	Checkpoint string      `json:"checkpoint"`
+	Entries    []SearchHit `json:"entries"`
+	Next       *uint64     `json:"next,omitempty"`
+}
