@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"sync"
 
 	"github.com/gorilla/mux"
 
@@ -38,9 +39,9 @@ type consoleFile struct {
 	etag  string
 }
 
-// registerConsole serves the console at /ui/ (index.html), its files at
-// /ui/{file}, and redirects /ui there.
-func (s *Server) registerConsole() {
+// consoleIndex is the embedded console by file name, read and hashed once
+// per process, not once per server.
+var consoleIndex = sync.OnceValue(func() map[string]consoleFile {
 	files := map[string]consoleFile{}
 	err := fs.WalkDir(consoleFiles, "ui", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -57,6 +58,13 @@ func (s *Server) registerConsole() {
 	if err != nil {
 		panic("httpapi: the embedded console: " + err.Error()) // a build without ui/ is broken
 	}
+	return files
+})
+
+// registerConsole serves the console at /ui/ (index.html), its files at
+// /ui/{file}, and redirects /ui there.
+func (s *Server) registerConsole() {
+	files := consoleIndex()
 	serve := func(fixed string) HandlerFunc {
 		return func(r *http.Request) (any, error) {
 			name := fixed
