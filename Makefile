@@ -30,7 +30,7 @@ test: lint unit
 # Chromium is the browser the console test drives (required here, so that a
 # missing browser fails instead of skipping).
 unit: $(VERSITYGW) $(CHROMIUM) $(LITEWITNESS) $(WITNESSCTL) $(SSHAGENT) $(REGISTRY) $(ORAS)
-	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) ASSAY_REQUIRE_WITNESS=1 ASSAY_REQUIRE_REGISTRY=1 $(GO) test -count=1 -timeout 14m ./...
+	ASSAY_REQUIRE_BROWSER=1 ASSAY_CHROMIUM=$(CHROMIUM) ASSAY_REQUIRE_WITNESS=1 ASSAY_REQUIRE_REGISTRY=1 ASSAY_REQUIRE_S3=1 $(GO) test -count=1 -timeout 14m ./...
 
 # The distribution registry and the oras CLI are what the OCI publishing
 # tests push to and read with.

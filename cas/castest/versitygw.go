@@ -79,8 +79,8 @@ func (g *VersityGW) SetAWSEnv(t testing.TB) {
 // $(go env GOPATH)/bin), starts it on a free port of 127.0.0.1 with static
 // keys and `posix --versioning-dir DIR ROOT`, waits until it accepts
 // connections, and stops it when the test ends. Without the binary the test
-// is skipped, or fails when the environment variable CI is "true"; either
-// way the message says how to install it.
+// is skipped, or fails when CI is "true" or ASSAY_REQUIRE_S3 is set (make
+// test sets it); either way the message says how to install it.
 func StartVersityGW(t testing.TB) *VersityGW {
 	t.Helper()
 	return StartVersityGWWith(t)
@@ -89,14 +89,7 @@ func StartVersityGW(t testing.TB) *VersityGW {
 // StartVersityGWWith is StartVersityGW with more gateway flags.
 func StartVersityGWWith(t testing.TB, flags ...string) *VersityGW {
 	t.Helper()
-	bin := gobin.Find("versitygw")
-	if bin == "" {
-		msg := "versitygw not found in PATH or $(go env GOPATH)/bin; `make test` installs it (" + VersityGWInstall + ")"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := gobin.Require(t, "versitygw", VersityGWInstall, "ASSAY_REQUIRE_S3")
 	dir := t.TempDir()
 	g := &VersityGW{
 		Region: vgwRegion, AccessKey: vgwAccessKey, SecretKey: vgwSecretKey,
