@@ -43,17 +43,17 @@ func (s *Server) checkpoint(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp, err := s.servedCheckpoint(p.witnessed)
-	if err != nil && !p.size.set {
-		return nil, err
-	}
+	var cp []byte
 	if p.size.set {
 		if _, err := s.treeSize("size", p.size); err != nil {
 			return nil, err
 		}
-		if cp, err = s.cfg.Log.CheckpointAt(p.size.v); err != nil {
-			return nil, err
-		}
+		cp, err = s.cfg.Log.CheckpointAt(p.size.v)
+	} else {
+		cp, err = s.servedCheckpoint(p.witnessed)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &Response{ContentType: CheckpointContentType, Body: cp}, nil
 }
