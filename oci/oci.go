@@ -238,14 +238,23 @@ func Pull(ctx context.Context, repo *remote.Repository, dir string, trusted map[
 	if err := json.Unmarshal(body, &m); err != nil || m.ArtifactType != ArtifactType {
 		return nil, fmt.Errorf("%w: %s is not an Assay package artifact (%v)", ErrVerify, ref, err)
 	}
-	// Every blob, read whole and checked against its digest before use.
-	blobs := map[string][]byte{}
+	// Every layer is streamed to a temporary file in dir and checked
+	// against its digest (a package may be larger than memory); the files
+	// get their names only once everything verified.
+	var temps []string
+	defer func() {
+		for _, tmp := range temps {
+			os.Remove(tmp) // gone already once renamed
+		}
+	}()
 	for _, l := range m.Layers {
-		b, err := content.FetchAll(ctx, repo, l)
+		tmp, err := fetchLayer(ctx, repo, l, dir)
+		if tmp != "" {
+			temps = append(temps, tmp)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: layer %s (%s): %w", ErrVerify, l.Annotations[AnnotationPath], l.Digest, err)
 		}
-		blobs[l.Digest.String()] = b
 	}
 	st, err := attestation(ctx, repo, man, trusted)
 	if err != nil {
@@ -266,15 +275,38 @@ func Pull(ctx context.Context, repo *remote.Repository, dir string, trusted map[
 		}
 		out.Files = append(out.Files, full)
 	}
-	for i, l := range m.Layers {
+	for i := range m.Layers {
 		if err := os.MkdirAll(filepath.Dir(out.Files[i]), 0o755); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(out.Files[i], blobs[l.Digest.String()], 0o644); err != nil {
+		if err := os.Rename(temps[i], out.Files[i]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// fetchLayer streams layer l into a new temporary file in dir, checking
+// its size and digest; it returns the file's path (to remove on error).
+func fetchLayer(ctx context.Context, repo *remote.Repository, l ocispec.Descriptor, dir string) (string, error) {
+	rc, err := repo.Fetch(ctx, l)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp(dir, ".layer-*")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	vr := content.NewVerifyReader(rc, l)
+	if _, err := io.Copy(f, vr); err != nil {
+		return f.Name(), err
+	}
+	if err := vr.Verify(); err != nil {
+		return f.Name(), err
+	}
+	return f.Name(), f.Close()
 }
 
 // attestation finds the artifact's attestation among its referrers and
