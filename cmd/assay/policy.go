@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -154,21 +156,40 @@ any violation exits non-zero. --json prints the report as JSON.`,
 const keptBlob = promotion.MaxProof
 
 func auditBundle(path string, o bundle.Options) (policyaudit.Report, error) {
-	kept, present := map[string][]byte{}, map[string]bool{}
+	// Carried blobs of up to keptBlob bytes (proofs among them) are spooled
+	// to a temporary directory, so memory does not grow with the blobs a
+	// bundle carries; larger ones are only known to be present (the
+	// bundle reader checked their digests).
+	spool, err := os.MkdirTemp("", "assay-audit-blobs-")
+	if err != nil {
+		return policyaudit.Report{}, err
+	}
+	defer os.RemoveAll(spool)
+	present := map[string]bool{}
 	sink := func(hexDigest string, r io.Reader) error {
 		b, err := io.ReadAll(io.LimitReader(r, keptBlob+1))
 		if err != nil {
 			return err
 		}
-		d := "sha256:" + hexDigest
-		present[d] = true
+		present["sha256:"+hexDigest] = true
 		if len(b) <= keptBlob {
-			kept[d] = b
+			if err := os.WriteFile(filepath.Join(spool, hexDigest), b, 0o600); err != nil {
+				return err
+			}
 		}
 		_, err = io.Copy(io.Discard, r)
 		return err
 	}
-	a := policyaudit.New(0, func(d string) ([]byte, bool) { b, ok := kept[d]; return b, ok || present[d] })
+	a := policyaudit.New(0, func(d string) ([]byte, bool) {
+		if !present[d] {
+			return nil, false
+		}
+		b, err := os.ReadFile(filepath.Join(spool, strings.TrimPrefix(d, "sha256:")))
+		if err != nil {
+			return nil, true // present, too large to keep
+		}
+		return b, true
+	})
 	f, err := os.Open(path)
 	if err != nil {
 		return policyaudit.Report{}, err
