@@ -31,6 +31,7 @@ import (
 	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/assay-ledger/assay/ledger"
 	"github.com/assay-ledger/assay/ledger/catalog"
@@ -128,34 +129,30 @@ func (in *Intake) Once(ctx context.Context) (Report, error) {
 			return rep, fmt.Errorf("list s3://%s/%s: %w", in.cfg.Bucket, in.cfg.Prefix, err)
 		}
 		var (
-			wg    sync.WaitGroup
-			mu    sync.Mutex
-			first error
+			g  errgroup.Group
+			mu sync.Mutex
 		)
-		sem := make(chan struct{}, workers)
+		g.SetLimit(workers)
 		// spawn records one listed version (or delete marker) on a worker
 		// and counts the outcome.
 		spawn := func(record func() (bool, error)) {
 			rep.Seen++
 			in.seen.Add(1)
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
+			g.Go(func() error {
 				ok, err := record()
+				if err != nil {
+					return err
+				}
 				mu.Lock()
 				defer mu.Unlock()
-				switch {
-				case err != nil:
-					if first == nil {
-						first = err
-					}
-				case ok:
+				if ok {
 					rep.Recorded++
 					in.recorded.Add(1)
-				default:
+				} else {
 					rep.Skipped++
 					in.skipped.Add(1)
 				}
+				return nil
 			})
 		}
 		for _, v := range out.Versions {
@@ -183,9 +180,8 @@ func (in *Intake) Once(ctx context.Context) (Report, error) {
 			}
 			spawn(func() (bool, error) { return in.recordDeletion(ctx, key, ver, aws.ToTime(m.LastModified)) })
 		}
-		wg.Wait()
-		if first != nil {
-			return rep, first
+		if err := g.Wait(); err != nil {
+			return rep, err
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			return rep, nil
@@ -344,28 +340,16 @@ func (in *Intake) Scrub(ctx context.Context) (catalog.DriftReport, error) {
 		return rep, err
 	}
 	found := make([]*catalog.ObjectDrift, len(versions))
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	sem := make(chan struct{}, workers)
+	var g errgroup.Group
+	g.SetLimit(workers)
 	for i, v := range versions {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			d, err := in.check(ctx, v)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = err
-			}
-			found[i] = d
+		g.Go(func() (err error) {
+			found[i], err = in.check(ctx, v)
+			return err
 		})
 	}
-	wg.Wait()
-	if first != nil {
-		return rep, first
+	if err := g.Wait(); err != nil {
+		return rep, err
 	}
 	rep.Checked = len(versions)
 	for _, d := range found {
