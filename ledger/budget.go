@@ -25,6 +25,8 @@ const MinMemoryBudget = 256 << 20
 //	block cache   1/8      (128 MiB)  data blocks of recent reads
 //	index cache   1/16     (64 MiB)   table indexes and Bloom filters, now bounded
 //	tables        2 MiB at every level, 2 compactors, L0 compacted at 3 tables
+//	value log     files of 1/16 (64 MiB)
+//	mapped files  their resident pages given back past 1/8 (see mappedFiles)
 //
 // Small memtables and tables keep small the buffers of the table builders
 // of flushes and compactions, which a heap profile under append load shows
@@ -44,6 +46,7 @@ func budgetOptions(opts *badger.Options, budget int64) error {
 		WithBlockCacheSize(budget / 8).
 		WithIndexCacheSize(budget / 16).
 		WithNumCompactors(2).
+		WithValueLogFileSize(budget / 16).
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(10)
 	opts.TableSizeMultiplier = 1

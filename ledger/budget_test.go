@@ -33,9 +33,9 @@ func TestMemoryBudget(t *testing.T) {
 			defer l.Close()
 			fill(t, l, 100, 4)
 			if got.MemTableSize != tc.budget/32 || got.BaseTableSize != tc.budget/512 || got.TableSizeMultiplier != 1 || got.NumMemtables != 2 || got.BlockCacheSize != tc.budget/8 ||
-				got.IndexCacheSize != tc.budget/16 || got.NumCompactors != 2 {
-				t.Fatalf("options for %d: memtables %d x %d, block cache %d, index cache %d, compactors %d", tc.budget,
-					got.NumMemtables, got.MemTableSize, got.BlockCacheSize, got.IndexCacheSize, got.NumCompactors)
+				got.IndexCacheSize != tc.budget/16 || got.NumCompactors != 2 || got.ValueLogFileSize != tc.budget/16 || got.ValueThreshold != valueThreshold {
+				t.Fatalf("options for %d: memtables %d x %d, block cache %d, index cache %d, compactors %d, value log files %d, value threshold %d", tc.budget,
+					got.NumMemtables, got.MemTableSize, got.BlockCacheSize, got.IndexCacheSize, got.NumCompactors, got.ValueLogFileSize, got.ValueThreshold)
 			}
 			if n, _ := l.Head(); n != 100 {
 				t.Fatalf("size %d", n)

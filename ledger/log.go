@@ -67,8 +67,9 @@ type Config struct {
 	// whose memory grows with the database.
 	MemoryBudget int64
 
-	runnable func() int // replaces runnableGoroutines in tests
-	noStrata bool       // tests: write no strata, as a data directory from before them
+	runnable  func() int // replaces runnableGoroutines in tests
+	noStrata  bool       // tests: write no strata, as a data directory from before them
+	noRelease bool       // tests: maintain gives back no pages of mapped files (the test does)
 }
 
 // Log is the append-only Merkle log with its projections, stored in Badger.
@@ -76,32 +77,33 @@ type Config struct {
 // that commits each batch, with its signed checkpoint, in one durable Badger
 // transaction before any of its callers is answered.
 type Log struct {
-	db       *badger.DB
-	cfg      Config
-	reqs     chan *request
-	imports  chan *importJob
-	quit     chan struct{}
-	stopped  chan struct{}
-	reads    readCounter
-	nodes    nodeCache                                       // immutable upper tree nodes; see nodecache.go
-	filter   *keyFilter                                      // of the modules' Filtered prefixes; nil without any
-	mods     []Module                                        // Config.Modules, then the log's own
-	appliers map[string]Applier                              // of every module, by entry type
-	attrs    map[string]func(typ string, body []byte) []Attr // Module.Attrs, by entry type
-	fact     *compact.RangeFactory
-	closeMu  sync.Once
-	readTs   atomic.Uint64             // Badger version of the published state; see snapshot
-	mirror   atomic.Bool               // the log has imported entries: see ErrMirror
-	strata   atomic.Uint64             // the published tree's first block without a stratum (strata.go)
-	edge     atomic.Pointer[edgeNodes] // the published tree's right edge (setEdge)
-	broken   atomic.Pointer[error]     // a commit failed: the log accepts no more entries until reopened
-	waiting  atomic.Int64              // appends waiting for the sequencer; see QueueDepth
-	mu       sync.RWMutex              // guards the published state below
-	size     uint64
-	root     []byte
-	rng      *compact.Range
-	latestCP []byte
-	grown    atomic.Pointer[chan struct{}] // closed and replaced at each publish; see Grown
+	db         *badger.DB
+	cfg        Config
+	reqs       chan *request
+	imports    chan *importJob
+	quit       chan struct{}
+	stopped    chan struct{}
+	maintained chan struct{} // closed when maintain returns
+	reads      readCounter
+	nodes      nodeCache                                       // immutable upper tree nodes; see nodecache.go
+	filter     *keyFilter                                      // of the modules' Filtered prefixes; nil without any
+	mods       []Module                                        // Config.Modules, then the log's own
+	appliers   map[string]Applier                              // of every module, by entry type
+	attrs      map[string]func(typ string, body []byte) []Attr // Module.Attrs, by entry type
+	fact       *compact.RangeFactory
+	closeMu    sync.Once
+	readTs     atomic.Uint64             // Badger version of the published state; see snapshot
+	mirror     atomic.Bool               // the log has imported entries: see ErrMirror
+	strata     atomic.Uint64             // the published tree's first block without a stratum (strata.go)
+	edge       atomic.Pointer[edgeNodes] // the published tree's right edge (setEdge)
+	broken     atomic.Pointer[error]     // a commit failed: the log accepts no more entries until reopened
+	waiting    atomic.Int64              // appends waiting for the sequencer; see QueueDepth
+	mu         sync.RWMutex              // guards the published state below
+	size       uint64
+	root       []byte
+	rng        *compact.Range
+	latestCP   []byte
+	grown      atomic.Pointer[chan struct{}] // closed and replaced at each publish; see Grown
 }
 
 // Open opens (or creates) the log in cfg.Dir, resumes from the last durable
@@ -146,6 +148,8 @@ func Open(cfg Config) (*Log, error) {
 	opts := badger.DefaultOptions(cfg.Dir).
 		WithSyncWrites(true).
 		WithDetectConflicts(false).
+		WithValueThreshold(valueThreshold).
+		WithValueLogFileSize(valueLogFileSize).
 		WithLogger(badgerLogger{cfg.Logger})
 	if cfg.MemoryBudget != 0 {
 		if err := budgetOptions(&opts, cfg.MemoryBudget); err != nil {
@@ -169,7 +173,7 @@ func Open(cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("open badger in %s: %w", cfg.Dir, err)
 	}
 	l := &Log{db: db, cfg: cfg, reqs: make(chan *request), imports: make(chan *importJob), quit: make(chan struct{}),
-		stopped: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}, mods: mods, appliers: appliers, attrs: attrs}
+		stopped: make(chan struct{}), maintained: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}, mods: mods, appliers: appliers, attrs: attrs}
 	grown := make(chan struct{})
 	l.grown.Store(&grown)
 	if err := l.recover(); err != nil {
@@ -180,7 +184,14 @@ func Open(cfg Config) (*Log, error) {
 		db.Close()
 		return nil, fmt.Errorf("filter of projection keys: %w", err)
 	}
+	var mapped *mappedFiles
+	if cfg.MemoryBudget > 0 && !cfg.noRelease {
+		if mapped, err = mappedFilesOf(db); err != nil {
+			cfg.Logger.Warn("ledger: the pages of Badger's mapped files will not be given back; the memory budget does not hold them", "err", err)
+		}
+	}
 	go l.run()
+	go l.maintain(mapped)
 	return l, nil
 }
 
@@ -252,6 +263,7 @@ func (l *Log) Close() error {
 	l.closeMu.Do(func() {
 		close(l.quit)
 		<-l.stopped
+		<-l.maintained
 		err = l.db.Close()
 	})
 	return err

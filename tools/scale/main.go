@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/dgraph-io/badger/v4"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -41,6 +42,8 @@ func main() {
 	readFor := flag.Duration("read-for", 10*time.Second, "duration of each read measurement")
 	dir := flag.String("dir", "", "data directory (a new temporary one, removed at the end, when empty)")
 	memProfile := flag.String("memprofile", "", "write a heap profile to this file when the appends end")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the appends to this file")
+	valueThreshold := flag.Int64("value-threshold", 0, "Badger's ValueThreshold (0: the ledger's default)")
 	flag.Parse()
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "assay-scale-")
@@ -57,11 +60,19 @@ func main() {
 	check(err)
 	cfg := ledger.Config{Dir: filepath.Join(*dir, "ledger"), Origin: "assay.scale/log", Signer: signer, MemoryBudget: *budget,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if *valueThreshold > 0 {
+		cfg.Badger = func(o *badger.Options) { *o = o.WithValueThreshold(*valueThreshold) }
+	}
 	l, err := ledger.Open(cfg)
 	check(err)
 	fmt.Printf("assay scale (%s): %d entries of %d B from %d appenders, memory budget %d MiB, in %s\n",
 		time.Now().UTC().Format(time.RFC3339), *entries, *size, *workers, *budget>>20, *dir)
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+	}
 	peak := newPeakRSS()
 	defer peak.stop()
 	var next, done atomic.Uint64
@@ -100,6 +111,9 @@ func main() {
 			peak.max()>>20, heap()>>20, du(*dir)>>20)
 	}
 	total := time.Since(start)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	size0, _ := l.Head()
 	fmt.Printf("appended %d entries in %v (%.0f/s); rate of the last %d vs the first: %.2fx\n", size0, total.Round(time.Second),
 		float64(size0)/total.Seconds(), *every, final/first)
@@ -113,10 +127,13 @@ func main() {
 		fmt.Printf("peak RSS while appending: %d MiB, %.2fx the budget\n", peak.max()>>20, float64(peak.max())/float64(*budget))
 	}
 
+	peak.reset()
 	reads := func(name string, fn func(i uint64)) {
 		r0 := l.Stats().Reads
 		n := parallel(*readFor, fn)
-		fmt.Printf("%-34s %10.0f/s  %.1f reads each (4 goroutines)\n", name, float64(n)/readFor.Seconds(), float64(l.Stats().Reads-r0)/float64(n))
+		st := status()
+		fmt.Printf("%-34s %10.0f/s  %.1f reads each (4 goroutines); RSS %d MiB (anon %d, file %d), peak %d MiB\n", name, float64(n)/readFor.Seconds(),
+			float64(l.Stats().Reads-r0)/float64(n), st["VmRSS"]>>20, st["RssAnon"]>>20, st["RssFile"]>>20, peak.max()>>20)
 	}
 	reads("inclusion proofs at the head:", func(i uint64) {
 		_, err := l.InclusionProof(i%size0, size0)
@@ -134,12 +151,13 @@ func main() {
 		_, err := l.EntryBundle(i%(size0/256), 256)
 		check(err)
 	})
+	fmt.Printf("peak RSS while reading: %d MiB\n", peak.max()>>20)
 	check(l.Close())
 	t := time.Now()
 	l, err = ledger.Open(cfg)
 	check(err)
 	fmt.Printf("reopen: %v\n", time.Since(t).Round(time.Millisecond))
-	fmt.Printf("peak RSS of the run: %d MiB; disk %d MiB\n", peak.max()>>20, du(*dir)>>20)
+	fmt.Printf("disk %d MiB\n", du(*dir)>>20)
 	check(l.Close())
 }
 
@@ -189,6 +207,7 @@ func newPeakRSS() *peakRSS {
 
 func (p *peakRSS) max() int64 { return p.top.Load() }
 func (p *peakRSS) stop()      { close(p.done) }
+func (p *peakRSS) reset()     { p.top.Store(rss()) }
 
 // rss is the process's resident set size (VmRSS).
 func rss() int64 { return status()["VmRSS"] }
