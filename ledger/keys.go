@@ -18,8 +18,7 @@ import (
 //	c <size:8>           signed checkpoint note of the tree of that size
 //	m head               tree head: size:8, root:32, compact range hashes
 //	p <key...>           projection keys written by Appliers
-//	s <block:8>          stratum: the tree nodes of levels 0..8 of a complete block of 256 entries (strata.go)
-//	m strata             next:8, the first block without a stratum
+//	m strata             next:8, strata of blocks [0, next) are durable in the strata files (strata.go)
 //	x <key...>           side data beside the tree (side.go): witness cosignatures
 const (
 	nsEntry      = 'e'

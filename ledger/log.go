@@ -95,6 +95,7 @@ type Log struct {
 	readTs     atomic.Uint64             // Badger version of the published state; see snapshot
 	mirror     atomic.Bool               // the log has imported entries: see ErrMirror
 	strata     atomic.Uint64             // the published tree's first block without a stratum (strata.go)
+	strataf    *strataFiles              // the strata
 	edge       atomic.Pointer[edgeNodes] // the published tree's right edge (setEdge)
 	broken     atomic.Pointer[error]     // a commit failed: the log accepts no more entries until reopened
 	waiting    atomic.Int64              // appends waiting for the sequencer; see QueueDepth
@@ -176,11 +177,17 @@ func Open(cfg Config) (*Log, error) {
 		stopped: make(chan struct{}), maintained: make(chan struct{}), fact: &compact.RangeFactory{Hash: verifier.NodeHash}, mods: mods, appliers: appliers, attrs: attrs}
 	grown := make(chan struct{})
 	l.grown.Store(&grown)
+	if l.strataf, err = openStrata(cfg.Dir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := l.recover(); err != nil {
+		l.strataf.close()
 		db.Close()
 		return nil, err
 	}
 	if l.filter, err = l.openFilter(context.Background(), filtered); err != nil {
+		l.strataf.close()
 		db.Close()
 		return nil, fmt.Errorf("filter of projection keys: %w", err)
 	}
@@ -264,7 +271,7 @@ func (l *Log) Close() error {
 		close(l.quit)
 		<-l.stopped
 		<-l.maintained
-		err = l.db.Close()
+		err = errors.Join(l.strataf.close(), l.db.Close())
 	})
 	return err
 }

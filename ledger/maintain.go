@@ -7,8 +7,8 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Storage layout of values. Entries (hundreds of bytes each, immutable),
-// strata (16 KiB) and the larger projections are kept in Badger's value
+// Storage layout of values. Entries (hundreds of bytes each, immutable)
+// and the larger projections are kept in Badger's value
 // log, written once, and only a pointer to each goes into its LSM tree.
 // With the values inside the tree, as Badger keeps those below 1 MiB by
 // default, every compaction rewrote them: at ten million entries the
@@ -31,13 +31,15 @@ const (
 const (
 	gcInterval     = 10 * time.Minute
 	gcDiscardRatio = 0.5
-	// releaseInterval is how often a log with a memory budget checks the
-	// resident pages of its mapped files (see mappedFiles).
+	// releaseInterval is how often the strata are synced and a log with a
+	// memory budget checks the resident pages of its mapped files (see
+	// mappedFiles).
 	releaseInterval = 200 * time.Millisecond
 )
 
-// maintain runs beside the sequencer until the log closes: with a memory
-// budget, it gives back the resident pages of Badger's mapped files when
+// maintain runs beside the sequencer until the log closes: it syncs the
+// strata written since the last tick (strata.go); with a memory budget, it
+// gives back the resident pages of Badger's mapped files when
 // they pass an eighth of the budget (mappedFiles), and it collects the
 // value log every gcInterval.
 func (l *Log) maintain(m *mappedFiles) {
@@ -50,6 +52,11 @@ func (l *Log) maintain(m *mappedFiles) {
 		case <-l.quit:
 			return
 		case <-tick.C:
+		}
+		if l.strataf.written.Load() > l.strataf.synced.Load() {
+			if err := l.strataf.sync(); err != nil {
+				l.cfg.Logger.Warn("ledger: strata not synced; the next open writes them again", "err", err)
+			}
 		}
 		l.releaseMapped(m)
 		if time.Since(lastGC) >= gcInterval {

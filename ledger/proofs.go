@@ -110,16 +110,21 @@ func (l *Log) rehash(nodes proof.Nodes) ([][]byte, error) {
 	return nodes.Rehash(hashes, verifier.NodeHash)
 }
 
-// readNodes reads the stored hashes of the given perfect subtrees in one
-// read transaction: upper nodes from the node cache, nodes of tree levels
-// 0..8 of a complete block from its stratum (one read per block, see
-// strata.go), others with one point read each of the entry that stores
-// the node.
+// readNodes reads the stored hashes of the given perfect subtrees: upper
+// nodes from the node cache, the right edge of the published tree from
+// memory, nodes of tree levels 0..16 of complete blocks from their strata
+// (one read per stratum, see strata.go), others with one point read each
+// of the entry that stores the node, in one read transaction.
 func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	var missing []int
-	blocks := map[uint64][]int{}
-	strata := l.strata.Load() // the snapshot view reads is at least as new
+	type stratum struct {
+		t int
+		n uint64
+	}
+	type node struct{ i, off int }
+	var strata map[stratum][]node
+	blocks := l.strata.Load() // the snapshot view reads is at least as new
 	var edge edgeNodes
 	if e := l.edge.Load(); e != nil {
 		edge = *e
@@ -132,38 +137,34 @@ func (l *Log) readNodes(ids []compact.NodeID) ([][]byte, error) {
 			out[i] = h
 			continue
 		}
-		if b, ok := stratumBlock(id); ok && b < strata {
-			blocks[b] = append(blocks[b], i)
+		if t, n, off, ok := stratumOf(id, blocks); ok {
+			if strata == nil {
+				strata = map[stratum][]node{}
+			}
+			strata[stratum{t, n}] = append(strata[stratum{t, n}], node{i, off})
 			continue
 		}
 		missing = append(missing, i)
 	}
-	if len(missing) == 0 && len(blocks) == 0 {
+	l.reads.add(len(missing) + len(strata))
+	for s, nodes := range strata {
+		lo, hi := stratumBytes, 0
+		for _, n := range nodes {
+			lo, hi = min(lo, n.off), max(hi, n.off+verifier.HashSize)
+		}
+		b, err := l.strataf.read(s.t, s.n, lo, hi)
+		if err != nil {
+			return nil, fmt.Errorf("read tree nodes: %w", err)
+		}
+		for _, n := range nodes {
+			out[n.i] = b[n.off-lo : n.off-lo+verifier.HashSize : n.off-lo+verifier.HashSize]
+			l.nodes.put(ids[n.i], out[n.i])
+		}
+	}
+	if len(missing) == 0 {
 		return out, nil
 	}
-	l.reads.add(len(missing) + len(blocks))
 	err := l.view(func(txn *badger.Txn) error {
-		for b, is := range blocks {
-			item, err := txn.Get(stratumKey(b))
-			if err != nil {
-				return fmt.Errorf("stratum of block %d: %w", b, err)
-			}
-			err = item.Value(func(v []byte) error {
-				if len(v) != stratumHashes*verifier.HashSize {
-					return fmt.Errorf("stratum of block %d has %d bytes", b, len(v))
-				}
-				for _, i := range is {
-					id := ids[i]
-					off := stratumOffset(id.Level, id.Index-b*(TileWidth>>id.Level))
-					out[i] = append([]byte(nil), v[off:off+verifier.HashSize]...)
-					l.nodes.put(id, out[i])
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
 		for _, i := range missing {
 			index, k := nodeLocation(ids[i])
 			item, err := txn.Get(entryKey(index))
