@@ -89,8 +89,12 @@ func (s *strataFiles) sync() error {
 			return fmt.Errorf("sync strata: %w", err)
 		}
 	}
-	s.synced.Store(n)
-	return nil
+	for { // never backwards: an import's sync may race maintain's
+		cur := s.synced.Load()
+		if n <= cur || s.synced.CompareAndSwap(cur, n) {
+			return nil
+		}
+	}
 }
 
 func (s *strataFiles) close() error {
