@@ -13,8 +13,9 @@ import (
 )
 
 // mappedRSS sums the resident pages of the process's maps of files under
-// dir (from /proc/self/smaps), so that other tests' ledgers do not count.
-func mappedRSS(t *testing.T, dir string) int64 {
+// dir whose names end in suffix (from /proc/self/smaps), so that other
+// tests' ledgers do not count.
+func mappedRSS(t *testing.T, dir, suffix string) int64 {
 	t.Helper()
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
@@ -27,7 +28,7 @@ func mappedRSS(t *testing.T, dir string) int64 {
 	for sc.Scan() {
 		line := sc.Text()
 		if fields := strings.Fields(line); len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			in = len(fields) >= 6 && strings.HasPrefix(fields[5], dir+"/")
+			in = len(fields) >= 6 && strings.HasPrefix(fields[5], dir+"/") && strings.HasSuffix(fields[5], suffix)
 			continue
 		}
 		if v, ok := strings.CutPrefix(line, "Rss:"); ok && in {
@@ -87,17 +88,22 @@ func TestReleaseMappedPages(t *testing.T) {
 	if err := l.db.Flatten(1); err != nil { // move the memtables' entries into tables
 		t.Fatal(err)
 	}
-	before := mappedRSS(t, dir)
-	if before < 48<<20 {
-		t.Fatalf("only %d MiB of Badger's files are resident after 80 MiB of entries: nothing to give back", before>>20)
+	tables, vlog := mappedRSS(t, dir, ".sst"), mappedRSS(t, dir, ".vlog")
+	if tables < 1<<20 || vlog < 32<<20 {
+		t.Fatalf("only %d MiB of tables and %d MiB of value log resident after 80 MiB of entries: nothing to give back", tables>>20, vlog>>20)
 	}
-	if _, err := m.release(); err != nil {
-		t.Fatal(err)
+	l.cfg.MemoryBudget = 1 << 40 // the resident pages are far below an eighth of it: kept
+	l.releaseMapped(m)
+	if kept := mappedRSS(t, dir, ""); kept < (tables+vlog)*9/10 {
+		t.Fatalf("pages given back below the budget's threshold: %d of %d MiB resident", kept>>20, (tables+vlog)>>20)
 	}
-	after := mappedRSS(t, dir)
-	t.Logf("resident pages of Badger's files: %d MiB before, %d MiB after", before>>20, after>>20)
-	if after > before/2 {
-		t.Fatalf("after giving the pages back %d of %d MiB stay resident", after>>20, before>>20)
+	l.cfg.MemoryBudget = MinMemoryBudget // above an eighth of it: given back
+	l.releaseMapped(m)
+	tablesAfter, vlogAfter := mappedRSS(t, dir, ".sst"), mappedRSS(t, dir, ".vlog")
+	t.Logf("resident pages of Badger's tables: %d MiB before, %d MiB after; of its value log: %d MiB before, %d MiB after",
+		tables>>20, tablesAfter>>20, vlog>>20, vlogAfter>>20)
+	if tablesAfter > tables/4 || vlogAfter > vlog/2 {
+		t.Fatal("the pages were not given back")
 	}
 
 	// Give pages back while entries are appended and read.
