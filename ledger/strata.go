@@ -72,13 +72,21 @@ func openStrata(dir string) (*strataFiles, error) {
 	return s, nil
 }
 
-// blocks returns the level-0 strata the file holds whole.
+// blocks returns the level-0 strata the files hold whole, or 0 if the
+// level-1 file lacks any stratum they complete.
 func (s *strataFiles) blocks() (uint64, error) {
-	fi, err := s.f[0].Stat()
-	if err != nil {
-		return 0, fmt.Errorf("strata: %w", err)
+	var n [2]uint64
+	for t, f := range s.f {
+		fi, err := f.Stat()
+		if err != nil {
+			return 0, fmt.Errorf("strata: %w", err)
+		}
+		n[t] = uint64(fi.Size()) / stratumBytes
 	}
-	return uint64(fi.Size()) / stratumBytes, nil
+	if n[1] < n[0]/TileWidth {
+		return 0, nil
+	}
+	return n[0], nil
 }
 
 // sync makes every stratum written so far durable.
