@@ -58,7 +58,8 @@ func main() {
 	check(err)
 	signer, err := note.NewSigner(skey)
 	check(err)
-	cfg := ledger.Config{Dir: filepath.Join(*dir, "ledger"), Origin: "assay.scale/log", Signer: signer, MemoryBudget: *budget,
+	obs := &batchObserver{}
+	cfg := ledger.Config{Dir: filepath.Join(*dir, "ledger"), Origin: "assay.scale/log", Signer: signer, MemoryBudget: *budget, Observer: obs,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if *valueThreshold > 0 {
 		cfg.Badger = func(o *badger.Options) { *o = o.WithValueThreshold(*valueThreshold) }
@@ -95,7 +96,7 @@ func main() {
 		})
 	}
 	go func() { wg.Wait(); close(marks) }()
-	fmt.Printf("%12s %12s %10s %10s %10s %10s %10s %10s\n", "entries", "appends/s", "RSS MiB", "anon MiB", "file MiB", "peak MiB", "heap MiB", "disk MiB")
+	fmt.Printf("%12s %12s %10s %10s %10s %10s %10s %10s %8s %9s\n", "entries", "appends/s", "RSS MiB", "anon MiB", "file MiB", "peak MiB", "heap MiB", "disk MiB", "batch", "commit")
 	start, last, lastN := time.Now(), time.Now(), uint64(0)
 	var first, final float64
 	for n := range marks {
@@ -107,8 +108,9 @@ func main() {
 		final = rate
 		last, lastN = now, n
 		st := status()
-		fmt.Printf("%12d %12.0f %10d %10d %10d %10d %10d %10d\n", n, rate, st["VmRSS"]>>20, st["RssAnon"]>>20, st["RssFile"]>>20,
-			peak.max()>>20, heap()>>20, du(*dir)>>20)
+		batches, mean := obs.take()
+		fmt.Printf("%12d %12.0f %10d %10d %10d %10d %10d %10d %8.0f %9v\n", n, rate, st["VmRSS"]>>20, st["RssAnon"]>>20, st["RssFile"]>>20,
+			peak.max()>>20, heap()>>20, du(*dir)>>20, batches, mean.Round(time.Microsecond))
 	}
 	total := time.Since(start)
 	if *cpuProfile != "" {
@@ -159,6 +161,33 @@ func main() {
 	fmt.Printf("reopen: %v\n", time.Since(t).Round(time.Millisecond))
 	fmt.Printf("disk %d MiB\n", du(*dir)>>20)
 	check(l.Close())
+}
+
+// batchObserver sums the sequencer's batches between two lines of output.
+type batchObserver struct {
+	mu              sync.Mutex
+	batches, values int64
+	commit          time.Duration
+}
+
+func (o *batchObserver) ObserveBatch(s ledger.BatchStats) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.batches++
+	o.values += int64(s.Entries)
+	o.commit += s.Commit
+}
+
+// take returns the mean entries per batch and the mean commit time since
+// the last call.
+func (o *batchObserver) take() (float64, time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	defer func() { o.batches, o.values, o.commit = 0, 0, 0 }()
+	if o.batches == 0 {
+		return 0, 0
+	}
+	return float64(o.values) / float64(o.batches), o.commit / time.Duration(o.batches)
 }
 
 // parallel calls fn from 4 goroutines for d and returns the calls made.
