@@ -82,16 +82,6 @@ type Subject struct {
 	Digest map[string]string `json:"digest"`
 }
 
-// Envelope is a DSSE envelope.
-type Envelope struct {
-	PayloadType string `json:"payloadType"`
-	Payload     string `json:"payload"`
-	Signatures  []struct {
-		KeyID string `json:"keyid"`
-		Sig   string `json:"sig"`
-	} `json:"signatures"`
-}
-
 // Sign makes the DSSE envelope of st, signed by signer (a note signer:
 // Ed25519; the DSSE keyid is its name).
 func Sign(st Statement, signer note.Signer) ([]byte, error) {
@@ -103,12 +93,8 @@ func Sign(st Statement, signer note.Signer) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := Envelope{PayloadType: PayloadType, Payload: base64.StdEncoding.EncodeToString(payload)}
-	env.Signatures = append(env.Signatures, struct {
-		KeyID string `json:"keyid"`
-		Sig   string `json:"sig"`
-	}{signer.Name(), base64.StdEncoding.EncodeToString(sig)})
-	return json.Marshal(env)
+	return json.Marshal(verifier.DSSEEnvelope{PayloadType: PayloadType, Payload: base64.StdEncoding.EncodeToString(payload),
+		Signatures: []verifier.DSSESignature{{KeyID: signer.Name(), Sig: base64.StdEncoding.EncodeToString(sig)}}})
 }
 
 // Repository opens REGISTRY/REPO for push and pull with the credentials of
@@ -347,7 +333,7 @@ func readAttestation(ctx context.Context, repo *remote.Repository, r ocispec.Des
 	if err != nil {
 		return nil, fmt.Errorf("%w: attestation envelope: %w", ErrVerify, err)
 	}
-	var env Envelope
+	var env verifier.DSSEEnvelope
 	if err := json.Unmarshal(raw, &env); err != nil || env.PayloadType != PayloadType {
 		return nil, fmt.Errorf("%w: the attestation is not a DSSE envelope of an in-toto Statement", ErrVerify)
 	}
@@ -355,11 +341,7 @@ func readAttestation(ctx context.Context, repo *remote.Repository, r ocispec.Des
 	if err != nil {
 		return nil, fmt.Errorf("%w: attestation payload: %w", ErrVerify, err)
 	}
-	sigs := make([]verifier.DSSESignature, len(env.Signatures))
-	for i, s := range env.Signatures {
-		sigs[i] = verifier.DSSESignature{KeyID: s.KeyID, Sig: s.Sig}
-	}
-	if err := verifier.VerifyDSSE(PayloadType, payload, sigs, trusted); err != nil {
+	if err := verifier.VerifyDSSE(PayloadType, payload, env.Signatures, trusted); err != nil {
 		return nil, fmt.Errorf("%w: the attestation's signature: %w", ErrVerify, err)
 	}
 	var st Statement

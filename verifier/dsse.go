@@ -42,8 +42,17 @@ var (
 // made it and the raw Ed25519 signature in standard base64 (RFC 4648 §4,
 // padded), as DSSE envelopes carry it.
 type DSSESignature struct {
-	KeyID string
-	Sig   string
+	KeyID string `json:"keyid"`
+	Sig   string `json:"sig"`
+}
+
+// DSSEEnvelope is a DSSE envelope as JSON carries it: the payload in
+// standard base64 and its signatures. Decoding one checks nothing; verify
+// its signatures with VerifyDSSE over the decoded payload.
+type DSSEEnvelope struct {
+	PayloadType string          `json:"payloadType"`
+	Payload     string          `json:"payload"`
+	Signatures  []DSSESignature `json:"signatures"`
 }
 
 // PAE returns the DSSE v1 Pre-Authentication Encoding of a payload:

@@ -20,16 +20,6 @@ const ProofPayloadType = "application/vnd.in-toto+json"
 // MaxProof bounds the bytes of a verification-proof.json the gate reads.
 const MaxProof = 1 << 20
 
-// envelope is a DSSE envelope as JSON carries it.
-type envelope struct {
-	PayloadType string `json:"payloadType"`
-	Payload     string `json:"payload"`
-	Signatures  []struct {
-		KeyID string `json:"keyid"`
-		Sig   string `json:"sig"`
-	} `json:"signatures"`
-}
-
 // proofError is a proof that does not hold, with the reason code every
 // object of the promotion fails with.
 type proofError struct {
@@ -52,7 +42,7 @@ func ProofSubjects(raw []byte, trusted map[string]ed25519.PublicKey) (map[string
 // sha256 digests ("sha256:<hex>") its subjects list. A proof that does not
 // hold is a *proofError.
 func subjects(raw []byte, trusted map[string]ed25519.PublicKey) (map[string]bool, error) {
-	var env envelope
+	var env verifier.DSSEEnvelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return nil, &proofError{ReasonProofInvalid, fmt.Errorf("not a DSSE envelope: %w", err)}
 	}
@@ -63,11 +53,7 @@ func subjects(raw []byte, trusted map[string]ed25519.PublicKey) (map[string]bool
 	if err != nil {
 		return nil, &proofError{ReasonProofInvalid, fmt.Errorf("payload is not base64: %w", err)}
 	}
-	sigs := make([]verifier.DSSESignature, len(env.Signatures))
-	for i, s := range env.Signatures {
-		sigs[i] = verifier.DSSESignature{KeyID: s.KeyID, Sig: s.Sig}
-	}
-	if err := verifier.VerifyDSSE(ProofPayloadType, payload, sigs, trusted); err != nil {
+	if err := verifier.VerifyDSSE(ProofPayloadType, payload, env.Signatures, trusted); err != nil {
 		if errors.Is(err, verifier.ErrDSSEInvalidPublicKey) {
 			return nil, err // a configuration error, not the proof's
 		}
