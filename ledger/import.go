@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -171,11 +170,7 @@ func (l *Log) commitImported(recs []*Record) error {
 	}
 	st.stageProjections(tx)
 	st.set(projKey(mirrorKey), []byte{1})
-	st.strata = l.stageStrata(st, l.strata.Load(), size, -1) // every block the published tree completes
-	if st.werr == nil && !l.cfg.noStrata {
-		st.fail(l.strataf.sync())
-		st.set(strataKey, binary.BigEndian.AppendUint64(nil, st.strata))
-	}
+	st.strata = l.stageStrata(st, l.strata.Load(), size, -1, true) // every block the published tree completes
 	l.seal(st, rng, size+uint64(len(recs)))
 	if st.werr != nil {
 		return fmt.Errorf("%w: %w", ErrCommit, st.werr)

@@ -252,7 +252,7 @@ func (l *Log) stage(w *pipeline, batch []*request) *staged {
 	if size == w.size {
 		return st // every entry was rejected: nothing to write
 	}
-	st.strata = l.stageStrata(st, w.strata, published, strataPerBatch)
+	st.strata = l.stageStrata(st, w.strata, published, strataPerBatch, false)
 	w.strata = st.strata
 	l.seal(st, rng, size)
 	w.size, w.rng = size, rng

@@ -239,9 +239,9 @@ func buildStratum(txn *badger.Txn, b uint64) ([]byte, error) {
 
 // stageStrata writes the strata of the blocks from next that the published
 // tree of size published completes (at most limit, or all when limit < 0),
-// records in st those a sync made durable, and returns the next block
-// without a stratum.
-func (l *Log) stageStrata(st *staged, next, published uint64, limit int) uint64 {
+// records in st those a sync made durable (syncing them first when sync is
+// set, as an import does), and returns the next block without a stratum.
+func (l *Log) stageStrata(st *staged, next, published uint64, limit int, sync bool) uint64 {
 	if l.cfg.noStrata {
 		return 0
 	}
@@ -255,6 +255,9 @@ func (l *Log) stageStrata(st *staged, next, published uint64, limit int) uint64 
 			return next
 		}
 		next++
+	}
+	if sync {
+		st.fail(l.strataf.sync())
 	}
 	st.set(strataKey, binary.BigEndian.AppendUint64(nil, min(l.strataf.synced.Load(), next)))
 	return next
