@@ -75,7 +75,7 @@ func (l *Log) releaseMapped(m *mappedFiles) {
 		return
 	}
 	if rss, ok := fileRSS(); ok && rss > l.cfg.MemoryBudget/8 {
-		if _, err := m.release(); err != nil {
+		if err := m.release(); err != nil {
 			l.cfg.Logger.Warn("ledger: giving back the pages of mapped files failed", "err", err)
 		}
 	}

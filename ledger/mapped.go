@@ -134,10 +134,8 @@ func fieldIndex(t reflect.Type, name string, want reflect.Type) (int, error) {
 }
 
 // release gives back the resident pages of every table and of every value
-// log file but the one being written, and returns the bytes of the maps
-// it went through.
-func (m *mappedFiles) release() (int64, error) {
-	var n int64
+// log file but the one being written.
+func (m *mappedFiles) release() error {
 	for _, lv := range m.levels {
 		lv.mu.RLock()
 		tables := append([]*table.Table(nil), *lv.tables...)
@@ -149,14 +147,13 @@ func (m *mappedFiles) release() (int64, error) {
 		for _, t := range tables {
 			if err == nil {
 				err = dropPages(t.Data)
-				n += int64(len(t.Data))
 			}
 			if derr := t.DecrRef(); err == nil {
 				err = derr
 			}
 		}
 		if err != nil {
-			return n, err
+			return err
 		}
 	}
 	type vfile struct {
@@ -182,12 +179,11 @@ func (m *mappedFiles) release() (int64, error) {
 		var err error
 		if f.mf != nil && f.mf.Data != nil { // nil once deleted
 			err = dropPages(f.mf.Data)
-			n += int64(len(f.mf.Data))
 		}
 		f.mu.RUnlock()
 		if err != nil {
-			return n, err
+			return err
 		}
 	}
-	return n, nil
+	return nil
 }

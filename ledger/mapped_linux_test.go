@@ -118,7 +118,7 @@ func TestReleaseMappedPages(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := m.release(); err != nil {
+			if err := m.release(); err != nil {
 				releaser <- err
 				return
 			}
